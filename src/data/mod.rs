@@ -1,0 +1,1 @@
+//! Data sets: IDX (MNIST) reader, embedded synthetic digits, normalisation.

@@ -1,0 +1,1 @@
+//! Reports: PNG plots, CSV and NPY writers.
