@@ -2,5 +2,16 @@
 //!
 //! Pipeline: `data → model → dynamics → train → hardware → {netlist, behavioral sim} → metrics → report`.
 
+pub mod config;
 pub mod data;
+pub mod dynamics;
+pub mod error;
+pub mod io;
+pub mod linalg;
+pub mod model;
 pub mod report;
+pub mod train;
+
+pub use error::{Error, Result};
+pub mod metrics;
+pub mod workflow;

@@ -1,1 +1,244 @@
-fn main() {}
+//! The `thermocad` command: a thin layer that parses arguments, runs a workflow and maps
+//! errors to one line on stderr and an exit code (2: bad input or configuration, 1: failure).
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use thermocad::metrics::mean_std;
+use thermocad::workflow::{bench, demo, sample, train};
+
+#[derive(Parser)]
+#[command(
+    name = "thermocad",
+    version,
+    about = "Train Langevin (thermodynamic) computers and design the circuits that run them"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generative training on noising trajectories of images (Whitelam 2025).
+    Train {
+        /// Configuration file (TOML with [model], [noising], [train], [data]).
+        #[arg(long)]
+        config: PathBuf,
+        /// Output directory (model.toml, params.npz, loss.csv, loss.png, checkpoint.npz).
+        #[arg(long)]
+        out: PathBuf,
+        /// Directory of the MNIST IDX files (overrides data.path).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Continue the run in --out from its checkpoint.
+        #[arg(long)]
+        resume: bool,
+        /// Override a config field: --set section.key=value (repeatable).
+        #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
+        set: Vec<String>,
+    },
+    /// Generate samples from a trained model.
+    Sample {
+        /// Trained model directory (model.toml + params.npz).
+        #[arg(long)]
+        model: PathBuf,
+        /// Number of samples.
+        #[arg(long, default_value_t = 25)]
+        n: usize,
+        /// Seed of the samples' noise.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// Threads (0 = all cores).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+        /// MNIST directory, to score samples against the training digits.
+        #[arg(long)]
+        data: Option<PathBuf>,
+    },
+    /// Run the whole pipeline on the embedded synthetic digits (about a minute).
+    Demo {
+        /// Output directory.
+        #[arg(long, default_value = "demo-out")]
+        out: PathBuf,
+        /// Samples to draw.
+        #[arg(long, default_value_t = 100)]
+        samples: usize,
+        /// Override a field of the demo config (repeatable).
+        #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
+        set: Vec<String>,
+    },
+    /// Throughput of the sampling step and training gradient relative to a plain SGEMM.
+    Bench {
+        /// Visible units.
+        #[arg(long, default_value_t = 784)]
+        visible: usize,
+        /// Hidden units.
+        #[arg(long, default_value_t = 512)]
+        hidden: usize,
+        /// Sampling batch.
+        #[arg(long, default_value_t = 1000)]
+        batch: usize,
+        /// Steps of the training trajectory.
+        #[arg(long, default_value_t = 2500)]
+        steps: usize,
+        /// Repeats (best of).
+        #[arg(long, default_value_t = 3)]
+        repeats: usize,
+        /// Threads (0 = all cores).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+    },
+}
+
+fn print_sample_summary(s: &sample::SampleSummary) {
+    let (m, sd) = mean_std(&s.heat_kt);
+    println!(
+        "heat Q: mean {m:.4e} kT, std {sd:.3e} kT over {} samples",
+        s.heat_kt.len()
+    );
+    if let Some(c) = s.mean_best_corr {
+        let classes: Vec<String> = s
+            .class_counts
+            .iter()
+            .map(|(d, k)| format!("{d}: {k}"))
+            .collect();
+        println!("mean largest |correlation| with a training digit: {c:.3}");
+        println!("closest training class: {}", classes.join(", "));
+        if let Some(f) = s.inverted_fraction {
+            println!("sign-inverted samples: {:.1} %", 100.0 * f);
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let progress = std::io::stderr().is_terminal();
+    match cli.command {
+        Command::Train {
+            config,
+            out,
+            data,
+            resume,
+            set,
+        } => {
+            let config = thermocad::config::load_checked(&config, &set)?;
+            let s = train::run(train::TrainJob {
+                config,
+                data_dir: data,
+                out: out.clone(),
+                resume,
+                progress,
+            })?;
+            println!(
+                "trained {} trajectories on {} images in {:.1} s; loss per unit per step {:.4} -> {:.4}; model in {}",
+                s.trajectories,
+                s.images,
+                s.seconds,
+                s.first_loss,
+                s.final_loss,
+                out.display()
+            );
+        }
+        Command::Sample {
+            model,
+            n,
+            seed,
+            out,
+            threads,
+            data,
+        } => {
+            if n == 0 {
+                anyhow::bail!(thermocad::Error::Invalid("--n must be at least 1".into()));
+            }
+            let s = sample::run(sample::SampleJob {
+                model,
+                n,
+                seed,
+                out: out.clone(),
+                threads,
+                data_dir: data,
+            })?;
+            print_sample_summary(&s);
+            println!("samples in {}", out.display());
+        }
+        Command::Demo { out, samples, set } => {
+            let (t, s) = demo::run(demo::DemoJob {
+                out: out.clone(),
+                overrides: set,
+                samples,
+                progress,
+            })?;
+            println!(
+                "demo: trained {} trajectories in {:.1} s, loss {:.4} -> {:.4}",
+                t.trajectories, t.seconds, t.first_loss, t.final_loss
+            );
+            print_sample_summary(&s);
+            println!("results in {} (summary.md)", out.display());
+        }
+        Command::Bench {
+            visible,
+            hidden,
+            batch,
+            steps,
+            repeats,
+            threads,
+        } => {
+            if batch == 0 || steps == 0 || visible + hidden == 0 {
+                anyhow::bail!(thermocad::Error::Invalid(
+                    "--batch, --steps and the unit counts must be positive".into()
+                ));
+            }
+            let lines = bench::run(bench::BenchJob {
+                visible,
+                hidden,
+                batch,
+                steps,
+                repeats,
+                threads,
+            });
+            println!(
+                "{:<58} {:>12} {:>11} {:>10} {:>9}",
+                "measurement", "GFLOP", "time (ms)", "GFLOP/s", "vs SGEMM"
+            );
+            for l in &lines {
+                println!(
+                    "{:<58} {:>12.3} {:>11.3} {:>10} {:>9}",
+                    l.name,
+                    l.flops / 1e9,
+                    l.seconds * 1e3,
+                    if l.flops > 0.0 {
+                        format!("{:.1}", l.gflops())
+                    } else {
+                        "-".into()
+                    },
+                    l.ratio.map_or("-".into(), |r| format!("{r:.2}"))
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run(Cli::parse()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("thermocad: error: {e:#}");
+            let input = matches!(
+                e.downcast_ref::<thermocad::Error>(),
+                Some(
+                    thermocad::Error::Config(_)
+                        | thermocad::Error::Invalid(_)
+                        | thermocad::Error::Data(_)
+                        | thermocad::Error::Resume { .. }
+                )
+            );
+            ExitCode::from(if input { 2 } else { 1 })
+        }
+    }
+}

@@ -1,0 +1,508 @@
+//! Configuration: a TOML file (plus `--set section.key=value` overrides) is parsed once at the
+//! edge, every field checked, and turned into typed, validated values.
+
+mod raw;
+
+pub use raw::{DataSection, ModelSection, NoisingSection, RawConfig, TrainSection};
+
+use crate::dynamics::noising::{HiddenProjection, Protocol, Schedule};
+use crate::model::Physics;
+use crate::train::optim::OptimizerKind;
+use serde::de::DeserializeOwned;
+use std::path::{Path, PathBuf};
+
+/// A configuration that cannot be used, with the file and field it concerns.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum ConfigError {
+    /// TOML syntax error.
+    #[error("{file}: {msg}")]
+    Syntax { file: String, msg: String },
+    /// A field is unknown, has the wrong type, or an invalid value.
+    #[error("{file}{line}: {field}: {why}")]
+    Field {
+        file: String,
+        line: String,
+        field: String,
+        why: String,
+    },
+    /// A malformed `--set` argument.
+    #[error("--set {arg}: {why}")]
+    Override { arg: String, why: String },
+}
+
+/// The sections of a configuration file, in order.
+pub const SECTIONS: [&str; 4] = ["model", "noising", "train", "data"];
+
+/// Parse TOML `text` (named `file` in errors) with `--set` overrides into a raw config.
+/// Sections other than [`SECTIONS`] are rejected unless listed in `extra_sections`
+/// (e.g. `result` in a model.toml).
+pub fn parse(
+    file: &str,
+    text: &str,
+    overrides: &[String],
+    extra_sections: &[&str],
+) -> Result<RawConfig, ConfigError> {
+    let mut table: toml::Table =
+        text.parse()
+            .map_err(|e: toml::de::Error| ConfigError::Syntax {
+                file: file.into(),
+                msg: e.to_string().trim().replace('\n', " "),
+            })?;
+    for arg in overrides {
+        apply_override(&mut table, arg)?;
+    }
+    let field_err = |field: String, why: String| ConfigError::Field {
+        line: find_line(text, &field),
+        file: file.into(),
+        field,
+        why,
+    };
+    let mut raw = RawConfig::default();
+    for (name, value) in &table {
+        match name.as_str() {
+            "model" => raw.model = section(name, value, &field_err)?,
+            "noising" => raw.noising = section(name, value, &field_err)?,
+            "train" => raw.train = section(name, value, &field_err)?,
+            "data" => raw.data = section(name, value, &field_err)?,
+            other if extra_sections.contains(&other) => {}
+            other => {
+                return Err(field_err(
+                    format!("[{other}]"),
+                    format!(
+                        "unknown section, expected one of {}",
+                        SECTIONS.map(|s| format!("[{s}]")).join(", ")
+                    ),
+                ))
+            }
+        }
+    }
+    Ok(raw)
+}
+
+fn section<T: DeserializeOwned>(
+    name: &str,
+    value: &toml::Value,
+    err: &impl Fn(String, String) -> ConfigError,
+) -> Result<T, ConfigError> {
+    let tbl = value
+        .as_table()
+        .ok_or_else(|| err(format!("[{name}]"), "must be a table".into()))?;
+    T::deserialize(toml::Value::Table(tbl.clone())).map_err(|e| {
+        let msg = e.message().trim().to_string();
+        // serde names the offending key in backticks; point at it.
+        let key = msg
+            .split('`')
+            .nth(1)
+            .filter(|k| tbl.contains_key(*k) || msg.starts_with("unknown field"))
+            .map(str::to_string);
+        match key {
+            Some(k) => err(format!("{name}.{k}"), msg),
+            None => err(format!("[{name}]"), msg),
+        }
+    })
+}
+
+/// "file:line" suffix for the line that sets `field` ("section.key"), if it can be found.
+fn find_line(text: &str, field: &str) -> String {
+    let (sec, key) = match field.split_once('.') {
+        Some((s, k)) => (s, k),
+        None => return String::new(),
+    };
+    let mut current = "";
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if let Some(name) = t.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+            current = name.trim();
+        } else if current == sec
+            && t.strip_prefix(key)
+                .is_some_and(|r| r.trim_start().starts_with('='))
+        {
+            return format!(":{}", i + 1);
+        }
+    }
+    String::new()
+}
+
+fn apply_override(table: &mut toml::Table, arg: &str) -> Result<(), ConfigError> {
+    let bad = |why: &str| ConfigError::Override {
+        arg: arg.into(),
+        why: why.into(),
+    };
+    let (path, value) = arg
+        .split_once('=')
+        .ok_or_else(|| bad("expected section.key=value"))?;
+    let (sec, key) = path
+        .trim()
+        .split_once('.')
+        .ok_or_else(|| bad("expected section.key=value"))?;
+    if !SECTIONS.contains(&sec) {
+        return Err(bad(&format!(
+            "unknown section `{sec}`, expected one of {}",
+            SECTIONS.join(", ")
+        )));
+    }
+    // A TOML literal if it parses as one (numbers, booleans, arrays, quoted strings), else a bare string.
+    let v = format!("v = {value}")
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(value.trim().to_string()));
+    let entry = table
+        .entry(sec.to_string())
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    entry
+        .as_table_mut()
+        .ok_or_else(|| bad(&format!("[{sec}] is not a table")))?
+        .insert(key.trim().to_string(), v);
+    Ok(())
+}
+
+/// Read and parse a config file with overrides.
+pub fn load(
+    path: &Path,
+    overrides: &[String],
+    extra_sections: &[&str],
+) -> crate::Result<RawConfig> {
+    let text = std::fs::read_to_string(path).map_err(crate::error::io_err(path))?;
+    Ok(parse(
+        &path.display().to_string(),
+        &text,
+        overrides,
+        extra_sections,
+    )?)
+}
+
+/// Where training images come from.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DataSource {
+    /// The embedded synthetic digits, generated from a seed.
+    Synthetic { seed: u64 },
+    /// IDX files in a directory (None: the default location).
+    Mnist { dir: Option<PathBuf> },
+}
+
+/// Validated `[data]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DataSpec {
+    /// Source of images.
+    pub source: DataSource,
+    /// Classes to train on.
+    pub digits: Vec<u8>,
+    /// Images per class.
+    pub per_class: usize,
+    /// First image index considered.
+    pub offset: usize,
+}
+
+/// Validated `[model]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelSpec {
+    /// Visible units, if fixed by the config.
+    pub visible: Option<usize>,
+    /// Hidden units.
+    pub hidden: usize,
+    /// Physical constants.
+    pub physics: Physics,
+    /// Connectivity kind, with the mask path for `custom`.
+    pub connectivity: ConnectivitySpec,
+    /// Group names with trainable biases.
+    pub trainable_biases: Vec<String>,
+    /// Initial coupling standard deviation.
+    pub init_scale: f64,
+}
+
+/// Connectivity as configured (a custom mask is loaded when the model is built).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ConnectivitySpec {
+    /// Visible–hidden + hidden–hidden.
+    VisibleHiddenHiddenHidden,
+    /// All pairs.
+    Full,
+    /// Mask from a .npy file.
+    Custom(PathBuf),
+}
+
+/// Validated `[train]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrainSpec {
+    /// Total trajectories.
+    pub trajectories: u64,
+    /// Trajectories per step.
+    pub batch: usize,
+    /// Optimizer and hyper-parameters.
+    pub optimizer: OptimizerKind,
+    /// Checkpoint period in trajectories.
+    pub checkpoint_every: u64,
+    /// Run seed.
+    pub seed: u64,
+    /// Threads (0 = all).
+    pub threads: usize,
+}
+
+/// A validated configuration.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Config {
+    /// The raw form (written back into model.toml).
+    pub raw: RawConfig,
+    /// `[model]`
+    pub model: ModelSpec,
+    /// `[noising]`
+    pub noising: Protocol,
+    /// `[train]`
+    pub train: TrainSpec,
+    /// `[data]`
+    pub data: DataSpec,
+}
+
+struct Checker<'a> {
+    file: &'a str,
+    text: &'a str,
+}
+
+impl Checker<'_> {
+    fn err(&self, field: &str, why: impl Into<String>) -> ConfigError {
+        ConfigError::Field {
+            file: self.file.into(),
+            line: find_line(self.text, field),
+            field: field.into(),
+            why: why.into(),
+        }
+    }
+
+    fn positive(&self, field: &str, v: f64) -> Result<f64, ConfigError> {
+        if v.is_finite() && v > 0.0 {
+            Ok(v)
+        } else {
+            Err(self.err(field, format!("must be a positive finite number, got {v}")))
+        }
+    }
+
+    fn non_negative(&self, field: &str, v: f64) -> Result<f64, ConfigError> {
+        if v.is_finite() && v >= 0.0 {
+            Ok(v)
+        } else {
+            Err(self.err(field, format!("must be a finite number ≥ 0, got {v}")))
+        }
+    }
+
+    fn fraction(&self, field: &str, v: f64) -> Result<f64, ConfigError> {
+        if (0.0..1.0).contains(&v) {
+            Ok(v)
+        } else {
+            Err(self.err(field, format!("must be in [0, 1), got {v}")))
+        }
+    }
+
+    fn choice<T: Copy>(
+        &self,
+        field: &str,
+        v: &str,
+        options: &[(&str, T)],
+    ) -> Result<T, ConfigError> {
+        options
+            .iter()
+            .find(|(n, _)| *n == v)
+            .map(|(_, t)| *t)
+            .ok_or_else(|| {
+                let names: Vec<String> = options.iter().map(|(n, _)| format!("\"{n}\"")).collect();
+                self.err(
+                    field,
+                    format!(
+                        "unknown value \"{v}\", expected one of {}",
+                        names.join(", ")
+                    ),
+                )
+            })
+    }
+}
+
+/// Validate a raw configuration (`file`/`text` locate errors).
+pub fn check(raw: RawConfig, file: &str, text: &str) -> Result<Config, ConfigError> {
+    let c = Checker { file, text };
+    let m = &raw.model;
+    let physics = Physics {
+        j2: m.j2,
+        j4: c.non_negative("model.j4", m.j4)?,
+        mu: c.positive("model.mu", m.mu)?,
+        kt: c.positive("model.kt", m.kt)?,
+        dt: c.positive("model.dt", m.dt)?,
+    };
+    if !m.j2.is_finite() || (physics.j4 == 0.0 && m.j2 <= 0.0) {
+        return Err(c.err(
+            "model.j2",
+            format!(
+                "with j4 = 0, j2 must be positive for a bounded potential, got {}",
+                m.j2
+            ),
+        ));
+    }
+    // Explicit Euler is stable while μΔt·V''(x) stays well below 2 at typical |x| ≲ 3√(kT/…).
+    let stiff = physics.mu * physics.dt * 2.0 * m.j2.abs();
+    if stiff >= 0.5 {
+        return Err(c.err(
+            "model.dt",
+            format!(
+                "μΔt·2J2 = {stiff:.3} is too large for a stable Euler–Maruyama step (needs < 0.5)"
+            ),
+        ));
+    }
+    if m.visible == Some(0) && m.hidden == 0 {
+        return Err(c.err("model.hidden", "the model has no units"));
+    }
+    let connectivity =
+        match m.connectivity.as_str() {
+            "vh-hh" => ConnectivitySpec::VisibleHiddenHiddenHidden,
+            "full" => ConnectivitySpec::Full,
+            "custom" => ConnectivitySpec::Custom(m.mask.clone().ok_or_else(|| {
+                c.err(
+                    "model.mask",
+                    "connectivity = \"custom\" needs mask = \"FILE.npy\"",
+                )
+            })?),
+            other => return Err(c.err(
+                "model.connectivity",
+                format!(
+                    "unknown value \"{other}\", expected one of \"vh-hh\", \"full\", \"custom\""
+                ),
+            )),
+        };
+    for g in &m.trainable_biases {
+        if g != "visible" && g != "hidden" {
+            return Err(c.err(
+                "model.trainable_biases",
+                format!("unknown group \"{g}\", expected \"visible\" or \"hidden\""),
+            ));
+        }
+    }
+    let model = ModelSpec {
+        visible: m.visible,
+        hidden: m.hidden,
+        physics,
+        connectivity,
+        trainable_biases: m.trainable_biases.clone(),
+        init_scale: c.non_negative("model.init_scale", m.init_scale)?,
+    };
+
+    let n = &raw.noising;
+    let noising = Protocol {
+        bias_scale: c.non_negative("noising.bias_scale", n.bias_scale)?,
+        hidden_scale: c.non_negative("noising.hidden_scale", n.hidden_scale)?,
+        hidden_projection: c.choice(
+            "noising.hidden_projection",
+            &n.hidden_projection,
+            &[
+                ("copy", HiddenProjection::Copy),
+                ("random", HiddenProjection::Random),
+                ("none", HiddenProjection::None),
+            ],
+        )?,
+        t_eq: c.non_negative("noising.t_eq", n.t_eq)?,
+        t_final: c.positive("noising.t_final", n.t_final)?,
+        fade_fraction: {
+            let f = c.positive("noising.fade_fraction", n.fade_fraction)?;
+            if f > 1.0 {
+                return Err(c.err(
+                    "noising.fade_fraction",
+                    format!("must be in (0, 1], got {f}"),
+                ));
+            }
+            f
+        },
+        schedule: c.choice(
+            "noising.schedule",
+            &n.schedule,
+            &[
+                ("linear", Schedule::Linear),
+                ("cosine", Schedule::Cosine),
+                ("exponential", Schedule::Exponential),
+            ],
+        )?,
+    };
+    if physics.steps(noising.t_final) == 0 {
+        return Err(c.err("noising.t_final", "shorter than one time step model.dt"));
+    }
+
+    let t = &raw.train;
+    let lr = c.positive("train.learning_rate", t.learning_rate)?;
+    let optimizer = match t.optimizer.as_str() {
+        "sgd" => OptimizerKind::Sgd {
+            learning_rate: lr,
+            momentum: c.fraction("train.momentum", t.momentum)?,
+        },
+        "adam" => OptimizerKind::Adam {
+            learning_rate: lr,
+            beta1: c.fraction("train.beta1", t.beta1)?,
+            beta2: c.fraction("train.beta2", t.beta2)?,
+            eps: c.positive("train.eps", t.eps)?,
+        },
+        other => {
+            return Err(c.err(
+                "train.optimizer",
+                format!("unknown value \"{other}\", expected \"adam\" or \"sgd\""),
+            ))
+        }
+    };
+    if t.trajectories == 0 {
+        return Err(c.err("train.trajectories", "must be at least 1"));
+    }
+    if t.batch == 0 {
+        return Err(c.err("train.batch", "must be at least 1"));
+    }
+    if t.checkpoint_every == 0 {
+        return Err(c.err("train.checkpoint_every", "must be at least 1"));
+    }
+    let train = TrainSpec {
+        trajectories: t.trajectories,
+        batch: t.batch,
+        optimizer,
+        checkpoint_every: t.checkpoint_every,
+        seed: t.seed,
+        threads: t.threads,
+    };
+
+    let d = &raw.data;
+    let source = match d.source.as_str() {
+        "synthetic" => DataSource::Synthetic {
+            seed: d.synthetic_seed,
+        },
+        "mnist" => DataSource::Mnist {
+            dir: d.path.clone(),
+        },
+        other => {
+            return Err(c.err(
+                "data.source",
+                format!("unknown value \"{other}\", expected \"synthetic\" or \"mnist\""),
+            ))
+        }
+    };
+    if d.digits.is_empty() {
+        return Err(c.err("data.digits", "list at least one digit class"));
+    }
+    if let Some(bad) = d.digits.iter().find(|&&x| x > 9) {
+        return Err(c.err("data.digits", format!("digit classes are 0..=9, got {bad}")));
+    }
+    if d.per_class == 0 {
+        return Err(c.err("data.per_class", "must be at least 1"));
+    }
+    let data = DataSpec {
+        source,
+        digits: d.digits.clone(),
+        per_class: d.per_class,
+        offset: d.offset,
+    };
+    Ok(Config {
+        raw,
+        model,
+        noising,
+        train,
+        data,
+    })
+}
+
+/// Load, override and validate a config file.
+pub fn load_checked(path: &Path, overrides: &[String]) -> crate::Result<Config> {
+    let text = std::fs::read_to_string(path).map_err(crate::error::io_err(path))?;
+    let file = path.display().to_string();
+    let raw = parse(&file, &text, overrides, &[])?;
+    Ok(check(raw, &file, &text)?)
+}

@@ -1,0 +1,8 @@
+//! Dynamics: reproducible noise streams, the Euler–Maruyama step, exact coupling-free
+//! equilibrium samples, the batched sampler and the noising protocol.
+
+pub mod equilibrium;
+pub mod noising;
+pub mod rng;
+pub mod sampler;
+pub mod step;

@@ -1,0 +1,151 @@
+//! The noising protocol (Whitelam 2025): an image, imposed as biases, fades while the
+//! coupling-free computer runs, turning the image into thermal noise.
+//!
+//! Image field: visible unit i gets bias b_i(t) = −s·λ(t)·P_i, where P is the standardised
+//! image and s the bias scale (so a bright pixel pulls x_i positive). Hidden unit a gets
+//! b_a(t) = −s·h·λ(t)·(projection of P)_a with h the hidden scale. All units start at 0,
+//! equilibrate for t_eq with λ = 1, then run for t_f while λ(t) fades from 1 to 0.
+//! Couplings are zero throughout; each unit evolves independently.
+
+use super::rng::{stream, Purpose};
+use super::step::EulerMaruyama;
+use crate::linalg::Real;
+use crate::model::Physics;
+use ndarray::{s, Array1, Array2, ArrayView1, ArrayViewMut2};
+use rand_pcg::Pcg64;
+
+/// How λ(t) goes from 1 to 0 over the fade time t_fade = fade_fraction · t_f.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Schedule {
+    /// λ = 1 − t/t_fade (the paper's choice).
+    Linear,
+    /// λ = cos²(π t / (2 t_fade)): slow at both ends.
+    Cosine,
+    /// λ = exp(−5 t/t_fade), rescaled to reach 0 at t_fade.
+    Exponential,
+}
+
+/// How the image is projected onto the hidden units' biases.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum HiddenProjection {
+    /// Hidden unit a sees pixel a mod Nv (the paper's code).
+    Copy,
+    /// A fixed Gaussian projection with entries N(0, 1/Nv), drawn from the run seed.
+    Random,
+    /// Hidden biases stay zero.
+    None,
+}
+
+/// Every number of the noising protocol.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Protocol {
+    /// Bias scale s (energy units per standardised pixel).
+    pub bias_scale: f64,
+    /// Multiplier h of the hidden units' projected bias.
+    pub hidden_scale: f64,
+    /// Projection of the image onto hidden biases.
+    pub hidden_projection: HiddenProjection,
+    /// Equilibration time at λ = 1 before the fade (model time units).
+    pub t_eq: f64,
+    /// Duration of the recorded noising trajectory t_f (model time units).
+    pub t_final: f64,
+    /// Fraction of t_f over which λ fades; λ = 0 for the rest.
+    pub fade_fraction: f64,
+    /// Shape of the fade.
+    pub schedule: Schedule,
+}
+
+impl Protocol {
+    /// λ(t) for 0 ≤ t ≤ t_f.
+    pub fn lambda(&self, t: f64) -> f64 {
+        let u = (t / (self.fade_fraction * self.t_final)).clamp(0.0, 1.0);
+        match self.schedule {
+            Schedule::Linear => 1.0 - u,
+            Schedule::Cosine => (0.5 * std::f64::consts::PI * u).cos().powi(2),
+            Schedule::Exponential => {
+                let e = (-5.0f64).exp();
+                ((-5.0 * u).exp() - e) / (1.0 - e)
+            }
+        }
+    }
+
+    /// The full-strength (λ = 1) bias vector [N] for a standardised image [Nv] on a computer
+    /// with `hidden` hidden units. `projection` is the fixed random matrix [Nh, Nv] when the
+    /// projection is `Random`.
+    pub fn image_bias<R: Real>(
+        &self,
+        image: ArrayView1<'_, f32>,
+        hidden: usize,
+        projection: Option<&Array2<f32>>,
+    ) -> Array1<R> {
+        let nv = image.len();
+        let s = self.bias_scale;
+        let sh = s * self.hidden_scale;
+        let mut b = Array1::zeros(nv + hidden);
+        for (bi, &p) in b.iter_mut().zip(image.iter()) {
+            *bi = R::of(-s * f64::from(p));
+        }
+        let hb = b.slice_mut(s![nv..]);
+        match (self.hidden_projection, projection) {
+            (HiddenProjection::Copy, _) if nv > 0 => {
+                for (a, v) in hb.into_iter().enumerate() {
+                    *v = R::of(-sh * f64::from(image[a % nv]));
+                }
+            }
+            (HiddenProjection::Random, Some(w)) => {
+                for (v, p) in hb.into_iter().zip(w.dot(&image).iter()) {
+                    *v = R::of(-sh * f64::from(*p));
+                }
+            }
+            _ => {}
+        }
+        b
+    }
+
+    /// The fixed random projection [Nh, Nv] (entries N(0, 1/Nv)) for `seed`, if the protocol uses one.
+    pub fn projection(&self, visible: usize, hidden: usize, seed: u64) -> Option<Array2<f32>> {
+        (self.hidden_projection == HiddenProjection::Random).then(|| {
+            let mut rng = stream(seed, Purpose::Init, 1);
+            let sd = 1.0 / (visible.max(1) as f64).sqrt();
+            Array2::from_shape_simple_fn((hidden, visible), || {
+                (sd * f64::std_normal(&mut rng)) as f32
+            })
+        })
+    }
+
+    /// Generate one noising trajectory into `out` [T+1, N] (row k = state at time k·Δt of the
+    /// fade, row 0 after equilibration), for full-strength bias `b_image` and noise stream `rng`.
+    pub fn trajectory_into<R: Real>(
+        &self,
+        ph: &Physics,
+        b_image: &Array1<R>,
+        rng: &mut Pcg64,
+        mut out: ArrayViewMut2<'_, R>,
+    ) {
+        let em = EulerMaruyama::<R>::new(ph);
+        let mut x = vec![R::zero(); b_image.len()];
+        for _ in 0..ph.steps(self.t_eq) {
+            em.advance(&mut x, |i| b_image[i], rng);
+        }
+        out.row_mut(0).assign(&ArrayView1::from(&x[..]));
+        for k in 1..out.nrows() {
+            let lambda = R::of(self.lambda((k - 1) as f64 * ph.dt));
+            em.advance(&mut x, |i| lambda * b_image[i], rng);
+            out.row_mut(k).assign(&ArrayView1::from(&x[..]));
+        }
+    }
+
+    /// Convenience: a fresh trajectory [T+1, N] with T = t_f/Δt steps, noise stream `index` of `seed`.
+    pub fn trajectory<R: Real>(
+        &self,
+        ph: &Physics,
+        b_image: &Array1<R>,
+        seed: u64,
+        index: u64,
+    ) -> Array2<R> {
+        let mut out = Array2::zeros((ph.steps(self.t_final) + 1, b_image.len()));
+        let mut rng = stream(seed, Purpose::Noising, index);
+        self.trajectory_into(ph, b_image, &mut rng, out.view_mut());
+        out
+    }
+}

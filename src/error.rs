@@ -1,0 +1,47 @@
+//! The library's error type: every variant names the file, field or step it concerns.
+
+use std::path::PathBuf;
+
+/// Any failure of a thermocad operation.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// An array file (.npy/.npz) is unreadable or lacks an expected array.
+    #[error("{path}: {msg}")]
+    Array { path: PathBuf, msg: String },
+    /// A configuration or model file is invalid.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// A data set could not be loaded.
+    #[error(transparent)]
+    Data(#[from] crate::data::DataError),
+    /// A plot could not be drawn.
+    #[error(transparent)]
+    Plot(#[from] crate::report::plot::PlotError),
+    /// An invalid topology.
+    #[error(transparent)]
+    Topology(#[from] crate::model::TopologyError),
+    /// Training produced a non-finite loss or parameter.
+    #[error("training diverged at trajectory {trajectory}: {what}; the last good checkpoint is kept (lower train.learning_rate)")]
+    Diverged { trajectory: u64, what: String },
+    /// A run cannot be resumed from its checkpoint.
+    #[error("cannot resume from {path}: {why}")]
+    Resume { path: PathBuf, why: String },
+    /// Invalid input to a command.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Result with the library's error.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Attach a path to an I/O error.
+pub fn io_err(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+    let path = path.into();
+    move |source| Error::Io { path, source }
+}

@@ -1,0 +1,83 @@
+//! Generation-quality and heat statistics.
+
+use ndarray::{ArrayView1, ArrayView2, Axis};
+
+/// Mean and (population) standard deviation.
+pub fn mean_std(v: &[f64]) -> (f64, f64) {
+    let n = v.len().max(1) as f64;
+    let m = v.iter().sum::<f64>() / n;
+    let var = v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / n;
+    (m, var.sqrt())
+}
+
+/// Pearson correlation of two vectors (0 when either is constant).
+pub fn correlation(a: ArrayView1<'_, f32>, b: ArrayView1<'_, f32>) -> f64 {
+    let n = a.len() as f64;
+    let (ma, mb) = (a.sum() as f64 / n, b.sum() as f64 / n);
+    let (mut sab, mut saa, mut sbb) = (0.0, 0.0, 0.0);
+    for (&x, &y) in a.iter().zip(b.iter()) {
+        let (dx, dy) = (x as f64 - ma, y as f64 - mb);
+        sab += dx * dy;
+        saa += dx * dx;
+        sbb += dy * dy;
+    }
+    if saa == 0.0 || sbb == 0.0 {
+        0.0
+    } else {
+        sab / (saa * sbb).sqrt()
+    }
+}
+
+/// A sample's closest training image by |correlation|.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Match {
+    /// Index of the training image.
+    pub image: usize,
+    /// Its correlation with the sample (negative: a sign-inverted copy).
+    pub correlation: f64,
+}
+
+/// For each sample [S, P], the training image [M, P] with the largest |correlation|.
+pub fn best_matches(samples: ArrayView2<'_, f32>, train: ArrayView2<'_, f32>) -> Vec<Match> {
+    samples
+        .axis_iter(Axis(0))
+        .map(|s| {
+            train
+                .axis_iter(Axis(0))
+                .enumerate()
+                .map(|(i, t)| Match {
+                    image: i,
+                    correlation: correlation(s, t),
+                })
+                .fold(
+                    Match {
+                        image: 0,
+                        correlation: 0.0,
+                    },
+                    |best, m| {
+                        if m.correlation.abs() > best.correlation.abs() {
+                            m
+                        } else {
+                            best
+                        }
+                    },
+                )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn correlation_and_matching() {
+        let t = array![[1.0f32, 2.0, 3.0, 4.0], [4.0, 1.0, 3.0, 2.0]];
+        let s = array![[-2.0f32, -4.0, -6.0, -8.0]];
+        let m = best_matches(s.view(), t.view());
+        assert_eq!(m[0].image, 0);
+        assert!((m[0].correlation + 1.0).abs() < 1e-12);
+        assert_eq!(mean_std(&[1.0, 3.0]), (2.0, 1.0));
+    }
+}

@@ -1,0 +1,11 @@
+//! The Langevin computer: topology (which couplings exist), parameters (J, b) and the
+//! batched potential, force and heat.
+
+pub mod build;
+mod computer;
+mod params;
+mod topology;
+
+pub use computer::{energy_from_field, Computer, Physics};
+pub use params::Params;
+pub use topology::{Connectivity, Group, Topology, TopologyError};

@@ -1,0 +1,245 @@
+//! Which units exist and which pairs of them may be coupled.
+//!
+//! Units are arranged in contiguous named groups (e.g. `visible` = 0..784, `hidden` = 784..1296).
+//! Connectivity is a symmetric 0/1 mask with a zero diagonal; the group pairs whose mask block is
+//! not all zero are the only blocks the dynamics multiply by, so an uncoupled block (the paper's
+//! visible–visible block) costs no flops at all. Which biases are trainable is a mask as well.
+
+use ndarray::{Array1, Array2, ArrayView2};
+use std::ops::Range;
+
+/// A contiguous, named range of units.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Group {
+    /// Name used in files and netlists (`visible`, `hidden`, ...).
+    pub name: String,
+    /// Unit indices of the group.
+    pub range: Range<usize>,
+}
+
+impl Group {
+    /// Number of units in the group.
+    pub fn len(&self) -> usize {
+        self.range.len()
+    }
+
+    /// True when the group has no units.
+    pub fn is_empty(&self) -> bool {
+        self.range.is_empty()
+    }
+}
+
+/// How units are connected.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Connectivity {
+    /// Visible–hidden and hidden–hidden couplings, no visible–visible ones (the paper's choice).
+    VisibleHiddenHiddenHidden,
+    /// Every pair of distinct units.
+    Full,
+    /// An explicit symmetric 0/1 mask of shape [N, N].
+    Custom(Array2<f32>),
+}
+
+/// Errors in the description of a topology.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum TopologyError {
+    /// A mask of the wrong shape.
+    #[error("connectivity mask has shape {found:?}, expected [{n}, {n}]")]
+    MaskShape { found: Vec<usize>, n: usize },
+    /// A mask entry that is not 0 or 1, or an asymmetric mask, or a self-coupling.
+    #[error("connectivity mask entry ({i}, {j}) is invalid: {why}")]
+    MaskEntry {
+        i: usize,
+        j: usize,
+        why: &'static str,
+    },
+    /// A model without units.
+    #[error("a model needs at least one unit")]
+    Empty,
+}
+
+/// Units, their groups, the coupling mask and the trainable-bias mask.
+#[derive(Clone, Debug)]
+pub struct Topology {
+    groups: Vec<Group>,
+    mask: Array2<f32>,
+    coupled: Vec<(usize, usize)>,
+    bias_trainable: Array1<bool>,
+}
+
+impl Topology {
+    /// Build a visible/hidden topology. `trainable_bias_groups` lists the group names whose biases
+    /// are trained (the paper: hidden only).
+    pub fn visible_hidden(
+        visible: usize,
+        hidden: usize,
+        connectivity: &Connectivity,
+        trainable_bias_groups: &[&str],
+    ) -> Result<Topology, TopologyError> {
+        let n = visible + hidden;
+        if n == 0 {
+            return Err(TopologyError::Empty);
+        }
+        let groups = vec![
+            Group {
+                name: "visible".into(),
+                range: 0..visible,
+            },
+            Group {
+                name: "hidden".into(),
+                range: visible..n,
+            },
+        ];
+        let mask = match connectivity {
+            Connectivity::Full => Array2::from_shape_fn((n, n), |(i, j)| f32::from(i != j)),
+            Connectivity::VisibleHiddenHiddenHidden => Array2::from_shape_fn((n, n), |(i, j)| {
+                f32::from(i != j && (i >= visible || j >= visible))
+            }),
+            Connectivity::Custom(m) => {
+                check_mask(m.view(), n)?;
+                m.clone()
+            }
+        };
+        let mut bias_trainable = Array1::from_elem(n, false);
+        for g in groups
+            .iter()
+            .filter(|g| trainable_bias_groups.contains(&g.name.as_str()))
+        {
+            bias_trainable
+                .slice_mut(ndarray::s![g.range.clone()])
+                .fill(true);
+        }
+        Ok(Self::from_parts(groups, mask, bias_trainable))
+    }
+
+    fn from_parts(groups: Vec<Group>, mask: Array2<f32>, bias_trainable: Array1<bool>) -> Self {
+        let mut coupled = Vec::new();
+        for a in 0..groups.len() {
+            for b in a..groups.len() {
+                let block = mask.slice(ndarray::s![
+                    groups[a].range.clone(),
+                    groups[b].range.clone()
+                ]);
+                if block.iter().any(|&m| m != 0.0) {
+                    coupled.push((a, b));
+                }
+            }
+        }
+        Topology {
+            groups,
+            mask,
+            coupled,
+            bias_trainable,
+        }
+    }
+
+    /// Total number of units N.
+    pub fn n(&self) -> usize {
+        self.mask.nrows()
+    }
+
+    /// The unit groups, in index order.
+    pub fn groups(&self) -> &[Group] {
+        &self.groups
+    }
+
+    /// The group with this name.
+    pub fn group(&self, name: &str) -> Option<&Group> {
+        self.groups.iter().find(|g| g.name == name)
+    }
+
+    /// Symmetric 0/1 coupling mask [N, N] with zero diagonal.
+    pub fn mask(&self) -> &Array2<f32> {
+        &self.mask
+    }
+
+    /// Unordered group pairs `(a, b)`, `a <= b`, whose block has at least one allowed coupling.
+    pub fn coupled_blocks(&self) -> &[(usize, usize)] {
+        &self.coupled
+    }
+
+    /// For output group `a`: the groups `b` with a non-empty block `J[b, a]`.
+    pub fn sources(&self, a: usize) -> impl Iterator<Item = usize> + '_ {
+        self.coupled.iter().filter_map(move |&(p, q)| {
+            if p == a {
+                Some(q)
+            } else if q == a {
+                Some(p)
+            } else {
+                None
+            }
+        })
+    }
+
+    /// Which biases are trainable.
+    pub fn bias_trainable(&self) -> &Array1<bool> {
+        &self.bias_trainable
+    }
+
+    /// Number of allowed couplings (unordered pairs).
+    pub fn n_couplings(&self) -> usize {
+        (self.mask.iter().filter(|&&m| m != 0.0).count()) / 2
+    }
+
+    /// Multiply-accumulates of one coupling-field evaluation x·J for a single state,
+    /// counting only the blocks that are computed.
+    pub fn macs_per_field(&self) -> usize {
+        (0..self.groups.len())
+            .map(|a| {
+                self.sources(a)
+                    .map(|b| self.groups[a].len() * self.groups[b].len())
+                    .sum::<usize>()
+            })
+            .sum()
+    }
+}
+
+fn check_mask(m: ArrayView2<'_, f32>, n: usize) -> Result<(), TopologyError> {
+    if m.shape() != [n, n] {
+        return Err(TopologyError::MaskShape {
+            found: m.shape().to_vec(),
+            n,
+        });
+    }
+    for ((i, j), &v) in m.indexed_iter() {
+        let why = if v != 0.0 && v != 1.0 {
+            "entries must be 0 or 1"
+        } else if v != m[[j, i]] {
+            "mask must be symmetric"
+        } else if i == j && v != 0.0 {
+            "a unit cannot couple to itself"
+        } else {
+            continue;
+        };
+        return Err(TopologyError::MaskEntry { i, j, why });
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paper_topology_skips_visible_visible() {
+        let t = Topology::visible_hidden(
+            784,
+            512,
+            &Connectivity::VisibleHiddenHiddenHidden,
+            &["hidden"],
+        )
+        .unwrap();
+        assert_eq!(t.coupled_blocks(), &[(0, 1), (1, 1)]);
+        assert_eq!(t.n_couplings(), 784 * 512 + 512 * 511 / 2);
+        assert_eq!(t.macs_per_field(), 512 * 784 + 1296 * 512);
+        assert_eq!(t.bias_trainable().iter().filter(|&&b| b).count(), 512);
+    }
+
+    #[test]
+    fn custom_mask_is_checked() {
+        let mut m = Array2::zeros((3, 3));
+        m[[0, 1]] = 1.0;
+        let e = Topology::visible_hidden(2, 1, &Connectivity::Custom(m), &[]).unwrap_err();
+        assert!(matches!(e, TopologyError::MaskEntry { i: 0, j: 1, .. }));
+    }
+}

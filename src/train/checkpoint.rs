@@ -1,0 +1,94 @@
+//! Checkpoints: the whole training state in one .npz, written atomically, so that an
+//! interrupted or diverged run keeps its last good state and `--resume` continues bit for bit.
+
+use super::executor::TrainState;
+use super::optim::Optimizer;
+use crate::error::{Error, Result};
+use crate::io::{write_npz, NpzIn};
+use crate::model::{Computer, Params};
+use ndarray::{Array1, Array2};
+use std::path::Path;
+
+/// File name of the checkpoint inside a run directory.
+pub const FILE: &str = "checkpoint.npz";
+
+/// Save `state`; `fingerprint` identifies the settings a resume must match.
+pub fn save(path: &Path, state: &TrainState, fingerprint: &str) -> Result<()> {
+    let hist = Array2::from_shape_fn((state.history.len(), 2), |(i, k)| {
+        if k == 0 {
+            state.history[i].0 as f64
+        } else {
+            state.history[i].1
+        }
+    });
+    let o = &state.optimizer;
+    write_npz(path, |z| {
+        z.add("J", &state.computer.params.j)?;
+        z.add("b", &state.computer.params.b)?;
+        z.add("m_J", &o.m.j)?;
+        z.add("m_b", &o.m.b)?;
+        z.add("v_J", &o.v.j)?;
+        z.add("v_b", &o.v.b)?;
+        z.add("progress", &Array1::from(vec![state.done, o.t]))?;
+        z.add("history", &hist)?;
+        z.add(
+            "fingerprint",
+            &Array1::from(fingerprint.as_bytes().to_vec()),
+        )
+    })
+}
+
+/// Restore a state saved by [`save`] into `computer`'s shape and `optimizer`'s kind,
+/// refusing a checkpoint made with other settings.
+pub fn load(
+    path: &Path,
+    mut computer: Computer<f32>,
+    optimizer: Optimizer<f32>,
+    fingerprint: &str,
+) -> Result<TrainState> {
+    let refuse = |why: String| Error::Resume {
+        path: path.to_path_buf(),
+        why,
+    };
+    let mut z = NpzIn::open(path)?;
+    let fp: Array1<u8> = z.get1("fingerprint")?;
+    if fp.as_slice() != Some(fingerprint.as_bytes()) {
+        return Err(refuse(
+            "it was written with different [model], [noising], [data] or [train] settings (only train.trajectories and train.checkpoint_every may change)".into(),
+        ));
+    }
+    let n = computer.n();
+    let params = |z: &mut NpzIn, j: &str, b: &str| -> Result<Params<f32>> {
+        let p = Params {
+            j: z.get2(j)?,
+            b: z.get1(b)?,
+        };
+        if p.j.shape() != [n, n] || p.b.len() != n {
+            return Err(refuse(format!("arrays {j}/{b} do not match N = {n}")));
+        }
+        Ok(p)
+    };
+    computer.params = params(&mut z, "J", "b")?;
+    let m = params(&mut z, "m_J", "m_b")?;
+    let v = params(&mut z, "v_J", "v_b")?;
+    let progress: Array1<u64> = z.get1("progress")?;
+    let hist: Array2<f64> = z.get2("history")?;
+    if progress.len() != 2 || hist.ncols() != 2 {
+        return Err(refuse("malformed progress or history array".into()));
+    }
+    Ok(TrainState {
+        computer,
+        optimizer: Optimizer {
+            kind: optimizer.kind,
+            m,
+            v,
+            t: progress[1],
+        },
+        done: progress[0],
+        history: hist
+            .rows()
+            .into_iter()
+            .map(|r| (r[0] as u64, r[1]))
+            .collect(),
+    })
+}

@@ -1,0 +1,10 @@
+//! Training: the reverse-trajectory likelihood, optimizers, and the executor that runs a
+//! training objective with checkpoints, progress and divergence checks.
+
+pub mod checkpoint;
+pub mod executor;
+pub mod generative;
+pub mod optim;
+pub mod reverse_nll;
+
+pub use executor::{Evaluation, Executor, Objective, TrainState};

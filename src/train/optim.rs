@@ -1,0 +1,103 @@
+//! First-order optimizers on the trainable parameters (masked couplings and biases).
+
+use crate::linalg::Real;
+use crate::model::Params;
+use ndarray::Zip;
+
+/// Optimizer choice and hyper-parameters.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum OptimizerKind {
+    /// θ ← θ − η g (with optional heavy-ball momentum).
+    Sgd { learning_rate: f64, momentum: f64 },
+    /// Adam (Kingma & Ba) with bias correction.
+    Adam {
+        learning_rate: f64,
+        beta1: f64,
+        beta2: f64,
+        eps: f64,
+    },
+}
+
+/// Optimizer state: first and second moments and the step count.
+#[derive(Clone, Debug)]
+pub struct Optimizer<R> {
+    /// Choice and hyper-parameters.
+    pub kind: OptimizerKind,
+    /// First moment (momentum buffer for SGD).
+    pub m: Params<R>,
+    /// Second moment (Adam only; zeros for SGD).
+    pub v: Params<R>,
+    /// Number of steps taken.
+    pub t: u64,
+}
+
+impl<R: Real> Optimizer<R> {
+    /// Fresh state for N units.
+    pub fn new(kind: OptimizerKind, n: usize) -> Self {
+        Optimizer {
+            kind,
+            m: Params::zeros(n),
+            v: Params::zeros(n),
+            t: 0,
+        }
+    }
+
+    /// One descent step on `p` with gradient `g` (already masked: masked entries are zero and
+    /// stay zero because their moments stay zero).
+    pub fn step(&mut self, p: &mut Params<R>, g: &Params<R>) {
+        self.t += 1;
+        match self.kind {
+            OptimizerKind::Sgd {
+                learning_rate,
+                momentum,
+            } => {
+                let (lr, mom) = (R::of(learning_rate), R::of(momentum));
+                let upd = |p: &mut R, m: &mut R, &g: &R| {
+                    *m = mom * *m + g;
+                    *p -= lr * *m;
+                };
+                Zip::from(&mut p.j)
+                    .and(&mut self.m.j)
+                    .and(&g.j)
+                    .par_for_each(upd);
+                Zip::from(&mut p.b)
+                    .and(&mut self.m.b)
+                    .and(&g.b)
+                    .for_each(upd);
+            }
+            OptimizerKind::Adam {
+                learning_rate,
+                beta1,
+                beta2,
+                eps,
+            } => {
+                let t = self.t as i32;
+                let step = learning_rate / (1.0 - beta1.powi(t));
+                let corr2 = 1.0 / (1.0 - beta2.powi(t));
+                let (b1, b2, lr, c2, e) = (
+                    R::of(beta1),
+                    R::of(beta2),
+                    R::of(step),
+                    R::of(corr2),
+                    R::of(eps),
+                );
+                let one = R::one();
+                let upd = |p: &mut R, m: &mut R, v: &mut R, &g: &R| {
+                    *m = b1 * *m + (one - b1) * g;
+                    *v = b2 * *v + (one - b2) * g * g;
+                    *p -= lr * *m / ((*v * c2).sqrt() + e);
+                };
+                Zip::from(&mut p.j)
+                    .and(&mut self.m.j)
+                    .and(&mut self.v.j)
+                    .and(&g.j)
+                    .par_for_each(upd);
+                Zip::from(&mut p.b)
+                    .and(&mut self.m.b)
+                    .and(&mut self.v.b)
+                    .and(&g.b)
+                    .for_each(upd);
+            }
+        }
+    }
+}

@@ -1,0 +1,53 @@
+//! End-to-end jobs behind the commands: train, sample, demo, bench. Each takes validated
+//! inputs, runs a stage of the pipeline and writes its files.
+
+pub mod bench;
+pub mod demo;
+pub mod sample;
+pub mod train;
+
+use crate::config::{DataSource, DataSpec};
+use crate::data::{self, Digits};
+use crate::error::{Error, Result};
+use std::path::{Path, PathBuf};
+
+/// Directory of the MNIST files: `--data`, else `data.path`, else the default location.
+pub fn mnist_dir(cli: Option<&Path>, configured: Option<&PathBuf>) -> Result<PathBuf> {
+    cli.map(Path::to_path_buf)
+        .or_else(|| configured.cloned())
+        .or_else(data::default_mnist_dir)
+        .ok_or_else(|| {
+            Error::Invalid(
+                "no MNIST directory: pass --data DIR, set data.path, or set THERMOCAD_MNIST".into(),
+            )
+        })
+}
+
+/// The training images selected by `spec`: `per_class` images of each class in `digits`,
+/// the first ones at or after index `offset`, class by class in the order of `digits`.
+pub fn training_set(spec: &DataSpec, cli_dir: Option<&Path>) -> Result<Digits> {
+    let all = match &spec.source {
+        DataSource::Synthetic { seed } => {
+            let per = spec.offset + spec.per_class;
+            data::synthetic::synthetic_digits(&spec.digits, per, *seed)
+        }
+        DataSource::Mnist { dir } => data::load_mnist_dir(&mnist_dir(cli_dir, dir.as_ref())?)?,
+    };
+    let mut picked = Vec::new();
+    for &d in &spec.digits {
+        let idx: Vec<usize> = (spec.offset..all.len())
+            .filter(|&i| all.labels[i] == d)
+            .take(spec.per_class)
+            .collect();
+        if idx.len() < spec.per_class {
+            return Err(Error::Invalid(format!(
+                "data: only {} images of digit {d} at or after offset {}, data.per_class = {}",
+                idx.len(),
+                spec.offset,
+                spec.per_class
+            )));
+        }
+        picked.extend(idx);
+    }
+    Ok(all.select(&picked))
+}

@@ -1,0 +1,228 @@
+//! `thermocad sample`: generate from a trained model, starting in the coupling-free
+//! equilibrium (noise) and running the trained dynamics to t_f.
+
+use super::training_set;
+use crate::dynamics::sampler::Batch;
+use crate::error::{io_err, Result};
+use crate::io::{save_npy, write_csv};
+use crate::linalg::Parallelism;
+use crate::metrics::{best_matches, mean_std};
+use crate::model::build::{load_dir, ModelDir};
+use crate::report::plot::{histogram, image_grid, Colormap, ImageGrid};
+use ndarray::{s, Array2, Axis};
+use std::path::PathBuf;
+
+/// A sampling job.
+pub struct SampleJob {
+    /// Trained model directory.
+    pub model: PathBuf,
+    /// Number of samples.
+    pub n: usize,
+    /// Seed of the samples' noise.
+    pub seed: u64,
+    /// Output directory.
+    pub out: PathBuf,
+    /// Threads (0 = all).
+    pub threads: usize,
+    /// `--data`: MNIST directory for the quality check against the training digits.
+    pub data_dir: Option<PathBuf>,
+}
+
+/// Results of sampling.
+#[derive(Clone, Debug)]
+pub struct SampleSummary {
+    /// Heat per sample Q = V(x(0)) − V(x(t_f)), in kT.
+    pub heat_kt: Vec<f64>,
+    /// Mean over samples of the largest |correlation| with a training image (if available).
+    pub mean_best_corr: Option<f64>,
+    /// Number of samples closest to each training class (class, count), if available.
+    pub class_counts: Vec<(u8, usize)>,
+    /// Fraction of samples whose best match is sign-inverted.
+    pub inverted_fraction: Option<f64>,
+}
+
+/// Rows sampled at once (bounds memory; results do not depend on it).
+const CHUNK: usize = 1000;
+/// Trajectories shown in trajectories.png.
+const SHOWN: usize = 3;
+/// Snapshot times in trajectories.png, as fractions of t_f.
+const SNAPSHOTS: [f64; 7] = [0.0, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0];
+
+/// Run a sampling job.
+pub fn run(job: SampleJob) -> Result<SampleSummary> {
+    let md = load_dir(&job.model)?;
+    std::fs::create_dir_all(&job.out).map_err(io_err(&job.out))?;
+    let c = &md.computer;
+    let nv = md.config.model.visible.unwrap_or(0);
+    let steps = c.physics.steps(md.config.noising.t_final);
+    let par = Parallelism::new(job.threads);
+    let snap_steps: Vec<usize> = SNAPSHOTS
+        .iter()
+        .map(|f| (f * steps as f64).round() as usize)
+        .collect();
+    let mut samples = Array2::<f32>::zeros((job.n, nv));
+    let mut heat = Vec::with_capacity(job.n);
+    let mut frames = Array2::<f32>::zeros((SHOWN * snap_steps.len(), nv));
+    par.install(|| {
+        for start in (0..job.n).step_by(CHUNK) {
+            let count = CHUNK.min(job.n - start);
+            let mut batch = Batch::from_equilibrium(c, job.seed, start as u64, count);
+            let e0 = c.energy(batch.x.view(), par);
+            let record = |k: usize, x: ndarray::ArrayView2<'_, f32>, frames: &mut Array2<f32>| {
+                if start > 0 {
+                    return;
+                }
+                for (col, _) in snap_steps.iter().enumerate().filter(|(_, &s)| s == k) {
+                    for r in 0..SHOWN.min(count) {
+                        frames
+                            .row_mut(r * snap_steps.len() + col)
+                            .assign(&x.slice(s![r, ..nv]));
+                    }
+                }
+            };
+            record(0, batch.x.view(), &mut frames);
+            batch.run(c, steps, par, |k, x| record(k, x, &mut frames));
+            let e1 = c.energy(batch.x.view(), par);
+            heat.extend(
+                e0.iter()
+                    .zip(e1.iter())
+                    .map(|(a, b)| (a - b) / c.physics.kt),
+            );
+            samples
+                .slice_mut(s![start..start + count, ..])
+                .assign(&batch.x.slice(s![.., ..nv]));
+        }
+    });
+    write_files(&job, &md, &samples, &heat, &frames, &snap_steps)?;
+    let mut summary = SampleSummary {
+        heat_kt: heat,
+        mean_best_corr: None,
+        class_counts: Vec::new(),
+        inverted_fraction: None,
+    };
+    // Quality against the training digits, when they can be loaded.
+    if let Ok(train) = training_set(&md.config.data, job.data_dir.as_deref()) {
+        let matches = best_matches(samples.view(), train.images.view());
+        let n = matches.len().max(1) as f64;
+        summary.mean_best_corr = Some(matches.iter().map(|m| m.correlation.abs()).sum::<f64>() / n);
+        summary.inverted_fraction =
+            Some(matches.iter().filter(|m| m.correlation < 0.0).count() as f64 / n);
+        for &d in &md.config.data.digits {
+            let k = matches
+                .iter()
+                .filter(|m| train.labels[m.image] == d)
+                .count();
+            summary.class_counts.push((d, k));
+        }
+        write_csv(
+            &job.out.join("quality.csv"),
+            &["index", "closest_class", "correlation"],
+            matches.iter().enumerate().map(|(i, m)| {
+                vec![
+                    i.to_string(),
+                    train.labels[m.image].to_string(),
+                    format!("{:.4}", m.correlation),
+                ]
+            }),
+        )?;
+    }
+    Ok(summary)
+}
+
+fn write_files(
+    job: &SampleJob,
+    md: &ModelDir,
+    samples: &Array2<f32>,
+    heat: &[f64],
+    frames: &Array2<f32>,
+    snap_steps: &[usize],
+) -> Result<()> {
+    let out = &job.out;
+    let c = &md.computer;
+    let side = (samples.ncols() as f64).sqrt() as usize;
+    save_npy(&out.join("samples.npy"), samples)?;
+    write_csv(
+        &out.join("heat.csv"),
+        &["index", "q_kt"],
+        heat.iter()
+            .enumerate()
+            .map(|(i, q)| vec![i.to_string(), format!("{q:.3}")]),
+    )?;
+    let (m, sd) = mean_std(heat);
+    histogram(
+        &out.join("heat.png"),
+        &format!("Heat per sample: mean {m:.4e} kT, std {sd:.3e} kT"),
+        "Q = V(x(0)) − V(x(t_f))  [kT]",
+        heat,
+        30,
+    )?;
+    if side * side != samples.ncols() {
+        return Ok(()); // not square images: no picture grids
+    }
+    let shown = samples.nrows().min(25);
+    image_grid(
+        &out.join("samples.png"),
+        &ImageGrid {
+            images: samples.slice(s![..shown, ..]),
+            h: side,
+            w: side,
+            rows: 5,
+            cols: 5,
+            colormap: Colormap::BlueWhite,
+            scale: None,
+            title: "Generated samples (visible units at t_f)",
+            row_labels: vec![],
+            col_labels: vec![],
+            cell_px: 84,
+        },
+    )?;
+    let t_f = md.config.noising.t_final;
+    let total = *snap_steps.last().unwrap_or(&1) as f64;
+    let rows = samples.nrows().min(SHOWN);
+    image_grid(
+        &out.join("trajectories.png"),
+        &ImageGrid {
+            images: frames.slice(s![..rows * snap_steps.len(), ..]),
+            h: side,
+            w: side,
+            rows,
+            cols: snap_steps.len(),
+            colormap: Colormap::BlueWhite,
+            scale: None,
+            title: "Generation: noise to digit",
+            row_labels: (0..rows).map(|r| format!("#{r}")).collect(),
+            col_labels: snap_steps
+                .iter()
+                .map(|&k| format!("t={:.2}", t_f * k as f64 / total))
+                .collect(),
+            cell_px: 84,
+        },
+    )?;
+    // Receptive fields: couplings of the 16 most strongly coupled hidden units to the visible ones.
+    let nv = samples.ncols();
+    let jvh = c.params.j.slice(s![..nv, nv..]);
+    let mut order: Vec<usize> = (0..jvh.ncols()).collect();
+    let norm = |h: usize| jvh.column(h).iter().map(|v| v * v).sum::<f32>();
+    order.sort_by(|&a, &b| norm(b).total_cmp(&norm(a)));
+    order.truncate(16);
+    let fields = jvh.t().select(Axis(0), &order);
+    if !order.is_empty() {
+        image_grid(
+            &out.join("receptive_fields.png"),
+            &ImageGrid {
+                images: fields.view(),
+                h: side,
+                w: side,
+                rows: 4,
+                cols: 4,
+                colormap: Colormap::RedWhiteBlue,
+                scale: None,
+                title: "Couplings of 16 hidden units to the visible units",
+                row_labels: vec![],
+                col_labels: vec![],
+                cell_px: 84,
+            },
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,256 @@
+//! Analytic checks of the Langevin core: gradient vs finite differences, Ornstein–Uhlenbeck
+//! variance, quartic equilibrium, heat as a sum of Stratonovich increments, determinism.
+
+use ndarray::{s, Array2};
+use thermocad::dynamics::equilibrium::{onsite_average, OnsiteEquilibrium};
+use thermocad::dynamics::rng::{stream, Purpose};
+use thermocad::dynamics::sampler::Batch;
+use thermocad::linalg::{Parallelism, Real};
+use thermocad::model::{Computer, Connectivity, Params, Physics, Topology};
+use thermocad::train::reverse_nll::ReverseNll;
+
+fn computer<R: Real>(
+    nv: usize,
+    nh: usize,
+    physics: Physics,
+    conn: Connectivity,
+    scale: f64,
+    seed: u64,
+) -> Computer<R> {
+    let topology = Topology::visible_hidden(nv, nh, &conn, &["hidden"]).unwrap();
+    let n = topology.n();
+    let mut rng = stream(seed, Purpose::Init, 0);
+    let mut params = Params::<R>::zeros(n);
+    for i in 0..n {
+        for j in (i + 1)..n {
+            if topology.mask()[[i, j]] != 0.0 {
+                let v = R::of(scale * f64::std_normal(&mut rng));
+                params.j[[i, j]] = v;
+                params.j[[j, i]] = v;
+            }
+        }
+        params.b[i] = R::of(0.3 * f64::std_normal(&mut rng));
+    }
+    Computer {
+        physics,
+        topology,
+        params,
+    }
+}
+
+fn loss_of(c: &Computer<f64>, traj: &Array2<f64>) -> f64 {
+    let mut acc = ReverseNll::new(c.n());
+    acc.add(c, traj.view(), Parallelism::SEQUENTIAL)
+}
+
+#[test]
+fn reverse_nll_gradient_matches_finite_differences() {
+    let ph = Physics {
+        j2: 1.0,
+        j4: 1.0,
+        mu: 1.0,
+        kt: 0.1,
+        dt: 1e-2,
+    };
+    let c = computer::<f64>(3, 2, ph, Connectivity::VisibleHiddenHiddenHidden, 0.5, 3);
+    // Any trajectory will do: the gradient is exact for a given path.
+    let mut rng = stream(9, Purpose::Noising, 0);
+    let traj = Array2::from_shape_simple_fn((7, c.n()), || 0.5 * f64::std_normal(&mut rng));
+    let mut acc = ReverseNll::new(c.n());
+    acc.add(&c, traj.view(), Parallelism::SEQUENTIAL);
+    let g = acc.finish(&c);
+    let h = 1e-6;
+    let mut checked = 0;
+    for i in 0..c.n() {
+        for j in (i + 1)..c.n() {
+            let mut p = c.clone();
+            let mut m = c.clone();
+            p.params.j[[i, j]] += h;
+            p.params.j[[j, i]] += h;
+            m.params.j[[i, j]] -= h;
+            m.params.j[[j, i]] -= h;
+            let fd = (loss_of(&p, &traj) - loss_of(&m, &traj)) / (2.0 * h);
+            if c.topology.mask()[[i, j]] != 0.0 {
+                assert!(
+                    (fd - g.j[[i, j]]).abs() <= 1e-6 * (1.0 + fd.abs()),
+                    "J[{i},{j}]: fd {fd} vs {}",
+                    g.j[[i, j]]
+                );
+                assert_eq!(g.j[[i, j]], g.j[[j, i]]);
+                checked += 1;
+            } else {
+                assert_eq!(
+                    g.j[[i, j]],
+                    0.0,
+                    "masked coupling ({i},{j}) must get no gradient"
+                );
+            }
+        }
+        let mut p = c.clone();
+        let mut m = c.clone();
+        p.params.b[i] += h;
+        m.params.b[i] -= h;
+        let fd = (loss_of(&p, &traj) - loss_of(&m, &traj)) / (2.0 * h);
+        if c.topology.bias_trainable()[i] {
+            assert!(
+                (fd - g.b[i]).abs() <= 1e-6 * (1.0 + fd.abs()),
+                "b[{i}]: fd {fd} vs {}",
+                g.b[i]
+            );
+        } else {
+            assert_eq!(g.b[i], 0.0);
+        }
+    }
+    assert_eq!(checked, 3 * 2 + 1, "visible–hidden and hidden–hidden pairs");
+}
+
+/// Time-and-ensemble average of x² over `rows` independent trajectories of one unit.
+fn stationary_x2(ph: Physics, rows: usize, burn: usize, steps: usize, every: usize) -> f64 {
+    let c = computer::<f32>(1, 0, ph, Connectivity::Full, 0.0, 1);
+    let mut c = c;
+    c.params.b.fill(0.0);
+    let mut batch = Batch::from_states(Array2::zeros((rows, 1)), 5, 0);
+    let par = Parallelism::new(0);
+    batch.run(&c, burn, par, |_, _| {});
+    let (mut sum, mut count) = (0.0f64, 0usize);
+    batch.run(&c, steps, par, |k, x| {
+        if k % every == 0 {
+            sum += x.iter().map(|v| (*v as f64).powi(2)).sum::<f64>();
+            count += x.len();
+        }
+    });
+    sum / count as f64
+}
+
+#[test]
+fn ornstein_uhlenbeck_stationary_variance() {
+    // J4 = 0: V = J2 x², stationary variance kT / (2 J2) = 0.1 (Euler–Maruyama bias 1/(1 − μJ2Δt) = 0.5 %).
+    let ph = Physics {
+        j2: 5.0,
+        j4: 0.0,
+        mu: 1.0,
+        kt: 1.0,
+        dt: 1e-3,
+    };
+    let var = stationary_x2(ph, 4000, 1000, 2000, 100);
+    let exact = ph.kt / (2.0 * ph.j2);
+    assert!(
+        (var / exact - 1.0).abs() < 0.03,
+        "OU variance {var} vs {exact}"
+    );
+}
+
+#[test]
+fn quartic_unit_equilibrium_matches_quadrature() {
+    let ph = Physics {
+        j2: 1.0,
+        j4: 1.0,
+        mu: 1.0,
+        kt: 0.1,
+        dt: 1e-3,
+    };
+    let exact = onsite_average(&ph, |x| x * x);
+    let var = stationary_x2(ph, 4000, 2000, 4000, 200);
+    assert!(
+        (var / exact - 1.0).abs() < 0.03,
+        "quartic <x²> {var} vs quadrature {exact}"
+    );
+    // The exact rejection sampler agrees as well.
+    let eq = OnsiteEquilibrium::new(&ph);
+    let mut rng = stream(2, Purpose::SampleInit, 0);
+    let n = 200_000;
+    let m2 = (0..n)
+        .map(|_| eq.sample::<f64, _>(&mut rng).powi(2))
+        .sum::<f64>()
+        / n as f64;
+    assert!(
+        (m2 / exact - 1.0).abs() < 0.01,
+        "rejection sampler <x²> {m2} vs {exact}"
+    );
+    // And for a double well (J2 < 0).
+    let dw = Physics { j2: -1.0, ..ph };
+    let exact_dw = onsite_average(&dw, |x| x * x);
+    let eq = OnsiteEquilibrium::new(&dw);
+    let m2 = (0..n)
+        .map(|_| eq.sample::<f64, _>(&mut rng).powi(2))
+        .sum::<f64>()
+        / n as f64;
+    assert!(
+        (m2 / exact_dw - 1.0).abs() < 0.01,
+        "double-well <x²> {m2} vs {exact_dw}"
+    );
+}
+
+/// |Q − Σ Stratonovich increments| / |Q| along one coupled trajectory with time step `dt`.
+fn heat_mismatch(dt: f64) -> f64 {
+    let ph = Physics {
+        j2: 1.0,
+        j4: 1.0,
+        mu: 1.0,
+        kt: 0.1,
+        dt,
+    };
+    let c = computer::<f64>(6, 4, ph, Connectivity::VisibleHiddenHiddenHidden, 0.3, 11);
+    let par = Parallelism::SEQUENTIAL;
+    let steps = ph.steps(1.0);
+    let mut x0 = Array2::zeros((1, c.n()));
+    x0.row_mut(0).fill(1.0); // start away from equilibrium so that heat flows
+    let mut batch = Batch::from_states(x0.clone(), 3, 0);
+    let mut prev = x0.clone();
+    let mut grad = Array2::zeros((1, c.n()));
+    let mut strat = 0.0;
+    batch.run(&c, steps, par, |_, x| {
+        let mid = (&prev + &x) * 0.5;
+        c.grad_potential(mid.view(), grad.view_mut(), par);
+        strat -= (&grad * &(&x - &prev)).sum();
+        prev.assign(&x);
+    });
+    let q = c.energy(x0.view(), par)[0] - c.energy(batch.x.view(), par)[0];
+    assert!(q > 0.0, "relaxation from x = 1 releases heat");
+    (q - strat).abs() / q.abs()
+}
+
+#[test]
+fn heat_equals_sum_of_stratonovich_increments() {
+    let coarse = heat_mismatch(1e-3);
+    let fine = heat_mismatch(1e-5);
+    assert!(fine < 2e-3, "Δt = 1e-5: relative mismatch {fine}");
+    assert!(
+        fine < coarse / 3.0,
+        "mismatch must shrink with Δt: {coarse} -> {fine}"
+    );
+}
+
+fn sample_run(threads: usize, batch: usize, first: u64) -> Array2<f32> {
+    let ph = Physics {
+        j2: 1.0,
+        j4: 1.0,
+        mu: 1.0,
+        kt: 0.1,
+        dt: 1e-3,
+    };
+    let c = computer::<f32>(40, 24, ph, Connectivity::VisibleHiddenHiddenHidden, 0.2, 4);
+    let par = Parallelism::new(threads);
+    par.install(|| {
+        let mut b = Batch::from_equilibrium(&c, 42, first, batch);
+        b.run(&c, 200, par, |_, _| {});
+        b.x
+    })
+}
+
+#[test]
+fn trajectories_do_not_depend_on_threads_or_batch() {
+    let big1 = sample_run(1, 37, 0);
+    let big2 = sample_run(2, 37, 0);
+    assert_eq!(big1, big2, "1 vs 2 threads");
+    for (first, len) in [(0usize, 1usize), (5, 1), (3, 2), (10, 27)] {
+        let part = sample_run(2, len, first as u64);
+        assert_eq!(
+            part,
+            big1.slice(s![first..first + len, ..]),
+            "batch of {len} starting at {first}"
+        );
+    }
+    let other_seed_differs = sample_run(1, 1, 1);
+    assert_ne!(other_seed_differs, big1.slice(s![0..1, ..]));
+}
