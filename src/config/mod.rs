@@ -87,14 +87,23 @@ fn section<T: DeserializeOwned>(
     let tbl = value
         .as_table()
         .ok_or_else(|| err(format!("[{name}]"), "must be a table".into()))?;
-    T::deserialize(toml::Value::Table(tbl.clone())).map_err(|e| {
+    let de = |t: &toml::Table| T::deserialize(toml::Value::Table(t.clone()));
+    de(tbl).map_err(|e| {
         let msg = e.message().trim().to_string();
-        // serde names the offending key in backticks; point at it.
+        // Name the offending key: serde quotes unknown ones; for a bad value, find the key
+        // whose value alone fails.
         let key = msg
             .split('`')
             .nth(1)
-            .filter(|k| tbl.contains_key(*k) || msg.starts_with("unknown field"))
-            .map(str::to_string);
+            .filter(|_| msg.starts_with("unknown field"))
+            .map(str::to_string)
+            .or_else(|| {
+                tbl.iter()
+                    .find(|(k, v)| {
+                        de(&toml::Table::from_iter([((*k).clone(), (*v).clone())])).is_err()
+                    })
+                    .map(|(k, _)| k.clone())
+            });
         match key {
             Some(k) => err(format!("{name}.{k}"), msg),
             None => err(format!("[{name}]"), msg),
@@ -349,23 +358,24 @@ pub fn check(raw: RawConfig, file: &str, text: &str) -> Result<Config, ConfigErr
     if m.visible == Some(0) && m.hidden == 0 {
         return Err(c.err("model.hidden", "the model has no units"));
     }
-    let connectivity =
-        match m.connectivity.as_str() {
-            "vh-hh" => ConnectivitySpec::VisibleHiddenHiddenHidden,
-            "full" => ConnectivitySpec::Full,
-            "custom" => ConnectivitySpec::Custom(m.mask.clone().ok_or_else(|| {
-                c.err(
-                    "model.mask",
-                    "connectivity = \"custom\" needs mask = \"FILE.npy\"",
-                )
-            })?),
-            other => return Err(c.err(
+    let connectivity = match m.connectivity.as_str() {
+        "vh-hh" => ConnectivitySpec::VisibleHiddenHiddenHidden,
+        "full" => ConnectivitySpec::Full,
+        "custom" => ConnectivitySpec::Custom(m.mask.clone().ok_or_else(|| {
+            c.err(
+                "model.mask",
+                "connectivity = \"custom\" needs mask = \"FILE.npy\"",
+            )
+        })?),
+        other => {
+            return Err(c.err(
                 "model.connectivity",
                 format!(
                     "unknown value \"{other}\", expected one of \"vh-hh\", \"full\", \"custom\""
                 ),
-            )),
-        };
+            ))
+        }
+    };
     for g in &m.trainable_biases {
         if g != "visible" && g != "hidden" {
             return Err(c.err(

@@ -212,6 +212,22 @@ fn text_width(text: &str, size: f64) -> u32 {
     font(size).box_size(text).map(|(w, _)| w).unwrap_or(0)
 }
 
+/// `text`, shortened with a trailing ellipsis until it is at most `max_w` pixels wide.
+fn fit_text(text: &str, size: f64, max_w: u32) -> String {
+    if text_width(text, size) <= max_w {
+        return text.to_string();
+    }
+    let chars: Vec<char> = text.chars().collect();
+    for keep in (1..chars.len()).rev() {
+        let head: String = chars[..keep].iter().collect();
+        let t = format!("{}\u{2026}", head.trim_end());
+        if text_width(&t, size) <= max_w {
+            return t;
+        }
+    }
+    chars.first().map(|c| c.to_string()).unwrap_or_default()
+}
+
 /// Compact number formatting for tick/scale labels.
 pub fn format_number(v: f64) -> String {
     if v == 0.0 || !v.is_finite() {
@@ -1022,8 +1038,14 @@ fn render_grid(path: &Path, grid: &ImageGrid) -> Result<RenderedGrid, PlotError>
         .max()
         .unwrap_or(0);
     if widest_col + 4 > cw {
-        col_size = (col_size * (cw.saturating_sub(4)) as f64 / widest_col as f64).max(10.0);
+        col_size = (col_size * (cw.saturating_sub(4)) as f64 / widest_col as f64).max(9.0);
     }
+    // Labels that still do not fit are shortened with an ellipsis rather than overlapping.
+    let col_labels: Vec<String> = grid
+        .col_labels
+        .iter()
+        .map(|l| fit_text(l, col_size, cw.saturating_sub(2)))
+        .collect();
     let row_w = grid
         .row_labels
         .iter()
@@ -1137,7 +1159,7 @@ fn render_grid(path: &Path, grid: &ImageGrid) -> Result<RenderedGrid, PlotError>
                     HPos::Center,
                 )?;
             }
-            for (c, l) in grid.col_labels.iter().enumerate() {
+            for (c, l) in col_labels.iter().enumerate() {
                 let cell = cells[c];
                 let x = (cell.x + cell.w / 2) as i32;
                 let y = (grid_top - col_h / 2) as i32;

@@ -129,6 +129,19 @@ fn measure(job: BenchJob, par: Parallelism) -> Vec<BenchLine> {
         None,
     );
 
+    // The coupling field alone (the block GEMMs of one step).
+    let x = pseudo((job.batch, n), 4);
+    let mut h = Array2::<f32>::zeros((job.batch, n));
+    let t = best_of(job.repeats, || {
+        computer.coupling_field(x.view(), h.view_mut(), false, par)
+    });
+    push(
+        format!("coupling field x.J by blocks, batch {}", job.batch),
+        2.0 * job.batch as f64 * macs,
+        t,
+        Some(reference),
+    );
+
     // Sampling step (coupling field by blocks + Euler–Maruyama update with fresh noise).
     for batch in [job.batch, 25, 1] {
         let mut bt = Batch::from_equilibrium(&computer, 1, 0, batch);

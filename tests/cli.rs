@@ -1,0 +1,87 @@
+//! The command line: bad input gives one clear error line and exit code 2.
+
+use std::path::Path;
+use std::process::Command;
+
+fn thermocad(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_thermocad"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.display().to_string()
+}
+
+fn one_error_line(stderr: &str) -> &str {
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "exactly one line: {stderr:?}");
+    assert!(lines[0].starts_with("thermocad: error: "), "{stderr}");
+    lines[0]
+}
+
+#[test]
+fn config_typo_is_one_line_naming_the_field() {
+    let d = tempfile::tempdir().unwrap();
+    let cfg = write(d.path(), "c.toml", "[train]\nlerning_rate = 0.1\n");
+    let out = d.path().join("o").display().to_string();
+    let (code, _, err) = thermocad(&["train", "--config", &cfg, "--out", &out]);
+    assert_eq!(code, 2);
+    let line = one_error_line(&err);
+    assert!(line.contains("c.toml:2: train.lerning_rate"), "{line}");
+}
+
+#[test]
+fn bad_mnist_files_are_one_line_naming_the_file() {
+    let d = tempfile::tempdir().unwrap();
+    let cfg = write(d.path(), "c.toml", "[data]\nsource = \"mnist\"\n");
+    let out = d.path().join("o").display().to_string();
+    let data = d.path().join("mnist");
+    std::fs::create_dir_all(&data).unwrap();
+    let data_s = data.display().to_string();
+    // Missing files.
+    let (code, _, err) = thermocad(&["train", "--config", &cfg, "--out", &out, "--data", &data_s]);
+    assert_eq!(code, 2);
+    assert!(one_error_line(&err).contains(&data_s), "{err}");
+    // Wrong magic: a label file where the image file should be.
+    let mut labels = vec![0u8, 0, 8, 1, 0, 0, 0, 2];
+    labels.extend([0u8, 1]);
+    std::fs::write(data.join("t10k-images-idx3-ubyte"), &labels).unwrap();
+    std::fs::write(data.join("t10k-labels-idx1-ubyte"), &labels).unwrap();
+    let (code, _, err) = thermocad(&["train", "--config", &cfg, "--out", &out, "--data", &data_s]);
+    assert_eq!(code, 2);
+    let line = one_error_line(&err);
+    assert!(
+        line.contains("t10k-images-idx3-ubyte") && line.contains("magic"),
+        "{line}"
+    );
+    // Truncated: the header promises 2 images of 28×28, the file holds 10 bytes of pixels.
+    let mut images = vec![0u8, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 28, 0, 0, 0, 28];
+    images.extend([0u8; 10]);
+    std::fs::write(data.join("t10k-images-idx3-ubyte"), &images).unwrap();
+    let (code, _, err) = thermocad(&["train", "--config", &cfg, "--out", &out, "--data", &data_s]);
+    assert_eq!(code, 2);
+    let line = one_error_line(&err);
+    assert!(
+        line.contains("t10k-images-idx3-ubyte") && line.contains("truncated"),
+        "{line}"
+    );
+}
+
+#[test]
+fn missing_model_directory_is_one_line() {
+    let d = tempfile::tempdir().unwrap();
+    let missing = d.path().join("nope").display().to_string();
+    let out = d.path().join("o").display().to_string();
+    let (code, _, err) = thermocad(&["sample", "--model", &missing, "--out", &out]);
+    assert_ne!(code, 0);
+    assert!(one_error_line(&err).contains("model.toml"), "{err}");
+}
