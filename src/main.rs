@@ -113,6 +113,8 @@ fn print_sample_summary(s: &sample::SampleSummary) {
         if let Some(f) = s.inverted_fraction {
             println!("sign-inverted samples: {:.1} %", 100.0 * f);
         }
+    } else {
+        println!("no comparison with the training digits: their files were not found (pass --data DIR)");
     }
 }
 
@@ -162,6 +164,7 @@ fn run(cli: Cli) -> Result<()> {
                 out: out.clone(),
                 threads,
                 data_dir: data,
+                progress,
             })?;
             print_sample_summary(&s);
             println!("samples in {}", out.display());

@@ -76,7 +76,7 @@ impl Default for NoisingSection {
         NoisingSection {
             bias_scale: 2.0,
             hidden_scale: 1.0,
-            hidden_projection: "copy".into(),
+            hidden_projection: "random".into(),
             t_eq: 2.5,
             t_final: 2.5,
             fade_fraction: 0.75,

@@ -532,6 +532,22 @@ fn draw_line_chart<DB: DrawingBackend>(
     }
 }
 
+/// The legend box of a chart with labelled series, in the upper right corner.
+fn draw_legend<'a, DB, CT>(chart: &mut ChartContext<'a, DB, CT>) -> Result<(), String>
+where
+    DB: DrawingBackend + 'a,
+    CT: CoordTranslate,
+{
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.9))
+        .border_style(RGBColor(160, 160, 160))
+        .label_font(text_style(15.0))
+        .draw()
+        .map_err(|e| e.to_string())
+}
+
 fn finish_line_chart<'a, DB, Y>(
     mut chart: ChartContext<'a, DB, Cartesian2d<RangedCoordf64, Y>>,
     data: &LineData,
@@ -592,14 +608,7 @@ where
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 22, y)], style));
     }
     if data.series.len() > 1 {
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(RGBColor(160, 160, 160))
-            .label_font(text_style(15.0))
-            .draw()
-            .map_err(s)?;
+        draw_legend(&mut chart)?;
     }
     Ok(())
 }
@@ -806,14 +815,7 @@ fn draw_histogram<DB: DrawingBackend>(
         }
     }
     if any_label {
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.9))
-            .border_style(RGBColor(160, 160, 160))
-            .label_font(text_style(15.0))
-            .draw()
-            .map_err(s)?;
+        draw_legend(&mut chart)?;
     }
     Ok(())
 }

@@ -11,7 +11,8 @@ use std::path::PathBuf;
 /// The demo's configuration: a small computer on three synthetic digits.
 pub const DEMO_CONFIG: &str = r#"# thermocad demo: a small Langevin computer on the embedded synthetic digits.
 [model]
-hidden = 128
+hidden = 256
+trainable_biases = ["visible", "hidden"]
 j2 = 1.0
 j4 = 1.0
 kt = 0.1
@@ -19,15 +20,16 @@ dt = 1e-3
 
 [noising]
 bias_scale = 2.0
+hidden_projection = "random"
 t_eq = 0.5
 t_final = 2.5
 
 [train]
-trajectories = 240
-batch = 4
+trajectories = 300
+batch = 3
 optimizer = "adam"
-learning_rate = 2e-3
-checkpoint_every = 80
+learning_rate = 1e-2
+checkpoint_every = 60
 seed = 1
 
 [data]
@@ -75,6 +77,7 @@ pub fn run(job: DemoJob) -> Result<(TrainSummary, SampleSummary)> {
         out: job.out.join("samples"),
         threads,
         data_dir: None,
+        progress: job.progress,
     })?;
     write_summary(&job, &t, &s)?;
     Ok((t, s))

@@ -9,6 +9,7 @@ use crate::linalg::Parallelism;
 use crate::metrics::{best_matches, mean_std};
 use crate::model::build::{load_dir, ModelDir};
 use crate::report::plot::{histogram, image_grid, Colormap, ImageGrid};
+use indicatif::{ProgressBar, ProgressStyle};
 use ndarray::{s, Array2, Axis};
 use std::path::PathBuf;
 
@@ -26,6 +27,8 @@ pub struct SampleJob {
     pub threads: usize,
     /// `--data`: MNIST directory for the quality check against the training digits.
     pub data_dir: Option<PathBuf>,
+    /// Draw a progress bar.
+    pub progress: bool,
 }
 
 /// Results of sampling.
@@ -63,6 +66,16 @@ pub fn run(job: SampleJob) -> Result<SampleSummary> {
     let mut samples = Array2::<f32>::zeros((job.n, nv));
     let mut heat = Vec::with_capacity(job.n);
     let mut frames = Array2::<f32>::zeros((SHOWN * snap_steps.len(), nv));
+    let bar = if job.progress {
+        ProgressBar::new((job.n * steps) as u64)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {percent}% of sample-steps, eta {eta}")
+            .expect("static template")
+            .progress_chars("=> "),
+    );
     par.install(|| {
         for start in (0..job.n).step_by(CHUNK) {
             let count = CHUNK.min(job.n - start);
@@ -81,7 +94,10 @@ pub fn run(job: SampleJob) -> Result<SampleSummary> {
                 }
             };
             record(0, batch.x.view(), &mut frames);
-            batch.run(c, steps, par, |k, x| record(k, x, &mut frames));
+            batch.run(c, steps, par, |k, x| {
+                record(k, x, &mut frames);
+                bar.inc(count as u64);
+            });
             let e1 = c.energy(batch.x.view(), par);
             heat.extend(
                 e0.iter()
@@ -93,6 +109,7 @@ pub fn run(job: SampleJob) -> Result<SampleSummary> {
                 .assign(&batch.x.slice(s![.., ..nv]));
         }
     });
+    bar.finish_and_clear();
     write_files(&job, &md, &samples, &heat, &frames, &snap_steps)?;
     let mut summary = SampleSummary {
         heat_kt: heat,
