@@ -114,7 +114,9 @@ fn print_sample_summary(s: &sample::SampleSummary) {
             println!("sign-inverted samples: {:.1} %", 100.0 * f);
         }
     } else {
-        println!("no comparison with the training digits: their files were not found (pass --data DIR)");
+        println!(
+            "no comparison with the training digits: their files were not found (pass --data DIR)"
+        );
     }
 }
 

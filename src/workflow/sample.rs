@@ -72,9 +72,11 @@ pub fn run(job: SampleJob) -> Result<SampleSummary> {
         ProgressBar::hidden()
     };
     bar.set_style(
-        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {percent}% of sample-steps, eta {eta}")
-            .expect("static template")
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:30}] {percent}% of sample-steps, eta {eta}",
+        )
+        .expect("static template")
+        .progress_chars("=> "),
     );
     par.install(|| {
         for start in (0..job.n).step_by(CHUNK) {
