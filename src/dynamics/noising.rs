@@ -149,3 +149,84 @@ impl Protocol {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    fn protocol(schedule: Schedule, hidden_projection: HiddenProjection) -> Protocol {
+        Protocol {
+            bias_scale: 2.0,
+            hidden_scale: 0.5,
+            hidden_projection,
+            t_eq: 1.0,
+            t_final: 2.0,
+            fade_fraction: 0.75,
+            schedule,
+        }
+    }
+
+    #[test]
+    fn schedules_fade_from_one_to_zero_at_the_fade_time() {
+        for s in [Schedule::Linear, Schedule::Cosine, Schedule::Exponential] {
+            let p = protocol(s, HiddenProjection::None);
+            assert!((p.lambda(0.0) - 1.0).abs() < 1e-12, "{s:?}");
+            assert!(p.lambda(1.5).abs() < 1e-12, "{s:?} reaches 0 at 0.75 t_f");
+            assert!(p.lambda(1.9).abs() < 1e-12);
+            assert!(p.lambda(0.5) < 1.0 && p.lambda(0.5) > 0.0);
+        }
+        assert!(
+            (protocol(Schedule::Linear, HiddenProjection::None).lambda(0.75) - 0.5).abs() < 1e-12
+        );
+    }
+
+    #[test]
+    fn image_bias_pulls_bright_pixels_positive() {
+        let img = array![1.5f32, -0.5, 0.0];
+        let p = protocol(Schedule::Linear, HiddenProjection::Copy);
+        let b: Array1<f64> = p.image_bias(img.view(), 4, None);
+        // visible: −s·P; hidden a: −s·h·P[a mod Nv]
+        assert_eq!(b.to_vec(), vec![-3.0, 1.0, 0.0, -1.5, 0.5, 0.0, -1.5]);
+        let r = protocol(Schedule::Linear, HiddenProjection::Random);
+        let w = r.projection(3, 4, 7).unwrap();
+        assert_eq!(
+            Some(&w),
+            r.projection(3, 4, 7).as_ref(),
+            "deterministic per seed"
+        );
+        let br: Array1<f64> = r.image_bias(img.view(), 4, Some(&w));
+        let expect = -1.0 * w.dot(&img)[2] as f64;
+        assert!((br[5] - expect).abs() < 1e-6);
+    }
+
+    #[test]
+    fn equilibrated_state_follows_the_image_then_forgets_it() {
+        let ph = Physics {
+            j2: 1.0,
+            j4: 1.0,
+            mu: 1.0,
+            kt: 0.1,
+            dt: 1e-3,
+        };
+        let img = Array1::from_shape_fn(200, |i| if i % 2 == 0 { 1.0f32 } else { -1.0 });
+        let p = protocol(Schedule::Linear, HiddenProjection::None);
+        let b: Array1<f64> = p.image_bias(img.view(), 0, None);
+        let t = p.trajectory(&ph, &b, 3, 0);
+        assert_eq!(t.nrows(), 2001);
+        let overlap = |k: usize| {
+            t.row(k)
+                .iter()
+                .zip(img.iter())
+                .map(|(x, &p)| x * p as f64)
+                .sum::<f64>()
+                / 200.0
+        };
+        assert!(
+            overlap(0) > 0.5,
+            "equilibrated with the image: {}",
+            overlap(0)
+        );
+        assert!(overlap(2000).abs() < 0.1, "noise at t_f: {}", overlap(2000));
+    }
+}
