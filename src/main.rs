@@ -74,26 +74,7 @@ enum Command {
         set: Vec<String>,
     },
     /// Throughput of the sampling step and training gradient relative to a plain SGEMM.
-    Bench {
-        /// Visible units.
-        #[arg(long, default_value_t = 784)]
-        visible: usize,
-        /// Hidden units.
-        #[arg(long, default_value_t = 512)]
-        hidden: usize,
-        /// Sampling batch.
-        #[arg(long, default_value_t = 1000)]
-        batch: usize,
-        /// Steps of the training trajectory.
-        #[arg(long, default_value_t = 2500)]
-        steps: usize,
-        /// Repeats (best of).
-        #[arg(long, default_value_t = 3)]
-        repeats: usize,
-        /// Threads (0 = all cores).
-        #[arg(long, default_value_t = 0)]
-        threads: usize,
-    },
+    Bench(bench::BenchJob),
 }
 
 fn print_sample_summary(s: &sample::SampleSummary) {
@@ -185,27 +166,13 @@ fn run(cli: Cli) -> Result<()> {
             print_sample_summary(&s);
             println!("results in {} (summary.md)", out.display());
         }
-        Command::Bench {
-            visible,
-            hidden,
-            batch,
-            steps,
-            repeats,
-            threads,
-        } => {
-            if batch == 0 || steps == 0 || visible + hidden == 0 {
+        Command::Bench(job) => {
+            if job.batch == 0 || job.steps == 0 || job.visible + job.hidden == 0 {
                 anyhow::bail!(thermocad::Error::Invalid(
                     "--batch, --steps and the unit counts must be positive".into()
                 ));
             }
-            let lines = bench::run(bench::BenchJob {
-                visible,
-                hidden,
-                batch,
-                steps,
-                repeats,
-                threads,
-            });
+            let lines = bench::run(job);
             println!(
                 "{:<58} {:>12} {:>11} {:>10} {:>9}",
                 "measurement", "GFLOP", "time (ms)", "GFLOP/s", "vs SGEMM"

@@ -142,43 +142,29 @@ fn ornstein_uhlenbeck_stationary_variance() {
 
 #[test]
 fn quartic_unit_equilibrium_matches_quadrature() {
-    let ph = Physics {
-        j2: 1.0,
-        j4: 1.0,
-        mu: 1.0,
-        kt: 0.1,
-        dt: 1e-3,
-    };
+    let ph = Physics::PAPER;
     let exact = onsite_average(&ph, |x| x * x);
     let var = stationary_x2(ph, 4000, 2000, 4000, 200);
     assert!(
         (var / exact - 1.0).abs() < 0.03,
         "quartic <x²> {var} vs quadrature {exact}"
     );
-    // The exact rejection sampler agrees as well.
-    let eq = OnsiteEquilibrium::new(&ph);
-    let mut rng = stream(2, Purpose::SampleInit, 0);
-    let n = 200_000;
-    let m2 = (0..n)
-        .map(|_| eq.sample::<f64, _>(&mut rng).powi(2))
-        .sum::<f64>()
-        / n as f64;
-    assert!(
-        (m2 / exact - 1.0).abs() < 0.01,
-        "rejection sampler <x²> {m2} vs {exact}"
-    );
-    // And for a double well (J2 < 0).
-    let dw = Physics { j2: -1.0, ..ph };
-    let exact_dw = onsite_average(&dw, |x| x * x);
-    let eq = OnsiteEquilibrium::new(&dw);
-    let m2 = (0..n)
-        .map(|_| eq.sample::<f64, _>(&mut rng).powi(2))
-        .sum::<f64>()
-        / n as f64;
-    assert!(
-        (m2 / exact_dw - 1.0).abs() < 0.01,
-        "double-well <x²> {m2} vs {exact_dw}"
-    );
+    // The exact rejection sampler agrees, for this unit and for a double well (J2 < 0).
+    for ph in [ph, Physics { j2: -1.0, ..ph }] {
+        let exact = onsite_average(&ph, |x| x * x);
+        let eq = OnsiteEquilibrium::new(&ph);
+        let mut rng = stream(2, Purpose::SampleInit, 0);
+        let n = 200_000;
+        let m2 = (0..n)
+            .map(|_| eq.sample::<f64, _>(&mut rng).powi(2))
+            .sum::<f64>()
+            / n as f64;
+        assert!(
+            (m2 / exact - 1.0).abs() < 0.01,
+            "J2 = {}: rejection sampler <x²> {m2} vs {exact}",
+            ph.j2
+        );
+    }
 }
 
 /// |Q − Σ Stratonovich increments| / |Q| along one coupled trajectory with time step `dt`.
@@ -222,13 +208,7 @@ fn heat_equals_sum_of_stratonovich_increments() {
 }
 
 fn sample_run(threads: usize, batch: usize, first: u64) -> Array2<f32> {
-    let ph = Physics {
-        j2: 1.0,
-        j4: 1.0,
-        mu: 1.0,
-        kt: 0.1,
-        dt: 1e-3,
-    };
+    let ph = Physics::PAPER;
     let c = computer::<f32>(40, 24, ph, Connectivity::VisibleHiddenHiddenHidden, 0.2, 4);
     let par = Parallelism::new(threads);
     par.install(|| {

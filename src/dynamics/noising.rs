@@ -202,13 +202,7 @@ mod tests {
 
     #[test]
     fn equilibrated_state_follows_the_image_then_forgets_it() {
-        let ph = Physics {
-            j2: 1.0,
-            j4: 1.0,
-            mu: 1.0,
-            kt: 0.1,
-            dt: 1e-3,
-        };
+        let ph = Physics::PAPER;
         let img = Array1::from_shape_fn(200, |i| if i % 2 == 0 { 1.0f32 } else { -1.0 });
         let p = protocol(Schedule::Linear, HiddenProjection::None);
         let b: Array1<f64> = p.image_bias(img.view(), 0, None);

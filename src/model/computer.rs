@@ -26,6 +26,15 @@ pub struct Physics {
 }
 
 impl Physics {
+    /// The paper's constants: J2 = J4 = 1, μ = 1, kT = 0.1 (so J2 = J4 = 10 kT), Δt = 1e-3.
+    pub const PAPER: Physics = Physics {
+        j2: 1.0,
+        j4: 1.0,
+        mu: 1.0,
+        kt: 0.1,
+        dt: 1e-3,
+    };
+
     /// Standard deviation of one Euler–Maruyama noise kick, √(2 μ kT Δt).
     pub fn noise_amplitude(&self) -> f64 {
         (2.0 * self.mu * self.kt * self.dt).sqrt()

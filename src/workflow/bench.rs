@@ -16,20 +16,26 @@ use crate::train::reverse_nll::ReverseNll;
 use ndarray::{s, Array1, Array2};
 use std::time::Instant;
 
-/// Sizes of a benchmark run.
-#[derive(Clone, Copy, Debug)]
+/// Sizes of a benchmark run (also the `thermocad bench` arguments).
+#[derive(Clone, Copy, Debug, clap::Args)]
 pub struct BenchJob {
     /// Visible units.
+    #[arg(long, default_value_t = 784)]
     pub visible: usize,
     /// Hidden units.
+    #[arg(long, default_value_t = 512)]
     pub hidden: usize,
     /// Batch of the sampling benchmark.
+    #[arg(long, default_value_t = 1000)]
     pub batch: usize,
     /// Steps per training trajectory.
+    #[arg(long, default_value_t = 2500)]
     pub steps: usize,
     /// Repeats (best of).
+    #[arg(long, default_value_t = 3)]
     pub repeats: usize,
-    /// Threads (0 = all).
+    /// Threads (0 = all cores).
+    #[arg(long, default_value_t = 0)]
     pub threads: usize,
 }
 
@@ -91,13 +97,7 @@ fn measure(job: BenchJob, par: Parallelism) -> Vec<BenchLine> {
     params.j = pseudo((n, n), 3) * topology.mask();
     params.j = (&params.j + &params.j.t()) * 0.5;
     params.j.diag_mut().fill(0.0);
-    let physics = Physics {
-        j2: 1.0,
-        j4: 1.0,
-        mu: 1.0,
-        kt: 0.1,
-        dt: 1e-3,
-    };
+    let physics = Physics::PAPER;
     let computer = Computer {
         physics,
         topology,
