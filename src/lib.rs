@@ -15,3 +15,4 @@ pub mod train;
 pub use error::{Error, Result};
 pub mod metrics;
 pub mod workflow;
+pub mod hardware;
