@@ -13,6 +13,6 @@ pub mod report;
 pub mod train;
 
 pub use error::{Error, Result};
+pub mod hardware;
 pub mod metrics;
 pub mod workflow;
-pub mod hardware;

@@ -1,0 +1,305 @@
+//! The circuit IR: a typed list of nodes and components, with values in SI units, built once
+//! from a (quantized) model and a hardware profile. It is the single source of truth for the
+//! netlist writer and the behavioral simulator; nothing else derives component values.
+//!
+//! Mapping (docs/circuit-mapping.md): unit i is node i with voltage v_i = v0·x_i and
+//! capacitance C; G(v) = P0·V(v/v0) is realised by its gradient currents, so that
+//! C dv_i/dt = −∂G/∂v_i + ξ_i reproduces the model with μ_phys = μ/t_unit = P0/(C v0²) and
+//! k_B T_noise = C v0² ↔ the model's kT.
+
+use super::profile::{CouplingStyle, Profile};
+use crate::model::Computer;
+
+/// Boltzmann's constant [J/K].
+pub const K_B: f64 = 1.380649e-23;
+
+/// Index of a node in [`Circuit::nodes`]; ground is not a node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId(pub u32);
+
+/// A terminal: a node or ground.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Terminal {
+    /// Ground (0 V).
+    Ground,
+    /// A circuit node.
+    Node(NodeId),
+}
+
+/// What a node is for.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NodeRole {
+    /// The node of model unit `unit` (v = v0·x).
+    Unit { unit: usize },
+    /// The output of a buffer copying `sign`·v of a unit node.
+    Buffered { of: NodeId, sign: i8 },
+    /// The midpoint between an RLC node's inductor and its conductance.
+    Inductor { of: NodeId },
+}
+
+/// A circuit node.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Node {
+    /// Netlist name (`v0`…, `h0`…, `vbp_h3`…).
+    pub name: String,
+    /// Its role.
+    pub role: NodeRole,
+}
+
+/// A circuit element. Currents are defined as *leaving* the named node towards ground.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Component {
+    /// Capacitor from `node` to ground [F].
+    Capacitor { node: NodeId, farads: f64 },
+    /// Resistor between two terminals [Ω] (may be negative for a compensated ground branch).
+    Resistor { a: Terminal, b: Terminal, ohms: f64 },
+    /// Inductor between two terminals [H].
+    Inductor {
+        a: Terminal,
+        b: Terminal,
+        henries: f64,
+    },
+    /// Current gm·v(ctrl) leaving `out` [S].
+    Vccs {
+        out: NodeId,
+        ctrl: NodeId,
+        siemens: f64,
+    },
+    /// Ideal voltage buffer: v(output) = gain·v(input).
+    Buffer {
+        input: NodeId,
+        output: NodeId,
+        gain: f64,
+    },
+    /// Cubic current k·v³ leaving `node` [A/V³].
+    Cubic { node: NodeId, amps_per_volt3: f64 },
+    /// Constant current leaving `node` [A].
+    CurrentSource { node: NodeId, amps: f64 },
+    /// White noise current into `node` with two-sided PSD [A²/Hz].
+    NoiseCurrent { node: NodeId, psd: f64 },
+}
+
+/// Constants of the model ↔ circuit mapping.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Mapping {
+    /// Voltage of x = 1 [V].
+    pub v0: f64,
+    /// Seconds per model time unit.
+    pub t_unit: f64,
+    /// k_B T_noise = C v0², the physical energy of the model's kT [J].
+    pub kt_joules: f64,
+    /// Node capacitance [F].
+    pub c: f64,
+    /// Power scale P0 of G(v) = P0·V(v/v0) [W].
+    pub p0: f64,
+    /// The model's kT (model energy units).
+    pub kt_model: f64,
+}
+
+impl Mapping {
+    /// μ_phys·C = P0/v0² [S]: the conductance of one unit of coupling or on-site stiffness.
+    pub fn g_unit(&self) -> f64 {
+        self.p0 / (self.v0 * self.v0)
+    }
+}
+
+/// A circuit and the constants it was built with.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Circuit {
+    /// Nodes; unit nodes first, in unit order.
+    pub nodes: Vec<Node>,
+    /// Elements.
+    pub components: Vec<Component>,
+    /// Mapping constants.
+    pub mapping: Mapping,
+    /// Resistive-coupling margin per unit: (2 J2 − Σ_j |J_ij|)/(2 J2); None for VCCS couplings.
+    pub margins: Option<Vec<f64>>,
+}
+
+/// Why a circuit cannot be built.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum CircuitError {
+    /// Resistive couplings load a node more than its ground conductance can compensate.
+    #[error("resistive couplings of unit {name} are too strong: Σ|J| = {sum:.4} exceeds 2·J2 = {limit:.4} (margin {margin:.3}); {count} unit(s) affected — use VCCS couplings or scale J down")]
+    Overloaded {
+        name: String,
+        sum: f64,
+        limit: f64,
+        margin: f64,
+        count: usize,
+    },
+    /// A profile/model combination that yields no valid component value.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Node names of the units: the group's first letter and the index in the group
+/// (`v0`…`v783` for visible units, `h0`…`h511` for hidden ones).
+pub fn unit_names(computer: &Computer<f32>) -> Vec<String> {
+    let mut names = Vec::with_capacity(computer.n());
+    for g in computer.topology.groups() {
+        let prefix = g.name.chars().next().unwrap_or('u');
+        names.extend((0..g.len()).map(|k| format!("{prefix}{k}")));
+    }
+    names
+}
+
+/// Build the circuit of `computer` (parameters already quantized) on `profile`.
+pub fn build(computer: &Computer<f32>, profile: &Profile) -> Result<Circuit, CircuitError> {
+    let ph = computer.physics;
+    let c = profile.capacitance;
+    let kt_joules = K_B * profile.noise_temperature;
+    let v0 = (kt_joules / c).sqrt();
+    let t_unit = profile.time_unit;
+    let p0 = ph.mu * c * v0 * v0 / t_unit;
+    let mapping = Mapping {
+        v0,
+        t_unit,
+        kt_joules,
+        c,
+        p0,
+        kt_model: ph.kt,
+    };
+    if !(v0.is_finite() && v0 > 0.0 && p0.is_finite() && p0 > 0.0) {
+        return Err(CircuitError::Invalid(format!(
+            "profile {} gives v0 = {v0} V and P0 = {p0} W",
+            profile.name
+        )));
+    }
+    let gu = mapping.g_unit();
+    let n = computer.n();
+    let names = unit_names(computer);
+    let mut nodes: Vec<Node> = names
+        .iter()
+        .enumerate()
+        .map(|(unit, name)| Node {
+            name: name.clone(),
+            role: NodeRole::Unit { unit },
+        })
+        .collect();
+    let id = |i: usize| NodeId(i as u32);
+    let j = &computer.params.j;
+    let mut components = Vec::new();
+
+    // Ground conductance per unit, reduced by the loading of resistive couplings.
+    let mut ground = vec![2.0 * ph.j2 * gu; n];
+    let margins = match profile.coupling {
+        CouplingStyle::Vccs => None,
+        CouplingStyle::Resistive => {
+            let m: Vec<f64> = (0..n)
+                .map(|i| {
+                    let s: f64 = j.row(i).iter().map(|v| f64::from(v.abs())).sum();
+                    ground[i] -= s * gu;
+                    (2.0 * ph.j2 - s) / (2.0 * ph.j2)
+                })
+                .collect();
+            let bad: Vec<usize> = (0..n).filter(|&i| m[i] < 0.0).collect();
+            if let Some(&w) = bad.iter().min_by(|&&a, &&b| m[a].total_cmp(&m[b])) {
+                return Err(CircuitError::Overloaded {
+                    name: names[w].clone(),
+                    sum: 2.0 * ph.j2 * (1.0 - m[w]),
+                    limit: 2.0 * ph.j2,
+                    margin: m[w],
+                    count: bad.len(),
+                });
+            }
+            Some(m)
+        }
+    };
+
+    let noise_psd = 2.0 * p0 * c * ph.kt;
+    for i in 0..n {
+        let node = id(i);
+        components.push(Component::Capacitor { node, farads: c });
+        if ground[i] != 0.0 {
+            let ohms = 1.0 / ground[i];
+            match profile.inductance {
+                Some(l) => {
+                    let mid = NodeId(nodes.len() as u32);
+                    nodes.push(Node {
+                        name: format!("m_{}", names[i]),
+                        role: NodeRole::Inductor { of: node },
+                    });
+                    components.push(Component::Inductor {
+                        a: Terminal::Node(node),
+                        b: Terminal::Node(mid),
+                        henries: l,
+                    });
+                    components.push(Component::Resistor {
+                        a: Terminal::Node(mid),
+                        b: Terminal::Ground,
+                        ohms,
+                    });
+                }
+                None => components.push(Component::Resistor {
+                    a: Terminal::Node(node),
+                    b: Terminal::Ground,
+                    ohms,
+                }),
+            }
+        }
+        if ph.j4 != 0.0 {
+            components.push(Component::Cubic {
+                node,
+                amps_per_volt3: 4.0 * ph.j4 * p0 / v0.powi(4),
+            });
+        }
+        let b = f64::from(computer.params.b[i]);
+        if b != 0.0 {
+            components.push(Component::CurrentSource {
+                node,
+                amps: b * p0 / v0,
+            });
+        }
+        components.push(Component::NoiseCurrent {
+            node,
+            psd: noise_psd,
+        });
+    }
+
+    // Couplings, one element per direction so that each node's current is local.
+    let mut buffers: std::collections::HashMap<(usize, i8), NodeId> = Default::default();
+    for i in 0..n {
+        for (k, &jv) in j.row(i).iter().enumerate() {
+            if jv == 0.0 || k == i {
+                continue;
+            }
+            let jv = f64::from(jv);
+            match profile.coupling {
+                CouplingStyle::Vccs => components.push(Component::Vccs {
+                    out: id(i),
+                    ctrl: id(k),
+                    siemens: jv * gu,
+                }),
+                CouplingStyle::Resistive => {
+                    // Current (v_i − u)/R with u = −sign(J)·v_k gives |J|gu·v_i + J gu·v_k.
+                    let sign: i8 = if jv > 0.0 { -1 } else { 1 };
+                    let buf = *buffers.entry((k, sign)).or_insert_with(|| {
+                        let out = NodeId(nodes.len() as u32);
+                        nodes.push(Node {
+                            name: format!("vb{}_{}", if sign > 0 { "p" } else { "n" }, names[k]),
+                            role: NodeRole::Buffered { of: id(k), sign },
+                        });
+                        components.push(Component::Buffer {
+                            input: id(k),
+                            output: out,
+                            gain: f64::from(sign),
+                        });
+                        out
+                    });
+                    components.push(Component::Resistor {
+                        a: Terminal::Node(id(i)),
+                        b: Terminal::Node(buf),
+                        ohms: 1.0 / (jv.abs() * gu),
+                    });
+                }
+            }
+        }
+    }
+    Ok(Circuit {
+        nodes,
+        components,
+        mapping,
+        margins,
+    })
+}

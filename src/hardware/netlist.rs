@@ -1,0 +1,161 @@
+//! ngspice netlist writer: turns a [`Circuit`] into a deck, streaming to any writer.
+//!
+//! The deck's first line is its title, the second the machine-readable mapping summary
+//! `* thermocad-mapping: v0=<V> t_unit=<s> kT=<J> c=<F>`, followed by comments with the model
+//! constants, the elements, `.ic v(NODE)=VALUE` initial conditions, a `.tran … uic` analysis and
+//! a `.control` block that writes every unit node voltage with `wrdata`.
+
+use super::circuit::{Circuit, Component, NodeRole, Terminal};
+use std::io::{self, Write};
+
+/// What a deck simulates.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Transient {
+    /// Duration in model time units.
+    pub t_stop: f64,
+    /// Output / noise step in model time units (ngspice TRNOISE's NT is this × t_unit).
+    pub step: f64,
+    /// Maximum internal time step in model time units (accuracy of the integration).
+    pub max_step: f64,
+    /// Include the thermal noise sources.
+    pub noise: bool,
+    /// Seed of ngspice's random numbers.
+    pub seed: u64,
+    /// ngspice's relative tolerance (`reltol`; its default is 1e-3).
+    pub reltol: f64,
+    /// Initial state in model units, one value per unit node (None: all zero).
+    pub initial: Option<Vec<f64>>,
+    /// File the `.control` block writes the unit voltages to (relative to the deck).
+    pub data_file: String,
+}
+
+fn term(c: &Circuit, t: Terminal) -> &str {
+    match t {
+        Terminal::Ground => "0",
+        Terminal::Node(n) => &c.nodes[n.0 as usize].name,
+    }
+}
+
+/// Write the deck for `circuit`. `comments` are extra header lines (model constants).
+pub fn write(
+    w: &mut impl Write,
+    circuit: &Circuit,
+    title: &str,
+    comments: &[String],
+    tran: &Transient,
+) -> io::Result<()> {
+    let m = &circuit.mapping;
+    writeln!(w, "{title}")?;
+    writeln!(
+        w,
+        "* thermocad-mapping: v0={:.9e} t_unit={:.9e} kT={:.9e} c={:.9e}",
+        m.v0, m.t_unit, m.kt_joules, m.c
+    )?;
+    writeln!(
+        w,
+        "* P0 = {:.6e} W, mu_phys*C = P0/v0^2 = {:.6e} S, model kT = {}",
+        m.p0,
+        m.g_unit(),
+        m.kt_model
+    )?;
+    for line in comments {
+        writeln!(w, "* {line}")?;
+    }
+    writeln!(w, ".options seed={} reltol={:e}", tran.seed, tran.reltol)?;
+    let nt = tran.step * m.t_unit;
+    let name = |i: usize| &circuit.nodes[i].name;
+    for (k, comp) in circuit.components.iter().enumerate() {
+        match *comp {
+            Component::Capacitor { node, farads } => {
+                writeln!(w, "C{k} {} 0 {farads:.9e}", name(node.0 as usize))?
+            }
+            Component::Resistor { a, b, ohms } => writeln!(
+                w,
+                "R{k} {} {} {ohms:.9e}",
+                term(circuit, a),
+                term(circuit, b)
+            )?,
+            Component::Inductor { a, b, henries } => writeln!(
+                w,
+                "L{k} {} {} {henries:.9e}",
+                term(circuit, a),
+                term(circuit, b)
+            )?,
+            Component::Vccs { out, ctrl, siemens } => writeln!(
+                w,
+                "G{k} {} 0 {} 0 {siemens:.9e}",
+                name(out.0 as usize),
+                name(ctrl.0 as usize)
+            )?,
+            Component::Buffer {
+                input,
+                output,
+                gain,
+            } => writeln!(
+                w,
+                "E{k} {} 0 {} 0 {gain:.9e}",
+                name(output.0 as usize),
+                name(input.0 as usize)
+            )?,
+            Component::Cubic {
+                node,
+                amps_per_volt3,
+            } => {
+                let n = name(node.0 as usize);
+                writeln!(
+                    w,
+                    "B{k} {n} 0 I = {amps_per_volt3:.9e} * v({n}) * v({n}) * v({n})"
+                )?
+            }
+            Component::CurrentSource { node, amps } => {
+                writeln!(w, "I{k} {} 0 DC {amps:.9e}", name(node.0 as usize))?
+            }
+            Component::NoiseCurrent { node, psd } => {
+                if tran.noise {
+                    // Held white noise of rms NA over steps NT has two-sided PSD NA²·NT.
+                    let na = (psd / nt).sqrt();
+                    writeln!(
+                        w,
+                        "I{k} {} 0 DC 0 TRNOISE({na:.9e} {nt:.9e} 0 0)",
+                        name(node.0 as usize)
+                    )?
+                }
+            }
+        }
+    }
+    if let Some(x) = &tran.initial {
+        for (i, node) in circuit.nodes.iter().enumerate() {
+            if let NodeRole::Unit { unit } = node.role {
+                writeln!(w, ".ic v({})={:.9e}", name(i), x[unit] * m.v0)?;
+            }
+        }
+    }
+    writeln!(
+        w,
+        ".tran {:.9e} {:.9e} 0 {:.9e} uic",
+        nt,
+        tran.t_stop * m.t_unit,
+        tran.max_step * m.t_unit
+    )?;
+    writeln!(
+        w,
+        ".control\nset wr_singlescale\nset wr_vecnames\noption numdgt=10\nrun"
+    )?;
+    let units: Vec<String> = circuit
+        .nodes
+        .iter()
+        .filter(|n| matches!(n.role, NodeRole::Unit { .. }))
+        .map(|n| format!("v({})", n.name))
+        .collect();
+    // wrdata in chunks keeps lines short for large decks.
+    for (k, chunk) in units.chunks(64).enumerate() {
+        let file = if units.len() > 64 {
+            format!("{}.{k}", tran.data_file)
+        } else {
+            tran.data_file.clone()
+        };
+        writeln!(w, "wrdata {file} {}", chunk.join(" "))?;
+    }
+    writeln!(w, "quit\n.endc\n.end")?;
+    Ok(())
+}
