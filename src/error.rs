@@ -26,6 +26,18 @@ pub enum Error {
     /// An invalid topology.
     #[error(transparent)]
     Topology(#[from] crate::model::TopologyError),
+    /// A hardware profile is invalid.
+    #[error(transparent)]
+    Profile(#[from] crate::hardware::profile::ProfileError),
+    /// Quantization settings or inputs are invalid.
+    #[error(transparent)]
+    Quant(#[from] crate::hardware::quantize::QuantError),
+    /// A circuit cannot be built from this model and profile.
+    #[error(transparent)]
+    Circuit(#[from] crate::hardware::circuit::CircuitError),
+    /// ngspice is missing or failed.
+    #[error(transparent)]
+    Spice(#[from] crate::hardware::spice::SpiceError),
     /// Training produced a non-finite loss or parameter.
     #[error("training diverged at trajectory {trajectory}: {what}; the last good checkpoint is kept (lower train.learning_rate)")]
     Diverged { trajectory: u64, what: String },

@@ -7,7 +7,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use thermocad::metrics::mean_std;
-use thermocad::workflow::{bench, demo, sample, train};
+use thermocad::workflow::{bench, demo, export, sample, train};
 
 #[derive(Parser)]
 #[command(
@@ -73,6 +73,42 @@ enum Command {
         #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
         set: Vec<String>,
     },
+    /// Quantize a trained model, map it to a circuit and write an ngspice netlist.
+    Export {
+        /// Trained model directory.
+        #[arg(long)]
+        model: PathBuf,
+        /// Hardware profile (e.g. hardware/ideal.toml).
+        #[arg(long)]
+        hardware: PathBuf,
+        /// Bit width of couplings and biases (2..=32; default: full precision).
+        #[arg(long)]
+        bits: Option<u32>,
+        /// Prune couplings with |J| below this (model energy units).
+        #[arg(long, default_value_t = 0.0)]
+        prune: f64,
+        /// Output netlist (.cir).
+        #[arg(long)]
+        out: PathBuf,
+        /// Leave out the thermal noise sources.
+        #[arg(long)]
+        no_noise: bool,
+        /// Seed of the initial state and of ngspice's noise.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Simulated duration in model time units (default: the model's t_f).
+        #[arg(long)]
+        t: Option<f64>,
+        /// Run the deck through ngspice afterwards.
+        #[arg(long)]
+        run: bool,
+    },
+    /// Run an ngspice netlist in batch and summarise its node voltages.
+    Spice {
+        /// The netlist.
+        #[arg(long)]
+        netlist: PathBuf,
+    },
     /// Throughput of the sampling step and training gradient relative to a plain SGEMM.
     Bench(bench::BenchJob),
 }
@@ -99,6 +135,19 @@ fn print_sample_summary(s: &sample::SampleSummary) {
             "no comparison with the training digits: their files were not found (pass --data DIR)"
         );
     }
+}
+
+fn print_waveforms(w: &thermocad::hardware::spice::Waveforms) {
+    let t_end = w.time.last().copied().unwrap_or(0.0);
+    println!(
+        "ngspice: {} node voltages at {} time points up to {:.4e} s",
+        w.names.len(),
+        w.time.len(),
+        t_end
+    );
+    let finals: Vec<f64> = w.values.iter().filter_map(|v| v.last().copied()).collect();
+    let (m, sd) = mean_std(&finals);
+    println!("final node voltages: mean {m:.4e} V, std {sd:.4e} V");
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -166,6 +215,56 @@ fn run(cli: Cli) -> Result<()> {
             print_sample_summary(&s);
             println!("results in {} (summary.md)", out.display());
         }
+        Command::Export {
+            model,
+            hardware,
+            bits,
+            prune,
+            out,
+            no_noise,
+            seed,
+            t,
+            run,
+        } => {
+            let s = export::export(&export::ExportJob {
+                model,
+                hardware,
+                bits,
+                prune,
+                out: out.clone(),
+                noise: !no_noise,
+                seed,
+                t_stop: t,
+            })?;
+            let c = &s.circuit;
+            println!(
+                "wrote {} ({:.1} MB) in {:.2} s: {} nodes, {} components; v0 = {:.4e} V, t_unit = {:.3e} s, kT = {:.4e} J, C = {:.3e} F",
+                out.display(),
+                s.bytes as f64 / 1e6,
+                s.seconds,
+                c.nodes.len(),
+                c.components.len(),
+                c.mapping.v0,
+                c.mapping.t_unit,
+                c.mapping.kt_joules,
+                c.mapping.c
+            );
+            println!(
+                "quantization: couplings rel. Frobenius error {:.3e}, max abs {:.3e}, pruned {:.2} %; biases rel. error {:.3e}",
+                s.couplings.rel_frobenius,
+                s.couplings.max_abs,
+                100.0 * s.couplings.pruned_fraction,
+                s.biases.rel_frobenius
+            );
+            if let Some(m) = &c.margins {
+                let worst = m.iter().cloned().fold(f64::INFINITY, f64::min);
+                println!("resistive couplings: smallest ground-conductance margin {worst:.3}");
+            }
+            if run {
+                print_waveforms(&export::run_spice(&out)?);
+            }
+        }
+        Command::Spice { netlist } => print_waveforms(&export::run_spice(&netlist)?),
         Command::Bench(job) => {
             if job.batch == 0 || job.steps == 0 || job.visible + job.hidden == 0 {
                 anyhow::bail!(thermocad::Error::Invalid(
@@ -208,6 +307,9 @@ fn main() -> ExitCode {
                         | thermocad::Error::Invalid(_)
                         | thermocad::Error::Data(_)
                         | thermocad::Error::Resume { .. }
+                        | thermocad::Error::Profile(_)
+                        | thermocad::Error::Quant(_)
+                        | thermocad::Error::Circuit(_)
                 )
             );
             ExitCode::from(if input { 2 } else { 1 })

@@ -98,7 +98,7 @@ fn run_deck(
     let mut f = std::io::BufWriter::new(std::fs::File::create(&deck).unwrap());
     write(&mut f, &circuit, "thermocad test deck", &[], tran).unwrap();
     drop(f);
-    run(&deck, &tran.data_file)
+    run(&deck)
 }
 
 #[test]
@@ -153,4 +153,171 @@ fn noise_free_transient_matches_the_model() {
         );
         assert!(worst < 1e-3, "{style:?}: relative error {worst}");
     }
+}
+
+#[test]
+fn exported_deck_round_trips_to_the_quantized_couplings() {
+    use thermocad::hardware::quantize::{
+        quantize_couplings, quantize_vector, BitWidth, Granularity, QuantSpec,
+    };
+    use thermocad::hardware::spice::read_deck;
+    let mut c = computer(10, 6, 0.3);
+    let spec = QuantSpec {
+        bits: Some(BitWidth::new(6).unwrap()),
+        granularity: Granularity::PerTensor,
+        clip_percentile: None,
+        prune_threshold: 0.05,
+    };
+    let (jq, rep) = quantize_couplings(&c.params.j, c.topology.mask(), &spec).unwrap();
+    let (bq, _) = quantize_vector(
+        &c.params.b,
+        &QuantSpec {
+            prune_threshold: 0.0,
+            ..spec
+        },
+    )
+    .unwrap();
+    let original = c.params.clone();
+    c.params.j = jq;
+    c.params.b = bq;
+    let d = tempfile::tempdir().unwrap();
+    let p = profile(CouplingStyle::Vccs);
+    let circuit = build(&c, &p).unwrap();
+    let path = d.path().join("rt.cir");
+    let tran = Transient {
+        t_stop: 1.0,
+        step: 1e-3,
+        max_step: 1e-3,
+        noise: true,
+        seed: 3,
+        reltol: 1e-4,
+        initial: None,
+        data_file: "rt.data".into(),
+    };
+    write(
+        &mut std::fs::File::create(&path).unwrap(),
+        &circuit,
+        "round trip",
+        &[],
+        &tran,
+    )
+    .unwrap();
+    let deck = read_deck(&path).unwrap();
+    let (v0, t_unit, cap) = (
+        deck.mapping["v0"],
+        deck.mapping["t_unit"],
+        deck.mapping["c"],
+    );
+    assert!(
+        (v0 - 0.1).abs() < 1e-12 && (t_unit - 1e-6).abs() < 1e-18 && (cap - 1e-9).abs() < 1e-21
+    );
+    let g_unit = c.physics.mu * cap / t_unit; // μ_phys C
+    let p0 = g_unit * v0 * v0;
+    let names = thermocad::hardware::circuit::unit_names(&c);
+    let idx = |s: &str| names.iter().position(|n| n == s).unwrap();
+    let n = c.n();
+    let mut j = Array2::<f64>::zeros((n, n));
+    let mut b = vec![0.0f64; n];
+    for (name, nodes, value) in &deck.elements {
+        match name.chars().next().unwrap() {
+            'G' => j[[idx(&nodes[0]), idx(&nodes[2])]] = value / g_unit,
+            'I' if *value != 0.0 => b[idx(&nodes[0])] = value * v0 / p0,
+            _ => {}
+        }
+    }
+    let mut worst_q = 0.0f64;
+    let mut worst_o = 0.0f64;
+    for a in 0..n {
+        for k in 0..n {
+            worst_q = worst_q.max((j[[a, k]] - c.params.j[[a, k]] as f64).abs());
+            worst_o = worst_o.max((j[[a, k]] - original.j[[a, k]] as f64).abs());
+        }
+        assert!((b[a] - c.params.b[a] as f64).abs() < 1e-6, "bias {a}");
+    }
+    assert!(worst_q < 1e-6, "deck vs quantized couplings: {worst_q}");
+    assert!(
+        worst_o <= rep.max_abs + 1e-6,
+        "deck vs original {worst_o} vs quantization error {}",
+        rep.max_abs
+    );
+    assert!(rep.pruned_fraction > 0.0);
+}
+
+/// Stationary ⟨v²⟩ of `units` uncoupled noisy nodes simulated by ngspice for `t` model units.
+fn spice_variance(j2: f64, j4: f64, kt: f64, units: usize, t: f64) -> (f64, f64) {
+    let topology = Topology::visible_hidden(units, 0, &Connectivity::Full, &[]).unwrap();
+    let physics = Physics {
+        j2,
+        j4,
+        mu: 1.0,
+        kt,
+        dt: 1e-2,
+    };
+    let c = Computer {
+        physics,
+        topology,
+        params: Params::<f32>::zeros(units),
+    };
+    let p = profile(CouplingStyle::Vccs);
+    let d = tempfile::tempdir().unwrap();
+    // Noise held for NT = 0.01 model units, 100× below the relaxation time 1/(2μJ2) = 1.
+    let tran = Transient {
+        t_stop: t,
+        step: 1e-2,
+        max_step: 1e-2,
+        noise: true,
+        seed: 7,
+        reltol: 1e-3,
+        initial: None,
+        data_file: "n.data".into(),
+    };
+    let w = run_deck(d.path(), &c, &p, &tran).unwrap();
+    let burn = 5.0 * p.time_unit;
+    let (mut s, mut k) = (0.0, 0usize);
+    for v in &w.values {
+        for (tt, x) in w.time.iter().zip(v) {
+            if *tt > burn {
+                s += x * x;
+                k += 1;
+            }
+        }
+    }
+    (s / k as f64, p.v0())
+}
+
+#[test]
+fn noisy_nodes_reach_their_thermal_variance() {
+    if !have_ngspice() {
+        return;
+    }
+    // RC node with kT = 2 J2: ⟨v²⟩ = v0² kT/(2J2) = k_B T_noise / C.
+    let (var, v0) = spice_variance(0.5, 0.0, 1.0, 8, 400.0);
+    let expect = K_B * profile(CouplingStyle::Vccs).noise_temperature / 1e-9;
+    assert!((v0 * v0 - expect).abs() < 1e-15);
+    eprintln!(
+        "RC node: <v²> = {var:.4e} V², k_B T_noise / C = {expect:.4e} V² (ratio {:.4})",
+        var / expect
+    );
+    assert!(
+        (var / expect - 1.0).abs() < 0.05,
+        "RC variance {var} vs {expect}"
+    );
+    // Quartic node: ⟨x²⟩ from quadrature of exp(−(J2x² + J4x⁴)/kT).
+    let ph = Physics {
+        j2: 0.5,
+        j4: 0.5,
+        mu: 1.0,
+        kt: 1.0,
+        dt: 1e-2,
+    };
+    let exact = thermocad::dynamics::equilibrium::onsite_average(&ph, |x| x * x) * v0 * v0;
+    let (var, _) = spice_variance(0.5, 0.5, 1.0, 8, 400.0);
+    eprintln!(
+        "quartic node: <v²> = {var:.4e} V², quadrature {exact:.4e} V² (ratio {:.4})",
+        var / exact
+    );
+    assert!(
+        (var / exact - 1.0).abs() < 0.05,
+        "quartic variance {var} vs {exact}"
+    );
 }

@@ -565,10 +565,12 @@ impl Validator<'_> {
     }
 
     fn positive(&self, field: &str, x: f64) -> Result<f64, ProfileError> {
-        if x.is_finite() && x > 0.0 {
-            Ok(x)
+        if x.is_nan() || x <= 0.0 {
+            Err(self.invalid(field, format!("must be positive, got {x}")))
+        } else if !x.is_finite() {
+            Err(self.invalid(field, format!("must be finite, got {x}")))
         } else {
-            Err(self.invalid(field, format!("must be positive and finite, got {x}")))
+            Ok(x)
         }
     }
 

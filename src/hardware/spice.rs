@@ -45,9 +45,31 @@ impl Waveforms {
     }
 }
 
-/// Run `ngspice -b DECK` in the deck's directory and read the files named by its `wrdata`
-/// lines (`data_file`, or `data_file.0`, `.1`, … for large decks).
-pub fn run(deck: &Path, data_file: &str) -> Result<Waveforms, SpiceError> {
+/// The output file named by a deck's first `wrdata` line (without the `.k` chunk suffix).
+pub fn data_file_of(deck: &Path) -> Result<String, SpiceError> {
+    let text = std::fs::read_to_string(deck).map_err(|e| SpiceError::Parse {
+        path: deck.to_path_buf(),
+        line: 0,
+        msg: e.to_string(),
+    })?;
+    text.lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("wrdata ")
+                .and_then(|r| r.split_whitespace().next())
+        })
+        .map(|f| f.strip_suffix(".0").unwrap_or(f).to_string())
+        .ok_or_else(|| SpiceError::Parse {
+            path: deck.to_path_buf(),
+            line: 0,
+            msg: "no `wrdata` line in the .control block: nothing to read back".into(),
+        })
+}
+
+/// Run `ngspice -b DECK` in the deck's directory and read the files its `wrdata` lines write
+/// (`data_file`, or `data_file.0`, `.1`, … for large decks).
+pub fn run(deck: &Path) -> Result<Waveforms, SpiceError> {
+    let data_file = &data_file_of(deck)?;
     let dir = deck
         .parent()
         .filter(|d| !d.as_os_str().is_empty())

@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod demo;
+pub mod export;
 pub mod sample;
 pub mod train;
 
