@@ -7,11 +7,10 @@
 //! C dv_i/dt = −∂G/∂v_i + ξ_i reproduces the model with μ_phys = μ/t_unit = P0/(C v0²) and
 //! k_B T_noise = C v0² ↔ the model's kT.
 
-use super::profile::{CouplingStyle, Profile};
+use super::profile::{resistive_margin, CouplingStyle, Profile};
 use crate::model::Computer;
 
-/// Boltzmann's constant [J/K].
-pub const K_B: f64 = 1.380649e-23;
+pub use super::profile::BOLTZMANN as K_B;
 
 /// Index of a node in [`Circuit::nodes`]; ground is not a node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -148,14 +147,12 @@ pub fn unit_names(computer: &Computer<f32>) -> Vec<String> {
 pub fn build(computer: &Computer<f32>, profile: &Profile) -> Result<Circuit, CircuitError> {
     let ph = computer.physics;
     let c = profile.capacitance;
-    let kt_joules = K_B * profile.noise_temperature;
-    let v0 = (kt_joules / c).sqrt();
-    let t_unit = profile.time_unit;
-    let p0 = ph.mu * c * v0 * v0 / t_unit;
+    let v0 = profile.v0();
+    let p0 = profile.p0(ph.mu);
     let mapping = Mapping {
         v0,
-        t_unit,
-        kt_joules,
+        t_unit: profile.time_unit,
+        kt_joules: profile.kt_joules(),
         c,
         p0,
         kt_model: ph.kt,
@@ -166,7 +163,7 @@ pub fn build(computer: &Computer<f32>, profile: &Profile) -> Result<Circuit, Cir
             profile.name
         )));
     }
-    let gu = mapping.g_unit();
+    let gu = profile.unit_conductance(ph.mu);
     let n = computer.n();
     let names = unit_names(computer);
     let mut nodes: Vec<Node> = names
@@ -182,15 +179,15 @@ pub fn build(computer: &Computer<f32>, profile: &Profile) -> Result<Circuit, Cir
     let mut components = Vec::new();
 
     // Ground conductance per unit, reduced by the loading of resistive couplings.
-    let mut ground = vec![2.0 * ph.j2 * gu; n];
+    let mut ground = vec![profile.ground_conductance(ph.j2, ph.mu); n];
     let margins = match profile.coupling {
         CouplingStyle::Vccs => None,
         CouplingStyle::Resistive => {
             let m: Vec<f64> = (0..n)
                 .map(|i| {
-                    let s: f64 = j.row(i).iter().map(|v| f64::from(v.abs())).sum();
-                    ground[i] -= s * gu;
-                    (2.0 * ph.j2 - s) / (2.0 * ph.j2)
+                    let row = j.row(i);
+                    ground[i] -= row.iter().map(|v| f64::from(v.abs())).sum::<f64>() * gu;
+                    resistive_margin(ph.j2, row.iter().map(|&v| f64::from(v)))
                 })
                 .collect();
             let bad: Vec<usize> = (0..n).filter(|&i| m[i] < 0.0).collect();
@@ -207,7 +204,7 @@ pub fn build(computer: &Computer<f32>, profile: &Profile) -> Result<Circuit, Cir
         }
     };
 
-    let noise_psd = 2.0 * p0 * c * ph.kt;
+    let noise_psd = profile.noise_psd(ph.kt, ph.mu);
     for i in 0..n {
         let node = id(i);
         components.push(Component::Capacitor { node, farads: c });
@@ -241,14 +238,14 @@ pub fn build(computer: &Computer<f32>, profile: &Profile) -> Result<Circuit, Cir
         if ph.j4 != 0.0 {
             components.push(Component::Cubic {
                 node,
-                amps_per_volt3: 4.0 * ph.j4 * p0 / v0.powi(4),
+                amps_per_volt3: profile.cubic_coefficient(ph.j4, ph.mu),
             });
         }
         let b = f64::from(computer.params.b[i]);
         if b != 0.0 {
             components.push(Component::CurrentSource {
                 node,
-                amps: b * p0 / v0,
+                amps: profile.bias_current(b, ph.mu),
             });
         }
         components.push(Component::NoiseCurrent {
@@ -269,7 +266,7 @@ pub fn build(computer: &Computer<f32>, profile: &Profile) -> Result<Circuit, Cir
                 CouplingStyle::Vccs => components.push(Component::Vccs {
                     out: id(i),
                     ctrl: id(k),
-                    siemens: jv * gu,
+                    siemens: profile.coupling_conductance(jv, ph.mu),
                 }),
                 CouplingStyle::Resistive => {
                     // Current (v_i − u)/R with u = −sign(J)·v_k gives |J|gu·v_i + J gu·v_k.
