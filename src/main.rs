@@ -202,7 +202,7 @@ fn run(cli: Cli) -> Result<()> {
             println!("samples in {}", out.display());
         }
         Command::Demo { out, samples, set } => {
-            let (t, s) = demo::run(demo::DemoJob {
+            let (t, s, c) = demo::run(demo::DemoJob {
                 out: out.clone(),
                 overrides: set,
                 samples,
@@ -213,6 +213,9 @@ fn run(cli: Cli) -> Result<()> {
                 t.trajectories, t.seconds, t.first_loss, t.final_loss
             );
             print_sample_summary(&s);
+            for line in &c.lines {
+                println!("{}", line.trim_matches('|').trim());
+            }
             println!("results in {} (summary.md)", out.display());
         }
         Command::Export {

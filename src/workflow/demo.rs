@@ -1,5 +1,6 @@
 //! `thermocad demo`: the whole pipeline on the embedded synthetic digits, in about a minute.
 
+use super::export::{export, run_spice, ExportJob};
 use super::sample::{self, SampleJob, SampleSummary};
 use super::train::{self, TrainJob, TrainSummary};
 use crate::config::{check, parse};
@@ -38,6 +39,15 @@ digits = [0, 1, 2]
 per_class = 1
 "#;
 
+/// The ideal hardware profile, embedded so that the demo needs no files.
+const IDEAL_PROFILE: &str = include_str!("../../hardware/ideal.toml");
+
+/// What the circuit stage of the demo produced.
+pub struct CircuitSummary {
+    /// Lines for the summary table.
+    pub lines: Vec<String>,
+}
+
 /// A demo job.
 pub struct DemoJob {
     /// Output directory.
@@ -50,8 +60,8 @@ pub struct DemoJob {
     pub progress: bool,
 }
 
-/// Run the demo; returns the training and sampling summaries.
-pub fn run(job: DemoJob) -> Result<(TrainSummary, SampleSummary)> {
+/// Run the demo; returns the training, sampling and circuit summaries.
+pub fn run(job: DemoJob) -> Result<(TrainSummary, SampleSummary, CircuitSummary)> {
     let raw = parse("demo config", DEMO_CONFIG, &job.overrides, &[])?;
     let config = check(raw, "demo config", DEMO_CONFIG)?;
     std::fs::create_dir_all(&job.out).map_err(io_err(&job.out))?;
@@ -71,7 +81,7 @@ pub fn run(job: DemoJob) -> Result<(TrainSummary, SampleSummary)> {
         progress: job.progress,
     })?;
     let s = sample::run(SampleJob {
-        model: model_dir,
+        model: model_dir.clone(),
         n: job.samples,
         seed: 1,
         out: job.out.join("samples"),
@@ -79,11 +89,57 @@ pub fn run(job: DemoJob) -> Result<(TrainSummary, SampleSummary)> {
         data_dir: None,
         progress: job.progress,
     })?;
-    write_summary(&job, &t, &s)?;
-    Ok((t, s))
+    let c = circuit_stage(&job, &model_dir)?;
+    write_summary(&job, &t, &s, &c)?;
+    Ok((t, s, c))
 }
 
-fn write_summary(job: &DemoJob, t: &TrainSummary, s: &SampleSummary) -> Result<()> {
+/// Export the demo model's netlist on the ideal profile (8-bit couplings) and, when ngspice
+/// is installed, run a pruned, noise-free deck of it for 0.1 model time units.
+fn circuit_stage(job: &DemoJob, model: &std::path::Path) -> Result<CircuitSummary> {
+    let profile = job.out.join("ideal.toml");
+    std::fs::write(&profile, IDEAL_PROFILE).map_err(io_err(&profile))?;
+    let deck = |name: &str, prune: f64, noise: bool, t_stop: Option<f64>| ExportJob {
+        model: model.to_path_buf(),
+        hardware: profile.clone(),
+        bits: Some(8),
+        prune,
+        out: job.out.join(name),
+        noise,
+        seed: 1,
+        t_stop,
+    };
+    let full = export(&deck("netlist.cir", 0.0, true, None))?;
+    let mut lines = vec![format!(
+        "| netlist | `netlist.cir`: {} nodes, {} components, {:.1} MB, 8-bit couplings (rel. error {:.2e}) |",
+        full.circuit.nodes.len(),
+        full.circuit.components.len(),
+        full.bytes as f64 / 1e6,
+        full.couplings.rel_frobenius
+    )];
+    let pruned_job = deck("netlist-pruned.cir", 0.1, false, Some(0.1));
+    let pruned = export(&pruned_job)?;
+    match run_spice(&pruned_job.out) {
+        Ok(w) => lines.push(format!(
+            "| ngspice | `netlist-pruned.cir` ({:.1} % of couplings pruned, no noise): {} node voltages at {} time points |",
+            100.0 * pruned.couplings.pruned_fraction,
+            w.names.len(),
+            w.time.len()
+        )),
+        Err(crate::Error::Spice(crate::hardware::spice::SpiceError::Missing)) => {
+            lines.push("| ngspice | not installed: decks written but not run |".into())
+        }
+        Err(e) => return Err(e),
+    }
+    Ok(CircuitSummary { lines })
+}
+
+fn write_summary(
+    job: &DemoJob,
+    t: &TrainSummary,
+    s: &SampleSummary,
+    c: &CircuitSummary,
+) -> Result<()> {
     let (qm, qs) = mean_std(&s.heat_kt);
     let path = job.out.join("summary.md");
     let mut f = std::fs::File::create(&path).map_err(io_err(&path))?;
@@ -95,14 +151,15 @@ fn write_summary(job: &DemoJob, t: &TrainSummary, s: &SampleSummary) -> Result<(
     let text = format!(
         "# thermocad demo\n\n\
          Pipeline: synthetic digits → Langevin computer (visible–hidden + hidden–hidden) → \
-         generative training → sampling.\n\n\
+         generative training → sampling → 8-bit circuit → ngspice netlist.\n\n\
          | stage | result |\n|---|---|\n\
          | training | {} trajectories on {} images, loss {:.4} → {:.4} per unit per step, {:.1} s |\n\
          | samples | {} generated, mean best \\|correlation\\| with a training digit {:.3} |\n\
          | classes | {} |\n\
-         | heat | ⟨Q⟩ = {:.4e} kT, std {:.3e} kT |\n\n\
+         | heat | ⟨Q⟩ = {:.4e} kT, std {:.3e} kT |\n{}\n\n\
          Files: `model/` (model.toml, params.npz, loss.csv, loss.png), `samples/` (samples.npy, \
-         heat.csv, samples.png, trajectories.png, receptive_fields.png, heat.png, quality.csv).\n",
+         heat.csv, samples.png, trajectories.png, receptive_fields.png, heat.png, quality.csv), \
+         `netlist.cir`, `netlist-pruned.cir` (ngspice decks on `ideal.toml`).\n",
         t.trajectories,
         t.images,
         t.first_loss,
@@ -112,7 +169,8 @@ fn write_summary(job: &DemoJob, t: &TrainSummary, s: &SampleSummary) -> Result<(
         s.mean_best_corr.unwrap_or(f64::NAN),
         classes.join(", "),
         qm,
-        qs
+        qs,
+        c.lines.join("\n")
     );
     f.write_all(text.as_bytes()).map_err(io_err(&path))
 }
