@@ -85,3 +85,122 @@ fn missing_model_directory_is_one_line() {
     assert_ne!(code, 0);
     assert!(one_error_line(&err).contains("model.toml"), "{err}");
 }
+
+/// Train a tiny model through the binary; `init` is the std of random initial couplings.
+fn tiny_model(dir: &Path, init: f64) -> String {
+    let cfg = write(
+        dir,
+        "tiny.toml",
+        &format!(
+            "[model]\nhidden = 8\ninit_scale = {init}\n[noising]\nt_eq = 0.1\nt_final = 0.2\n\
+             [train]\ntrajectories = 2\nbatch = 2\nlearning_rate = 1e-6\n[data]\ndigits = [0, 1]\n"
+        ),
+    );
+    let out = dir.join("model").display().to_string();
+    let (code, _, err) = thermocad(&["train", "--config", &cfg, "--out", &out]);
+    assert_eq!(code, 0, "{err}");
+    out
+}
+
+#[test]
+fn export_writes_a_deck_and_rejects_bad_input_in_one_line() {
+    let d = tempfile::tempdir().unwrap();
+    let model = tiny_model(d.path(), 0.0);
+    let root = env!("CARGO_MANIFEST_DIR");
+    let ideal = format!("{root}/hardware/ideal.toml");
+    let deck = d.path().join("m.cir").display().to_string();
+    let (code, out, err) = thermocad(&[
+        "export",
+        "--model",
+        &model,
+        "--hardware",
+        &ideal,
+        "--bits",
+        "8",
+        "--out",
+        &deck,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("792 nodes"), "{out}");
+    let text = std::fs::read_to_string(&deck).unwrap();
+    let second = text.lines().nth(1).unwrap();
+    assert!(
+        second.starts_with("* thermocad-mapping: v0=")
+            && second.contains(" t_unit=")
+            && second.contains(" kT=")
+            && second.contains(" c="),
+        "{second}"
+    );
+    assert!(text.contains(".ic v(v0)=") && text.contains(".ic v(h7)=") && text.contains("wrdata"));
+    for bits in ["0", "33"] {
+        let (code, _, err) = thermocad(&[
+            "export",
+            "--model",
+            &model,
+            "--hardware",
+            &ideal,
+            "--bits",
+            bits,
+            "--out",
+            &deck,
+        ]);
+        assert_eq!(code, 2);
+        assert!(one_error_line(&err).contains("bit width"), "{err}");
+    }
+    let missing = d.path().join("nope.toml").display().to_string();
+    let (code, _, err) = thermocad(&[
+        "export",
+        "--model",
+        &model,
+        "--hardware",
+        &missing,
+        "--out",
+        &deck,
+    ]);
+    assert_eq!(code, 2);
+    assert!(one_error_line(&err).contains("nope.toml"), "{err}");
+    // Couplings far too strong for resistive coupling on discrete parts: refused with the margin.
+    let d2 = tempfile::tempdir().unwrap();
+    let strong = tiny_model(d2.path(), 0.5);
+    let rc = format!("{root}/hardware/discrete-rc.toml");
+    let (code, _, err) = thermocad(&[
+        "export",
+        "--model",
+        &strong,
+        "--hardware",
+        &rc,
+        "--out",
+        &deck,
+    ]);
+    assert_eq!(code, 2);
+    let line = one_error_line(&err);
+    assert!(
+        line.contains("too strong") && line.contains("margin"),
+        "{line}"
+    );
+    // A non-symmetric coupling matrix in params.npz is refused, naming the file.
+    let params = Path::new(&model).join("params.npz");
+    let n = 792;
+    let mut j = ndarray::Array2::<f32>::zeros((n, n));
+    j[[0, 790]] = 0.1;
+    thermocad::io::write_npz(&params, |z| {
+        z.add("J", &j)?;
+        z.add("b", &ndarray::Array1::<f32>::zeros(n))
+    })
+    .unwrap();
+    let (code, _, err) = thermocad(&[
+        "export",
+        "--model",
+        &model,
+        "--hardware",
+        &ideal,
+        "--out",
+        &deck,
+    ]);
+    assert_ne!(code, 0);
+    let line = one_error_line(&err);
+    assert!(
+        line.contains("params.npz") && line.contains("not symmetric"),
+        "{line}"
+    );
+}
