@@ -87,6 +87,12 @@ enum Command {
         /// Prune couplings with |J| below this (model energy units).
         #[arg(long, default_value_t = 0.0)]
         prune: f64,
+        /// Quantize with one scale per row (unit) instead of one per tensor.
+        #[arg(long)]
+        per_row: bool,
+        /// Set the quantization scale at this percentile of |J| (0 < P ≤ 100), clipping above.
+        #[arg(long, value_name = "P")]
+        clip_percentile: Option<f64>,
         /// Output netlist (.cir).
         #[arg(long)]
         out: PathBuf,
@@ -223,6 +229,8 @@ fn run(cli: Cli) -> Result<()> {
             hardware,
             bits,
             prune,
+            per_row,
+            clip_percentile,
             out,
             no_noise,
             seed,
@@ -234,6 +242,8 @@ fn run(cli: Cli) -> Result<()> {
                 hardware,
                 bits,
                 prune,
+                per_row,
+                clip_percentile,
                 out: out.clone(),
                 noise: !no_noise,
                 seed,

@@ -164,6 +164,8 @@ pub fn build(computer: &Computer<f32>, profile: &Profile) -> Result<Circuit, Cir
         )));
     }
     let gu = profile.unit_conductance(ph.mu);
+    // Discrete resistors take the nearest value of the profile's series (E24/E96/E192).
+    let snap = |ohms: f64| profile.resistor_series.map_or(ohms, |s| s.snap(ohms));
     let n = computer.n();
     let names = unit_names(computer);
     let mut nodes: Vec<Node> = names
@@ -209,7 +211,7 @@ pub fn build(computer: &Computer<f32>, profile: &Profile) -> Result<Circuit, Cir
         let node = id(i);
         components.push(Component::Capacitor { node, farads: c });
         if ground[i] != 0.0 {
-            let ohms = 1.0 / ground[i];
+            let ohms = snap(1.0 / ground[i]);
             match profile.inductance {
                 Some(l) => {
                     let mid = NodeId(nodes.len() as u32);
@@ -287,7 +289,7 @@ pub fn build(computer: &Computer<f32>, profile: &Profile) -> Result<Circuit, Cir
                     components.push(Component::Resistor {
                         a: Terminal::Node(id(i)),
                         b: Terminal::Node(buf),
-                        ohms: 1.0 / (jv.abs() * gu),
+                        ohms: snap(1.0 / (jv.abs() * gu)),
                     });
                 }
             }

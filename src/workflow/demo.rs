@@ -104,6 +104,8 @@ fn circuit_stage(job: &DemoJob, model: &std::path::Path) -> Result<CircuitSummar
         hardware: profile.clone(),
         bits: Some(8),
         prune,
+        per_row: false,
+        clip_percentile: None,
         out: job.out.join(name),
         noise,
         seed: 1,

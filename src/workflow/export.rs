@@ -25,6 +25,10 @@ pub struct ExportJob {
     pub bits: Option<u32>,
     /// Couplings with |J| below this are pruned (model energy units).
     pub prune: f64,
+    /// One quantization scale per row instead of per tensor.
+    pub per_row: bool,
+    /// Set the quantization scale at this percentile of |J| (clipping above it).
+    pub clip_percentile: Option<f64>,
     /// Output deck.
     pub out: PathBuf,
     /// Include thermal noise sources.
@@ -57,8 +61,12 @@ pub fn export(job: &ExportJob) -> Result<ExportSummary> {
     let bits = job.bits.map(BitWidth::new).transpose()?;
     let spec = QuantSpec {
         bits,
-        granularity: Granularity::PerTensor,
-        clip_percentile: None,
+        granularity: if job.per_row {
+            Granularity::PerRow
+        } else {
+            Granularity::PerTensor
+        },
+        clip_percentile: job.clip_percentile,
         prune_threshold: job.prune,
     };
     let mut computer = md.computer;
