@@ -291,7 +291,7 @@ fn noisy_nodes_reach_their_thermal_variance() {
         return;
     }
     // RC node with kT = 2 J2: ⟨v²⟩ = v0² kT/(2J2) = k_B T_noise / C.
-    let (var, v0) = spice_variance(0.5, 0.0, 1.0, 8, 400.0);
+    let (var, v0) = spice_variance(0.5, 0.0, 1.0, 32, 800.0);
     let expect = K_B * profile(CouplingStyle::Vccs).noise_temperature / 1e-9;
     assert!((v0 * v0 - expect).abs() < 1e-15);
     eprintln!(
@@ -311,7 +311,7 @@ fn noisy_nodes_reach_their_thermal_variance() {
         dt: 1e-2,
     };
     let exact = thermocad::dynamics::equilibrium::onsite_average(&ph, |x| x * x) * v0 * v0;
-    let (var, _) = spice_variance(0.5, 0.5, 1.0, 8, 400.0);
+    let (var, _) = spice_variance(0.5, 0.5, 1.0, 32, 800.0);
     eprintln!(
         "quartic node: <v²> = {var:.4e} V², quadrature {exact:.4e} V² (ratio {:.4})",
         var / exact

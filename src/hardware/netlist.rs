@@ -139,7 +139,8 @@ pub fn write(
     )?;
     writeln!(
         w,
-        ".control\nset wr_singlescale\nset wr_vecnames\noption numdgt=10\nrun"
+        ".control\nset rndseed={}\nset wr_singlescale\nset wr_vecnames\noption numdgt=10\nrun",
+        tran.seed
     )?;
     let units: Vec<String> = circuit
         .nodes
