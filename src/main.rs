@@ -7,7 +7,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use thermocad::metrics::mean_std;
-use thermocad::workflow::{bench, demo, export, sample, train};
+use thermocad::workflow::{bench, demo, export, init, sample, train};
 
 #[derive(Parser)]
 #[command(
@@ -37,6 +37,18 @@ enum Command {
         #[arg(long)]
         resume: bool,
         /// Override a config field: --set section.key=value (repeatable).
+        #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
+        set: Vec<String>,
+    },
+    /// Write an untrained model directory from a config (couplings from model.init_scale).
+    Init {
+        /// Configuration file; model.visible must be set.
+        #[arg(long)]
+        config: PathBuf,
+        /// Output model directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// Override a config field (repeatable).
         #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
         set: Vec<String>,
     },
@@ -183,6 +195,11 @@ fn run(cli: Cli) -> Result<()> {
                 s.final_loss,
                 out.display()
             );
+        }
+        Command::Init { config, out, set } => {
+            let config = thermocad::config::load_checked(&config, &set)?;
+            let n = init::run(&config, &out)?;
+            println!("wrote an untrained {n}-unit model to {}", out.display());
         }
         Command::Sample {
             model,

@@ -204,3 +204,42 @@ fn export_writes_a_deck_and_rejects_bad_input_in_one_line() {
         "{line}"
     );
 }
+
+#[test]
+fn init_writes_a_reference_model_that_exports() {
+    let d = tempfile::tempdir().unwrap();
+    let root = env!("CARGO_MANIFEST_DIR");
+    let model = d.path().join("two").display().to_string();
+    let (code, out, err) = thermocad(&[
+        "init",
+        "--config",
+        &format!("{root}/netlists/two-unit.toml"),
+        "--out",
+        &model,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("2-unit"), "{out}");
+    let deck = d.path().join("two.cir").display().to_string();
+    let (code, _, err) = thermocad(&[
+        "export",
+        "--model",
+        &model,
+        "--hardware",
+        &format!("{root}/hardware/ideal.toml"),
+        "--out",
+        &deck,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&deck).unwrap();
+    assert_eq!(text.lines().filter(|l| l.starts_with(".ic ")).count(), 2);
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with('G')).count(),
+        2,
+        "one VCCS per coupling direction"
+    );
+    // Without model.visible there is nothing to build.
+    let cfg = write(d.path(), "nv.toml", "[model]\nhidden = 3\n");
+    let (code, _, err) = thermocad(&["init", "--config", &cfg, "--out", &model]);
+    assert_eq!(code, 2);
+    assert!(one_error_line(&err).contains("model.visible"), "{err}");
+}

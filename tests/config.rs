@@ -70,7 +70,11 @@ fn bad_values_are_named() {
 #[test]
 fn shipped_configs_are_valid() {
     let root = env!("CARGO_MANIFEST_DIR");
-    for f in ["examples/mnist3.toml"] {
+    for f in [
+        "examples/mnist3.toml",
+        "netlists/two-unit.toml",
+        "netlists/sixteen-unit.toml",
+    ] {
         let path = std::path::Path::new(root).join(f);
         thermocad::config::load_checked(&path, &[]).unwrap_or_else(|e| panic!("{f}: {e}"));
     }

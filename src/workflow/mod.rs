@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod demo;
 pub mod export;
+pub mod init;
 pub mod sample;
 pub mod train;
 
