@@ -87,36 +87,8 @@ enum Command {
     },
     /// Quantize a trained model, map it to a circuit and write an ngspice netlist.
     Export {
-        /// Trained model directory.
-        #[arg(long)]
-        model: PathBuf,
-        /// Hardware profile (e.g. hardware/ideal.toml).
-        #[arg(long)]
-        hardware: PathBuf,
-        /// Bit width of couplings and biases (2..=32; default: full precision).
-        #[arg(long)]
-        bits: Option<u32>,
-        /// Prune couplings with |J| below this (model energy units).
-        #[arg(long, default_value_t = 0.0)]
-        prune: f64,
-        /// Quantize with one scale per row (unit) instead of one per tensor.
-        #[arg(long)]
-        per_row: bool,
-        /// Set the quantization scale at this percentile of |J| (0 < P ≤ 100), clipping above.
-        #[arg(long, value_name = "P")]
-        clip_percentile: Option<f64>,
-        /// Output netlist (.cir).
-        #[arg(long)]
-        out: PathBuf,
-        /// Leave out the thermal noise sources.
-        #[arg(long)]
-        no_noise: bool,
-        /// Seed of the initial state and of ngspice's noise.
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// Simulated duration in model time units (default: the model's t_f).
-        #[arg(long)]
-        t: Option<f64>,
+        #[command(flatten)]
+        job: export::ExportJob,
         /// Run the deck through ngspice afterwards.
         #[arg(long)]
         run: bool,
@@ -241,31 +213,9 @@ fn run(cli: Cli) -> Result<()> {
             }
             println!("results in {} (summary.md)", out.display());
         }
-        Command::Export {
-            model,
-            hardware,
-            bits,
-            prune,
-            per_row,
-            clip_percentile,
-            out,
-            no_noise,
-            seed,
-            t,
-            run,
-        } => {
-            let s = export::export(&export::ExportJob {
-                model,
-                hardware,
-                bits,
-                prune,
-                per_row,
-                clip_percentile,
-                out: out.clone(),
-                noise: !no_noise,
-                seed,
-                t_stop: t,
-            })?;
+        Command::Export { job, run } => {
+            let s = export::export(&job)?;
+            let out = job.out;
             let c = &s.circuit;
             println!(
                 "wrote {} ({:.1} MB) in {:.2} s: {} nodes, {} components; v0 = {:.4e} V, t_unit = {:.3e} s, kT = {:.4e} J, C = {:.3e} F",

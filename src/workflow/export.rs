@@ -15,27 +15,38 @@ use std::io::BufWriter;
 use std::path::PathBuf;
 use std::time::Instant;
 
-/// An export job.
+/// An export job (also the `thermocad export` arguments).
+#[derive(Clone, Debug, clap::Args)]
 pub struct ExportJob {
     /// Trained model directory.
+    #[arg(long)]
     pub model: PathBuf,
-    /// Hardware profile (TOML).
+    /// Hardware profile (e.g. hardware/ideal.toml).
+    #[arg(long)]
     pub hardware: PathBuf,
-    /// Coupling and bias bit width (None: full precision).
+    /// Bit width of couplings and biases (2..=32; default: full precision).
+    #[arg(long)]
     pub bits: Option<u32>,
-    /// Couplings with |J| below this are pruned (model energy units).
+    /// Prune couplings with |J| below this (model energy units).
+    #[arg(long, default_value_t = 0.0)]
     pub prune: f64,
-    /// One quantization scale per row instead of per tensor.
+    /// Quantize with one scale per row (unit) instead of one per tensor.
+    #[arg(long)]
     pub per_row: bool,
-    /// Set the quantization scale at this percentile of |J| (clipping above it).
+    /// Set the quantization scale at this percentile of |J| (0 < P ≤ 100), clipping above.
+    #[arg(long, value_name = "P")]
     pub clip_percentile: Option<f64>,
-    /// Output deck.
+    /// Output netlist (.cir).
+    #[arg(long)]
     pub out: PathBuf,
-    /// Include thermal noise sources.
+    /// Include the thermal noise sources.
+    #[arg(long = "no-noise", action = clap::ArgAction::SetFalse, help = "Leave out the thermal noise sources")]
     pub noise: bool,
     /// Seed of the initial state and of ngspice's noise.
+    #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Simulated duration in model time units (None: the model's t_f).
+    /// Simulated duration in model time units (default: the model's t_f).
+    #[arg(long = "t", value_name = "T")]
     pub t_stop: Option<f64>,
 }
 
