@@ -178,6 +178,80 @@ pub fn gemm<T: Real>(
     );
 }
 
+/// A square matrix whose rows and columns are split into the same contiguous ranges, of which
+/// only some (source, destination) blocks are non-zero: `out[:, dst] (+)= x[:, src]·M[src, dst]`
+/// is one GEMM per stored block, so an all-zero block costs nothing.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BlockSparse<T> {
+    ranges: Vec<std::ops::Range<usize>>,
+    blocks: Vec<(usize, usize)>,
+    m: Array2<T>,
+}
+
+impl<T: Real> BlockSparse<T> {
+    /// Split `m` [N, N] by `ranges` (contiguous, covering 0..N) and keep the blocks with a
+    /// non-zero entry.
+    pub fn new(m: Array2<T>, ranges: Vec<std::ops::Range<usize>>) -> Self {
+        let mut blocks = Vec::new();
+        for (s, rs) in ranges.iter().enumerate() {
+            for (d, rd) in ranges.iter().enumerate() {
+                let blk = m.slice(ndarray::s![rs.clone(), rd.clone()]);
+                if blk.iter().any(|v| *v != T::zero()) {
+                    blocks.push((s, d));
+                }
+            }
+        }
+        BlockSparse { ranges, blocks, m }
+    }
+
+    /// The dense matrix.
+    pub fn matrix(&self) -> &Array2<T> {
+        &self.m
+    }
+
+    /// The stored (source, destination) range pairs.
+    pub fn blocks(&self) -> &[(usize, usize)] {
+        &self.blocks
+    }
+
+    /// Multiply–accumulates of one product x·M for a single row, stored blocks only.
+    pub fn macs(&self) -> usize {
+        self.blocks
+            .iter()
+            .map(|&(s, d)| self.ranges[s].len() * self.ranges[d].len())
+            .sum()
+    }
+
+    /// `out ← x·M` (or `out ← out + x·M` with `accumulate`) for a batch x [B, N].
+    pub fn product(
+        &self,
+        x: ArrayView2<'_, T>,
+        mut out: ArrayViewMut2<'_, T>,
+        accumulate: bool,
+        par: Parallelism,
+    ) {
+        for (d, rd) in self.ranges.iter().enumerate() {
+            let mut acc = accumulate;
+            let mut o = out.slice_mut(ndarray::s![.., rd.clone()]);
+            for &(s, _) in self.blocks.iter().filter(|&&(_, dd)| dd == d) {
+                let rs = self.ranges[s].clone();
+                gemm(
+                    o.view_mut(),
+                    acc,
+                    x.slice(ndarray::s![.., rs.clone()]),
+                    self.m.slice(ndarray::s![rs, rd.clone()]),
+                    T::one(),
+                    par,
+                );
+                acc = true;
+            }
+            if !acc {
+                o.fill(T::zero());
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

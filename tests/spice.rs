@@ -321,3 +321,117 @@ fn noisy_nodes_reach_their_thermal_variance() {
         "quartic variance {var} vs {exact}"
     );
 }
+
+/// Noise-free trajectory of the behavioral simulator of `circuit` from `x0`: the state every
+/// `every` steps of size `dt` (model units).
+fn behavioral_trajectory(
+    circuit: &thermocad::hardware::circuit::Circuit,
+    x0: &[f64],
+    dt: f64,
+    steps: usize,
+    every: usize,
+) -> Vec<Vec<f64>> {
+    use thermocad::dynamics::sampler::Batch;
+    use thermocad::hardware::behavioral::Behavioral;
+    let mut quiet = circuit.clone();
+    quiet.components.retain(|c| {
+        !matches!(
+            c,
+            thermocad::hardware::circuit::Component::NoiseCurrent { .. }
+        )
+    });
+    let sim = Behavioral::<f64>::compile(&quiet, dt).unwrap();
+    let mut b = Batch::from_states(
+        Array2::from_shape_vec((1, x0.len()), x0.to_vec()).unwrap(),
+        1,
+        0,
+    );
+    let mut out = vec![x0.to_vec()];
+    b.run(&sim, steps, Parallelism::SEQUENTIAL, |k, x| {
+        if k % every == 0 {
+            out.push(x.row(0).to_vec());
+        }
+    });
+    out
+}
+
+#[test]
+fn behavioral_simulator_matches_ngspice_on_perturbed_rc_and_rlc_circuits() {
+    use thermocad::hardware::perturb::{perturb, Nonidealities};
+    if !have_ngspice() {
+        return;
+    }
+    let mut rng = stream(8, Purpose::SampleInit, 0);
+    let x0: Vec<f64> = (0..12).map(|_| 0.5 * f64::std_normal(&mut rng)).collect();
+    let mut nd = Nonidealities::none();
+    nd.resistor_tolerance = 0.05;
+    nd.capacitor_tolerance = 0.05;
+    nd.mismatch = 0.05;
+    nd.buffer_gain_error = 0.01;
+    nd.buffer_offset = 2e-3;
+    nd.fault_rate = 0.1;
+    nd.temperature_offset = 20.0;
+    let cases = [
+        ("VCCS, RC", CouplingStyle::Vccs, 0.3, None),
+        ("resistive, RC", CouplingStyle::Resistive, 0.08, None),
+        ("VCCS, RLC ε = 0.3", CouplingStyle::Vccs, 0.3, Some(7.5e-5)),
+    ];
+    for (label, style, scale, inductance) in cases {
+        let c = computer(6, 6, scale);
+        let mut p = profile(style);
+        p.inductance = inductance;
+        if style == CouplingStyle::Resistive {
+            p.buffer = load_profile(
+                &Path::new(env!("CARGO_MANIFEST_DIR")).join("hardware/discrete-rc.toml"),
+            )
+            .unwrap()
+            .buffer;
+        }
+        let chip = perturb(&build(&c, &p).unwrap(), &nd, 3, 1);
+        let d = tempfile::tempdir().unwrap();
+        let deck = d.path().join("chip.cir");
+        let tran = Transient {
+            t_stop: 1.0,
+            step: 1e-3,
+            max_step: 1e-4,
+            noise: false,
+            seed: 1,
+            reltol: 1e-6,
+            initial: Some(x0.clone()),
+            data_file: "chip.data".into(),
+        };
+        write(
+            &mut std::io::BufWriter::new(std::fs::File::create(&deck).unwrap()),
+            &chip,
+            "perturbed chip",
+            &[],
+            &tran,
+        )
+        .unwrap();
+        let t0 = std::time::Instant::now();
+        let w = run(&deck).unwrap();
+        let spice_s = t0.elapsed().as_secs_f64();
+        let (dt, every) = (1e-5, 100); // behavioral step 1e-5, compared every 1e-3
+        let t0 = std::time::Instant::now();
+        let sim = behavioral_trajectory(&chip, &x0, dt, 100_000, every);
+        let sim_s = t0.elapsed().as_secs_f64();
+        let names = thermocad::hardware::circuit::unit_names(&c);
+        let scale = sim.iter().flatten().fold(0.0f64, |m, v| m.max(v.abs()));
+        let v0 = chip.mapping.v0;
+        let mut worst = 0.0f64;
+        for (u, name) in names.iter().enumerate() {
+            let v = w.node(name).unwrap();
+            for (t, &vt) in w.time.iter().zip(v) {
+                let s = t / p.time_unit / (dt * every as f64);
+                let k = (s.floor() as usize).min(sim.len() - 2);
+                let a = s - k as f64;
+                let xs = sim[k][u] * (1.0 - a) + sim[k + 1][u] * a;
+                worst = worst.max((vt / v0 - xs).abs() / scale);
+            }
+        }
+        eprintln!(
+            "{label}: max |x_spice − x_behavioral| / max|x| = {worst:.2e}; ngspice {spice_s:.3} s, behavioral (1e5 steps) {sim_s:.4} s"
+        );
+        assert!(worst < 2e-3, "{label}: relative error {worst}");
+    }
+}

@@ -21,6 +21,8 @@ pub enum Purpose {
     SampleNoise = 4,
     /// Random initial parameters and random projections.
     Init = 5,
+    /// Component deviations of one chip of a tolerance study.
+    Chip = 6,
 }
 
 /// The PCG stream for (`seed`, `purpose`, `index`).

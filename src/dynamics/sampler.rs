@@ -1,4 +1,5 @@
-//! Batched Langevin dynamics of a coupled computer: the generative sampler.
+//! Batched Langevin dynamics: the generative sampler of the ideal computer and of any other
+//! [`Dynamics`] (the behavioral circuit simulator).
 //!
 //! Each step evaluates the coupling field of the whole batch as one matrix product per coupled
 //! block (the dominant cost), then advances every row with its own noise stream in parallel.
@@ -8,14 +9,50 @@ use super::rng::{streams, Purpose};
 use super::step::EulerMaruyama;
 use crate::linalg::{Parallelism, Real};
 use crate::model::Computer;
-use ndarray::{Array2, ArrayView2, Axis};
+use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis};
 use rand_pcg::Pcg64;
 use rayon::prelude::*;
+
+/// A stochastic system the batched sampler integrates: a non-local field computed for the
+/// whole batch at once (matrix products), and a per-row update that uses it.
+pub trait Dynamics<R: Real>: Sync {
+    /// Number of state variables per row (units).
+    fn n(&self) -> usize;
+
+    /// Number of auxiliary state variables per row (e.g. inductor currents), 0 by default.
+    fn aux_len(&self) -> usize {
+        0
+    }
+
+    /// The non-local field of each row of `x` [B, N] into `out` [B, N].
+    fn field(&self, x: ArrayView2<'_, R>, out: ArrayViewMut2<'_, R>, par: Parallelism);
+
+    /// Advance one row `x` (and its auxiliary state `aux`) by one step, given the row's field
+    /// at the start of the step. Draws exactly N normals from `rng`, in unit order.
+    fn advance(&self, x: &mut [R], aux: &mut [R], field: &[R], rng: &mut Pcg64);
+}
+
+impl<R: Real> Dynamics<R> for Computer<R> {
+    fn n(&self) -> usize {
+        Computer::n(self)
+    }
+
+    fn field(&self, x: ArrayView2<'_, R>, out: ArrayViewMut2<'_, R>, par: Parallelism) {
+        self.coupling_field(x, out, false, par);
+    }
+
+    fn advance(&self, x: &mut [R], _aux: &mut [R], field: &[R], rng: &mut Pcg64) {
+        let b = &self.params.b;
+        EulerMaruyama::<R>::new(&self.physics).advance(x, |i| field[i] + b[i], rng);
+    }
+}
 
 /// A batch of trajectories in flight: states [B, N] and one noise stream per row.
 pub struct Batch<R> {
     /// Current states, one row per trajectory.
     pub x: Array2<R>,
+    /// Auxiliary states [B, A] of the dynamics (empty for the ideal computer).
+    pub aux: Array2<R>,
     rngs: Vec<Pcg64>,
     field: Array2<R>,
 }
@@ -39,30 +76,40 @@ impl<R: Real> Batch<R> {
     pub fn from_states(x: Array2<R>, seed: u64, first: u64) -> Self {
         let rngs = streams(seed, Purpose::SampleNoise, first, x.nrows());
         let field = Array2::zeros(x.raw_dim());
-        Batch { x, rngs, field }
+        let aux = Array2::zeros((x.nrows(), 0));
+        Batch {
+            x,
+            aux,
+            rngs,
+            field,
+        }
     }
 
-    /// Run `steps` Euler–Maruyama steps of `computer`; `observe(k, x)` sees the state after
-    /// step k (1-based) and is called after every step.
-    pub fn run(
+    /// Run `steps` Euler–Maruyama steps of `dynamics`; `observe(k, x)` sees the state after
+    /// step k (1-based) and is called after every step. Auxiliary states start at zero.
+    pub fn run<D: Dynamics<R>>(
         &mut self,
-        computer: &Computer<R>,
+        dynamics: &D,
         steps: usize,
         par: Parallelism,
         mut observe: impl FnMut(usize, ArrayView2<'_, R>),
     ) {
-        let em = EulerMaruyama::<R>::new(&computer.physics);
-        let b = &computer.params.b;
+        if self.aux.ncols() != dynamics.aux_len() {
+            self.aux = Array2::zeros((self.x.nrows(), dynamics.aux_len()));
+        }
         for k in 1..=steps {
-            computer.coupling_field(self.x.view(), self.field.view_mut(), false, par);
+            dynamics.field(self.x.view(), self.field.view_mut(), par);
             self.x
                 .axis_iter_mut(Axis(0))
                 .into_par_iter()
+                .zip(self.aux.axis_iter_mut(Axis(0)))
                 .zip(self.field.axis_iter(Axis(0)))
                 .zip(self.rngs.par_iter_mut())
-                .for_each(|((mut row, h), rng)| {
+                .for_each(|(((mut row, mut aux), h), rng)| {
                     let xs = row.as_slice_mut().expect("contiguous rows");
-                    em.advance(xs, |i| h[i] + b[i], rng);
+                    let aux = aux.as_slice_mut().expect("contiguous rows");
+                    let h = h.as_slice().expect("contiguous rows");
+                    dynamics.advance(xs, aux, h, rng);
                 });
             observe(k, self.x.view());
         }

@@ -64,11 +64,12 @@ pub enum Component {
         ctrl: NodeId,
         siemens: f64,
     },
-    /// Ideal voltage buffer: v(output) = gain·v(input).
+    /// Voltage buffer: v(output) = gain·v(input) + offset [V].
     Buffer {
         input: NodeId,
         output: NodeId,
         gain: f64,
+        offset: f64,
     },
     /// Cubic current k·v³ leaving `node` [A/V³].
     Cubic { node: NodeId, amps_per_volt3: f64 },
@@ -113,6 +114,15 @@ pub struct Circuit {
     pub mapping: Mapping,
     /// Resistive-coupling margin per unit: (2 J2 − Σ_j |J_ij|)/(2 J2); None for VCCS couplings.
     pub margins: Option<Vec<f64>>,
+    /// The model's unit groups (name and unit range), in unit order.
+    pub groups: Vec<(String, std::ops::Range<usize>)>,
+}
+
+impl Circuit {
+    /// Number of unit nodes (model units); they are the first nodes.
+    pub fn n_units(&self) -> usize {
+        self.groups.last().map_or(0, |(_, r)| r.end)
+    }
 }
 
 /// Why a circuit cannot be built.
@@ -283,6 +293,7 @@ pub fn build(computer: &Computer<f32>, profile: &Profile) -> Result<Circuit, Cir
                             input: id(k),
                             output: out,
                             gain: f64::from(sign),
+                            offset: 0.0,
                         });
                         out
                     });
@@ -295,10 +306,17 @@ pub fn build(computer: &Computer<f32>, profile: &Profile) -> Result<Circuit, Cir
             }
         }
     }
+    let groups = computer
+        .topology
+        .groups()
+        .iter()
+        .map(|g| (g.name.clone(), g.range.clone()))
+        .collect();
     Ok(Circuit {
         nodes,
         components,
         mapping,
         margins,
+        groups,
     })
 }

@@ -91,12 +91,17 @@ pub fn write(
                 input,
                 output,
                 gain,
-            } => writeln!(
-                w,
-                "E{k} {} 0 {} 0 {gain:.9e}",
-                name(output.0 as usize),
-                name(input.0 as usize)
-            )?,
+                offset,
+            } => {
+                let (out, inp) = (name(output.0 as usize), name(input.0 as usize));
+                if offset == 0.0 {
+                    writeln!(w, "E{k} {out} 0 {inp} 0 {gain:.9e}")?
+                } else {
+                    // v(out) − v(out_os) = gain·v(in) on top of a DC offset source.
+                    writeln!(w, "E{k} {out} {out}_os {inp} 0 {gain:.9e}")?;
+                    writeln!(w, "V{k}os {out}_os 0 DC {offset:.9e}")?
+                }
+            }
             Component::Cubic {
                 node,
                 amps_per_volt3,
