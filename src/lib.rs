@@ -15,4 +15,5 @@ pub mod train;
 pub use error::{Error, Result};
 pub mod hardware;
 pub mod metrics;
+pub mod tolerance;
 pub mod workflow;

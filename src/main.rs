@@ -7,7 +7,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use thermocad::metrics::mean_std;
-use thermocad::workflow::{bench, demo, export, init, sample, train};
+use thermocad::workflow::{bench, demo, export, init, sample, tolerance, train};
 
 #[derive(Parser)]
 #[command(
@@ -101,6 +101,28 @@ enum Command {
     },
     /// Throughput of the sampling step and training gradient relative to a plain SGEMM.
     Bench(bench::BenchJob),
+    /// Monte Carlo tolerance study: generation quality of perturbed chips (behavioral simulator).
+    Tolerance(tolerance::ToleranceJob),
+    /// Combine the shards of a tolerance study into one result.
+    Merge {
+        /// Output directory (tolerance.csv, tolerance.png, yield.png, summary.md).
+        #[arg(long)]
+        out: PathBuf,
+        /// The shards' study directories.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+    },
+}
+
+fn print_study(summary: Option<&str>) {
+    if let Some(md) = summary {
+        for line in md
+            .lines()
+            .filter(|l| l.starts_with("## ") || l.starts_with("**"))
+        {
+            println!("{}", line.trim_start_matches("## ").trim_matches('*'));
+        }
+    }
 }
 
 fn print_sample_summary(s: &sample::SampleSummary) {
@@ -243,6 +265,27 @@ fn run(cli: Cli) -> Result<()> {
             if run {
                 print_waveforms(&export::run_spice(&out)?);
             }
+        }
+        Command::Tolerance(mut job) => {
+            job.progress = progress;
+            let s = tolerance::run(&job, None)?;
+            println!(
+                "tolerance: {} tasks in this run ({} resumed) in {}",
+                s.owned,
+                s.resumed,
+                job.out.display()
+            );
+            match &s.summary {
+                Some(md) => print_study(Some(md)),
+                None => {
+                    println!("a shard of a larger study: combine the shards with `thermocad merge`")
+                }
+            }
+        }
+        Command::Merge { out, inputs } => {
+            let md = tolerance::merge(&inputs, &out)?;
+            print_study(Some(&md));
+            println!("merged {} shards into {}", inputs.len(), out.display());
         }
         Command::Spice { netlist } => print_waveforms(&export::run_spice(&netlist)?),
         Command::Bench(job) => {

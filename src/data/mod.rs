@@ -212,33 +212,7 @@ impl Digits {
     ///
     /// A constant (or numerically constant) image becomes all zeros, never NaN.
     pub fn standardised(&self) -> Array2<f32> {
-        let mut out = self.images.clone();
-        let p = out.ncols();
-        if p == 0 {
-            return out;
-        }
-        for mut row in out.rows_mut() {
-            // Accumulate in f64: two passes for a stable variance.
-            let mean = row.iter().map(|&v| v as f64).sum::<f64>() / p as f64;
-            let var = row
-                .iter()
-                .map(|&v| {
-                    let d = v as f64 - mean;
-                    d * d
-                })
-                .sum::<f64>()
-                / p as f64;
-            // Relative threshold: variance at the level of f32 rounding noise is "constant".
-            let floor = 1e-12 * mean.abs().max(1.0).powi(2);
-            if var.is_finite() && var > floor {
-                let inv = 1.0 / var.sqrt();
-                row.mapv_inplace(|v| ((v as f64 - mean) * inv) as f32);
-            } else {
-                // Constant image (or one holding NaN/inf pixels): all zeros.
-                row.fill(0.0);
-            }
-        }
-        out
+        standardise_rows(self.images.view())
     }
 
     /// Image `i` as ASCII art (one text line per pixel row), scaled so 255 is
@@ -257,6 +231,38 @@ impl Digits {
         }
         s
     }
+}
+
+/// Each row of `x` standardised to zero mean and unit (population) variance over its own
+/// entries; a constant (or numerically constant) row becomes all zeros, never NaN.
+pub fn standardise_rows(x: ndarray::ArrayView2<'_, f32>) -> Array2<f32> {
+    let mut out = x.to_owned();
+    let p = out.ncols();
+    if p == 0 {
+        return out;
+    }
+    for mut row in out.rows_mut() {
+        // Accumulate in f64: two passes for a stable variance.
+        let mean = row.iter().map(|&v| v as f64).sum::<f64>() / p as f64;
+        let var = row
+            .iter()
+            .map(|&v| {
+                let d = v as f64 - mean;
+                d * d
+            })
+            .sum::<f64>()
+            / p as f64;
+        // Relative threshold: variance at the level of f32 rounding noise is "constant".
+        let floor = 1e-12 * mean.abs().max(1.0).powi(2);
+        if var.is_finite() && var > floor {
+            let inv = 1.0 / var.sqrt();
+            row.mapv_inplace(|v| ((v as f64 - mean) * inv) as f32);
+        } else {
+            // Constant image (or one holding NaN/inf pixels): all zeros.
+            row.fill(0.0);
+        }
+    }
+    out
 }
 
 /// Base names tried by [`load_mnist_dir`], in order of preference (each

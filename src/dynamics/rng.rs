@@ -23,6 +23,10 @@ pub enum Purpose {
     Init = 5,
     /// Component deviations of one chip of a tolerance study.
     Chip = 6,
+    /// Bootstrap resampling of a metric.
+    Bootstrap = 7,
+    /// Held-out noising trajectories that score a chip.
+    HeldOut = 8,
 }
 
 /// The PCG stream for (`seed`, `purpose`, `index`).

@@ -263,17 +263,57 @@ impl<R: Real> Behavioral<R> {
         &self.sigma
     }
 
-    /// Deterministic drift rate D_i(x) = a_i x_i + c_i x_i³ + e_i + Σ_k M_ki x_k of each row of
-    /// a batch x [B, N] into `out` (the inductor branch state is not included).
+    /// Deterministic drift rate D_i(x) = a_i x_i + c_i x_i³ + e_i + Σ_k M_ki x_k + u_i of each
+    /// row of a batch x [B, N] into `out`, with inductor branches at their quasi-static current
+    /// u_i = (ω_i/γ_i) x_i.
     pub fn drift(&self, x: ArrayView2<'_, R>, mut out: ArrayViewMut2<'_, R>, par: Parallelism) {
         self.coupling.product(x, out.view_mut(), false, par);
+        let branch: Vec<R> = self
+            .branch
+            .iter()
+            .map(|&(decay, gain)| {
+                if gain == R::zero() {
+                    R::zero()
+                } else {
+                    gain / (R::one() - decay)
+                }
+            })
+            .collect();
         ndarray::Zip::from(out.rows_mut())
             .and(x.rows())
             .par_for_each(|mut o, xr| {
                 for (i, (o, &v)) in o.iter_mut().zip(xr.iter()).enumerate() {
-                    *o = *o + v * (self.linear[i] + self.cubic[i] * v * v) + self.constant[i];
+                    let lin = self.linear[i] + branch.get(i).copied().unwrap_or(R::zero());
+                    *o = *o + v * (lin + self.cubic[i] * v * v) + self.constant[i];
                 }
             });
+    }
+
+    /// Reverse-step −ln P̃ of a recorded trajectory `traj` [T+1, N] under this circuit, per unit
+    /// and step: Σ_k Σ_i (x_k,i − x_k+1,i + Δt D_i(x_k+1))² / (2 σ_i²) / (T N), the model's
+    /// training loss (eq. 7) with the circuit's drift and noise in place of the model's.
+    /// Units without noise are skipped (their reverse step is not a probability density).
+    pub fn reverse_nll(&self, traj: ArrayView2<'_, R>, par: Parallelism) -> f64 {
+        let t = traj.nrows() - 1;
+        let later = traj.slice(ndarray::s![1.., ..]);
+        let mut d = Array2::zeros(later.raw_dim());
+        self.drift(later, d.view_mut(), par);
+        let noisy: Vec<(usize, f64)> = self
+            .sigma
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| **s > R::zero())
+            .map(|(i, s)| (i, 1.0 / (2.0 * s.f64() * s.f64())))
+            .collect();
+        let dt = self.dt.f64();
+        let mut total = 0.0;
+        for k in 0..t {
+            for &(i, w) in &noisy {
+                let r = traj[[k, i]].f64() - traj[[k + 1, i]].f64() + dt * d[[k, i]].f64();
+                total += r * r * w;
+            }
+        }
+        total / (t * noisy.len().max(1)) as f64
     }
 }
 

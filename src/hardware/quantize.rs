@@ -262,6 +262,24 @@ fn fraction(count: usize, total: usize) -> f64 {
     }
 }
 
+/// A copy of `computer` with its couplings quantized by `spec` (within the topology's mask) and
+/// its biases by the same spec without pruning; returns the coupling and bias reports.
+pub fn quantize_computer(
+    computer: &crate::model::Computer<f32>,
+    spec: &QuantSpec,
+) -> Result<(crate::model::Computer<f32>, QuantReport, QuantReport), QuantError> {
+    let (j, couplings) = quantize_couplings(&computer.params.j, computer.topology.mask(), spec)?;
+    let bias_spec = QuantSpec {
+        prune_threshold: 0.0,
+        ..*spec
+    };
+    let (b, biases) = quantize_vector(&computer.params.b, &bias_spec)?;
+    let mut q = computer.clone();
+    q.params.j = j;
+    q.params.b = b;
+    Ok((q, couplings, biases))
+}
+
 /// Quantize symmetric couplings `j` restricted to `mask` (nonzero = allowed).
 ///
 /// Returns the quantized matrix (symmetric, zero diagonal, zero outside the mask) and a report.

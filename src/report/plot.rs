@@ -125,6 +125,25 @@ impl RgbImage {
     pub fn save_png(&self, path: &Path) -> Result<(), PlotError> {
         write_png(path, (self.width, self.height), &self.rgb)
     }
+
+    /// Panels of equal size laid out row by row, `cols` per row, on white.
+    pub fn tile(panels: &[RgbImage], cols: usize) -> RgbImage {
+        let cols = cols.max(1);
+        let (w, h) = panels
+            .iter()
+            .fold((0, 0), |(w, h), p| (w.max(p.width), h.max(p.height)));
+        let rows = panels.len().div_ceil(cols) as u32;
+        let mut out = RgbImage::blank(w * cols.min(panels.len()).max(1) as u32, h * rows.max(1));
+        for (k, p) in panels.iter().enumerate() {
+            let (ox, oy) = ((k % cols) as u32 * w, (k / cols) as u32 * h);
+            for y in 0..p.height {
+                for x in 0..p.width {
+                    out.set(ox + x, oy + y, p.pixel(x, y));
+                }
+            }
+        }
+        out
+    }
 }
 
 /// Register DejaVu Sans as the `"sans-serif"` family (once per process). Returns whether the

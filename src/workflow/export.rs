@@ -6,9 +6,7 @@ use crate::error::{io_err, Result};
 use crate::hardware::circuit::{self, Circuit};
 use crate::hardware::netlist::{self, Transient};
 use crate::hardware::profile::load_profile;
-use crate::hardware::quantize::{
-    quantize_couplings, quantize_vector, BitWidth, Granularity, QuantReport, QuantSpec,
-};
+use crate::hardware::quantize::{quantize_computer, BitWidth, Granularity, QuantReport, QuantSpec};
 use crate::hardware::spice::{self, Waveforms};
 use crate::model::build::load_dir;
 use std::io::BufWriter;
@@ -80,15 +78,7 @@ pub fn export(job: &ExportJob) -> Result<ExportSummary> {
         clip_percentile: job.clip_percentile,
         prune_threshold: job.prune,
     };
-    let mut computer = md.computer;
-    let (j, couplings) = quantize_couplings(&computer.params.j, computer.topology.mask(), &spec)?;
-    let bias_spec = QuantSpec {
-        prune_threshold: 0.0,
-        ..spec
-    };
-    let (b, biases) = quantize_vector(&computer.params.b, &bias_spec)?;
-    computer.params.j = j;
-    computer.params.b = b;
+    let (computer, couplings, biases) = quantize_computer(&md.computer, &spec)?;
     let circuit = circuit::build(&computer, &profile)?;
     // Initial state: one exact sample of the coupling-free equilibrium (the noise a generation starts from).
     let x0 = Batch::from_equilibrium(&computer, job.seed, 0, 1)

@@ -6,6 +6,7 @@ pub mod demo;
 pub mod export;
 pub mod init;
 pub mod sample;
+pub mod tolerance;
 pub mod train;
 
 use crate::config::{DataSource, DataSpec};
@@ -28,9 +29,25 @@ pub fn mnist_dir(cli: Option<&Path>, configured: Option<&PathBuf>) -> Result<Pat
 /// The training images selected by `spec`: `per_class` images of each class in `digits`,
 /// the first ones at or after index `offset`, class by class in the order of `digits`.
 pub fn training_set(spec: &DataSpec, cli_dir: Option<&Path>) -> Result<Digits> {
+    images_after(spec, cli_dir, 0, spec.per_class)
+}
+
+/// Held-out images of the training classes: the `per_class` images of each class that follow
+/// the training images (never seen in training).
+pub fn held_out_set(spec: &DataSpec, cli_dir: Option<&Path>, per_class: usize) -> Result<Digits> {
+    images_after(spec, cli_dir, spec.per_class, per_class)
+}
+
+/// `take` images of each class of `spec`, skipping the first `skip` at or after `offset`.
+fn images_after(
+    spec: &DataSpec,
+    cli_dir: Option<&Path>,
+    skip: usize,
+    take: usize,
+) -> Result<Digits> {
     let all = match &spec.source {
         DataSource::Synthetic { seed } => {
-            let per = spec.offset + spec.per_class;
+            let per = spec.offset + skip + take;
             data::synthetic::synthetic_digits(&spec.digits, per, *seed)
         }
         DataSource::Mnist { dir } => data::load_mnist_dir(&mnist_dir(cli_dir, dir.as_ref())?)?,
@@ -39,14 +56,14 @@ pub fn training_set(spec: &DataSpec, cli_dir: Option<&Path>) -> Result<Digits> {
     for &d in &spec.digits {
         let idx: Vec<usize> = (spec.offset..all.len())
             .filter(|&i| all.labels[i] == d)
-            .take(spec.per_class)
+            .skip(skip)
+            .take(take)
             .collect();
-        if idx.len() < spec.per_class {
+        if idx.len() < take {
             return Err(Error::Invalid(format!(
-                "data: only {} images of digit {d} at or after offset {}, data.per_class = {}",
+                "data: only {} images of digit {d} at or after offset {} (after {skip} skipped), {take} needed",
                 idx.len(),
                 spec.offset,
-                spec.per_class
             )));
         }
         picked.extend(idx);

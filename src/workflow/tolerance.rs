@@ -1,0 +1,347 @@
+//! `thermocad tolerance` and `thermocad merge`: run (a shard of) a Monte Carlo tolerance study
+//! with progress and resume, and combine shards into the single-machine result.
+
+use crate::error::{io_err, Error, Result};
+use crate::hardware::perturb::{Nonidealities, Spread};
+use crate::hardware::profile::parse_profile;
+use crate::linalg::Parallelism;
+use crate::model::build::load_dir;
+use crate::tolerance::quality::{Recognizer, Reference};
+use crate::tolerance::sweep::Sweep;
+use crate::tolerance::table::{self, Row};
+use crate::tolerance::{fingerprint, report, Shard, Study, StudyError, StudySpec};
+use crate::train::generative::Generative;
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Name of the study description in a study directory.
+pub const STUDY_TOML: &str = "study.toml";
+/// Name of the results table.
+pub const TOLERANCE_CSV: &str = "tolerance.csv";
+
+/// A tolerance study (also the `thermocad tolerance` arguments).
+#[derive(Clone, Debug, clap::Args)]
+pub struct ToleranceJob {
+    /// Trained model directory.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Hardware profile (e.g. hardware/gm-c.toml).
+    #[arg(long)]
+    pub hardware: PathBuf,
+    /// What to sweep: KEY=A..B (bits), KEY=A..B/N, KEY=A..B/Nlog or KEY=V1,V2,… with KEY one of
+    /// bits, tolerance, capacitor_tolerance, gm_tolerance, mismatch, faults, noise, inductance,
+    /// temperature.
+    #[arg(long)]
+    pub sweep: String,
+    /// Chips (independent draws of the deviations) per swept value.
+    #[arg(long, default_value_t = 20)]
+    pub chips: usize,
+    /// Samples generated per chip.
+    #[arg(long, default_value_t = 100)]
+    pub samples: usize,
+    /// Seed of chips, samples and bootstraps.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// MNIST directory (for models trained on MNIST).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Output directory (resumes the study already in it).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Run only the K-th of M slices of the tasks (1 ≤ K ≤ M); combine with `thermocad merge`.
+    #[arg(long, value_name = "K/M")]
+    pub shard: Option<String>,
+    /// Threads (0 = all cores); chips run in parallel, each single-threaded.
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Bit width of couplings and biases when bits are not swept (default: full precision).
+    #[arg(long)]
+    pub bits: Option<u32>,
+    /// Only the swept non-ideality (default: the profile's tolerances, buffer errors and
+    /// mismatch apply as well).
+    #[arg(long)]
+    pub isolate: bool,
+    /// Distribution of toleranced values within ±tol.
+    #[arg(long, value_enum, default_value_t = Spread::Gaussian)]
+    pub spread: Spread,
+    /// Held-out noising trajectories that score each chip's −ln P̃.
+    #[arg(long, default_value_t = 6)]
+    pub heldout: usize,
+    /// Bootstrap resamples per metric.
+    #[arg(long, default_value_t = 200)]
+    pub resamples: usize,
+    /// A chip passes when every metric is within this fraction of the ideal.
+    #[arg(long, default_value_t = 0.05)]
+    pub yield_threshold: f64,
+    /// Show a progress bar.
+    #[arg(skip = true)]
+    pub progress: bool,
+}
+
+/// What a run of (a shard of) a study did.
+pub struct ToleranceSummary {
+    /// Tasks this shard owns.
+    pub owned: usize,
+    /// Of which already done before this run (resumed).
+    pub resumed: usize,
+    /// The design-answer summary (None for a shard of a larger study).
+    pub summary: Option<String>,
+}
+
+fn setting(field: &str, message: String) -> Error {
+    Error::Invalid(
+        StudyError::Setting {
+            field: field.into(),
+            message,
+        }
+        .to_string(),
+    )
+}
+
+impl ToleranceJob {
+    fn check(&self) -> Result<(Sweep, Shard)> {
+        let sweep = Sweep::parse(&self.sweep).map_err(|e| Error::Invalid(e.to_string()))?;
+        let shard = match &self.shard {
+            Some(s) => s
+                .parse::<Shard>()
+                .map_err(|e| Error::Invalid(e.to_string()))?,
+            None => Shard::ALL,
+        };
+        if self.chips == 0 {
+            return Err(setting("--chips", "must be at least 1".into()));
+        }
+        if self.samples < 2 {
+            return Err(setting(
+                "--samples",
+                format!("must be at least 2, got {}", self.samples),
+            ));
+        }
+        if self.heldout == 0 {
+            return Err(setting("--heldout", "must be at least 1".into()));
+        }
+        if !(self.yield_threshold > 0.0 && self.yield_threshold < 1.0) {
+            return Err(setting(
+                "--yield-threshold",
+                format!("must be a fraction in (0, 1), got {}", self.yield_threshold),
+            ));
+        }
+        if let Some(b) = self.bits {
+            crate::hardware::quantize::BitWidth::new(b)?;
+        }
+        Ok((sweep, shard))
+    }
+}
+
+fn read_bytes(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(io_err(path))
+}
+
+/// Write `study.toml`, or check that the one present describes the same study.
+fn claim(dir: &Path, spec: &StudySpec) -> Result<()> {
+    let path = dir.join(STUDY_TOML);
+    if path.exists() {
+        let old = read_spec(&path)?;
+        if &old != spec {
+            return Err(Error::Invalid(
+                StudyError::Mismatch {
+                    path: path.display().to_string(),
+                    why: "holds another study (different model, hardware, sweep or settings); choose another --out".into(),
+                }
+                .to_string(),
+            ));
+        }
+        return Ok(());
+    }
+    let text = toml::to_string(spec).map_err(|e| Error::Invalid(format!("study.toml: {e}")))?;
+    crate::io::write_atomic(&path, |w| {
+        std::io::Write::write_all(w, text.as_bytes()).map_err(io_err(&path))
+    })
+}
+
+fn read_spec(path: &Path) -> Result<StudySpec> {
+    let text = std::fs::read_to_string(path).map_err(io_err(path))?;
+    toml::from_str(&text)
+        .map_err(|e| Error::Invalid(format!("{}: {}", path.display(), e.message())))
+}
+
+/// Run (the shard's part of) a study, resuming what `job.out` already holds.
+pub fn run(job: &ToleranceJob, recognizer: Option<&dyn Recognizer>) -> Result<ToleranceSummary> {
+    let (sweep, shard) = job.check()?;
+    let md = load_dir(&job.model)?;
+    let profile_text = std::fs::read_to_string(&job.hardware).map_err(io_err(&job.hardware))?;
+    let name = job
+        .hardware
+        .file_stem()
+        .map_or("profile".into(), |s| s.to_string_lossy().into_owned());
+    let profile = parse_profile(&name, &profile_text).map_err(|e| {
+        Error::Invalid(
+            e.to_string()
+                .replacen(&name, &job.hardware.display().to_string(), 1),
+        )
+    })?;
+    let spec = StudySpec {
+        model_fingerprint: fingerprint([
+            read_bytes(&job.model.join("params.npz"))?.as_slice(),
+            read_bytes(&job.model.join("model.toml"))?.as_slice(),
+        ]),
+        hardware: format!("{name} {}", fingerprint([profile_text.as_bytes()])),
+        sweep: sweep.to_string(),
+        chips: job.chips,
+        samples: job.samples,
+        seed: job.seed,
+        bits: job.bits,
+        isolate: job.isolate,
+        spread: job.spread,
+        heldout: job.heldout,
+        resamples: job.resamples,
+        classifier: recognizer.is_some(),
+        yield_threshold: job.yield_threshold,
+    };
+    std::fs::create_dir_all(&job.out).map_err(io_err(&job.out))?;
+    claim(&job.out, &spec)?;
+
+    let cfg = &md.config;
+    let visible = md
+        .computer
+        .topology
+        .group("visible")
+        .map(|g| g.range.clone())
+        .ok_or_else(|| Error::Invalid("the model has no `visible` group".into()))?;
+    let train = super::training_set(&cfg.data, job.data.as_deref())?.standardised();
+    let per_class = job.heldout.div_ceil(cfg.data.digits.len().max(1));
+    let held = super::held_out_set(&cfg.data, job.data.as_deref(), per_class)?.standardised();
+    let noising = Generative::new(&held, cfg.model.hidden, cfg.noising.clone(), cfg.train.seed);
+    // Trajectory ids far beyond any training run's: their noise streams were never trained on.
+    let heldout: Vec<_> = (0..job.heldout as u64)
+        .into_par_iter()
+        .map(|k| noising.trajectory(&md.computer, (1 << 40) + k))
+        .collect();
+    let base = if job.isolate {
+        Nonidealities::none()
+    } else {
+        Nonidealities::from_profile(&profile)
+    };
+    let base = Nonidealities {
+        spread: job.spread,
+        ..base
+    };
+    let study = Study {
+        spec: spec.clone(),
+        sweep: sweep.clone(),
+        model: &md.computer,
+        t_final: cfg.noising.t_final,
+        profile: &profile,
+        base,
+        reference: Reference::new(train.view(), recognizer, job.resamples, job.seed),
+        heldout: &heldout,
+        visible,
+    };
+
+    let csv = job.out.join(TOLERANCE_CSV);
+    let done = table::read(&csv)?;
+    let owned: Vec<usize> = (0..spec.tasks(&sweep)).filter(|&t| shard.owns(t)).collect();
+    let todo: Vec<usize> = owned
+        .iter()
+        .copied()
+        .filter(|t| !done.contains_key(t))
+        .collect();
+    let resumed = owned.len() - todo.len();
+    let bar = if job.progress {
+        ProgressBar::new(owned.len() as u64)
+    } else {
+        ProgressBar::hidden()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} chips, eta {eta}")
+            .expect("static template")
+            .progress_chars("=> "),
+    );
+    bar.set_position(resumed as u64);
+    let rows = Mutex::new(done);
+    Parallelism::new(job.threads).install(|| {
+        todo.par_iter().try_for_each(|&t| -> Result<()> {
+            let row = study.run_task(t)?;
+            let mut rows = rows.lock().expect("no task panics while holding the lock");
+            rows.insert(t, row);
+            table::write(&csv, &rows)?;
+            bar.inc(1);
+            Ok(())
+        })
+    })?;
+    bar.finish_and_clear();
+    let rows = rows.into_inner().expect("lock released");
+    let summary = if shard.is_all() {
+        Some(report::write(
+            &job.out,
+            &sweep,
+            &rows,
+            spec.yield_threshold,
+            &title(&spec),
+        )?)
+    } else {
+        None
+    };
+    Ok(ToleranceSummary {
+        owned: owned.len(),
+        resumed,
+        summary,
+    })
+}
+
+fn title(spec: &StudySpec) -> String {
+    let hw = spec.hardware.split_whitespace().next().unwrap_or("?");
+    format!(
+        "{hw}, sweep {}",
+        spec.sweep.split('=').next().unwrap_or("?")
+    )
+}
+
+/// Merge the study directories `inputs` (shards of one study) into `out`: the same
+/// `tolerance.csv`, plots and summary as a single-machine run.
+pub fn merge(inputs: &[PathBuf], out: &Path) -> Result<String> {
+    let first = inputs
+        .first()
+        .ok_or_else(|| Error::Invalid("merge: give at least one study directory".into()))?;
+    let spec = read_spec(&first.join(STUDY_TOML))?;
+    let mut rows: BTreeMap<usize, Row> = BTreeMap::new();
+    for dir in inputs {
+        let path = dir.join(STUDY_TOML);
+        if read_spec(&path)? != spec {
+            return Err(Error::Invalid(
+                StudyError::Mismatch {
+                    path: path.display().to_string(),
+                    why: format!("is another study than {}", first.join(STUDY_TOML).display()),
+                }
+                .to_string(),
+            ));
+        }
+        for (t, r) in table::read(&dir.join(TOLERANCE_CSV))? {
+            if let Some(old) = rows.get(&t) {
+                if old != &r {
+                    return Err(Error::Invalid(format!(
+                        "{}: task {t} differs from the same task in another shard",
+                        dir.join(TOLERANCE_CSV).display()
+                    )));
+                }
+            }
+            rows.insert(t, r);
+        }
+    }
+    let sweep = Sweep::parse(&spec.sweep).map_err(|e| Error::Invalid(e.to_string()))?;
+    let total = spec.tasks(&sweep);
+    let missing: Vec<usize> = (0..total).filter(|t| !rows.contains_key(t)).collect();
+    if !missing.is_empty() {
+        return Err(Error::Invalid(format!(
+            "merge: {} of {total} tasks are missing (first: task {}); run the remaining shards",
+            missing.len(),
+            missing[0]
+        )));
+    }
+    std::fs::create_dir_all(out).map_err(io_err(out))?;
+    claim(out, &spec)?;
+    table::write(&out.join(TOLERANCE_CSV), &rows)?;
+    report::write(out, &sweep, &rows, spec.yield_threshold, &title(&spec))
+}
