@@ -211,6 +211,14 @@ pub fn run(job: &ToleranceJob, recognizer: Option<&dyn Recognizer>) -> Result<To
         .map(|g| g.range.clone())
         .ok_or_else(|| Error::Invalid("the model has no `visible` group".into()))?;
     let train = super::training_set(&cfg.data, job.data.as_deref())?.standardised();
+    if train.ncols() != visible.len() {
+        return Err(Error::Invalid(format!(
+            "{}: the model has {} visible units but its training images have {} pixels",
+            job.model.display(),
+            visible.len(),
+            train.ncols()
+        )));
+    }
     let per_class = job.heldout.div_ceil(cfg.data.digits.len().max(1));
     let held = super::held_out_set(&cfg.data, job.data.as_deref(), per_class)?.standardised();
     let noising = Generative::new(&held, cfg.model.hidden, cfg.noising.clone(), cfg.train.seed);
