@@ -268,7 +268,13 @@ fn run(cli: Cli) -> Result<()> {
         }
         Command::Tolerance(mut job) => {
             job.progress = progress;
-            let s = tolerance::run(&job, None)?;
+            let s = tolerance::run(&job)?;
+            if let Some(a) = s.classifier_accuracy {
+                println!(
+                    "digit classifier: {:.1} % on its held-out digits",
+                    100.0 * a
+                );
+            }
             println!(
                 "tolerance: {} tasks in this run ({} resumed) in {}",
                 s.owned,

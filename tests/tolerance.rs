@@ -84,13 +84,17 @@ fn studies_are_deterministic_shardable_and_resumable() {
         "header + ideal + 3 bits × 3 chips"
     );
 
-    let (code, _, err) = study(&m, &p("two"), &["--threads", "2"]);
+    assert!(out.contains("digit classifier:"), "{out}");
+    // Later runs reuse the classifier the first one trained and cached.
+    let cls = p("one").join("classifier.npz");
+    let cls = cls.to_str().unwrap();
+    let (code, _, err) = study(&m, &p("two"), &["--threads", "2", "--classifier", cls]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(csv(&p("two")), reference, "1 vs 2 threads");
 
     for k in ["1/3", "2/3", "3/3"] {
         let dir = format!("shard{}", &k[..1]);
-        let (code, out, err) = study(&m, &p(&dir), &["--shard", k]);
+        let (code, out, err) = study(&m, &p(&dir), &["--shard", k, "--classifier", cls]);
         assert_eq!(code, 0, "{err}");
         assert!(out.contains("thermocad merge"), "{out}");
     }
@@ -119,13 +123,17 @@ fn studies_are_deterministic_shardable_and_resumable() {
     std::fs::create_dir_all(p("resumed")).unwrap();
     std::fs::copy(p("one").join("study.toml"), p("resumed").join("study.toml")).unwrap();
     std::fs::write(p("resumed").join("tolerance.csv"), cut.join("\n") + "\n").unwrap();
-    let (code, out, err) = study(&m, &p("resumed"), &[]);
+    let (code, out, err) = study(&m, &p("resumed"), &["--classifier", cls]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("(4 resumed)"), "{out}");
     assert_eq!(csv(&p("resumed")), reference, "resumed = uninterrupted");
 
     // Another study in the same directory is refused.
-    let (code, _, err) = study(&m, &p("one"), &["--sweep", "bits=6..7"]);
+    let (code, _, err) = study(
+        &m,
+        &p("one"),
+        &["--sweep", "bits=6..7", "--classifier", cls],
+    );
     assert_eq!(code, 2);
     assert!(err.contains("another study"), "{err}");
 }

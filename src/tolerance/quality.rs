@@ -78,6 +78,17 @@ pub trait Recognizer: Sync {
     fn recognise(&self, images: ArrayView2<'_, f32>) -> (Array2<f32>, Array2<f32>);
 }
 
+impl Recognizer for crate::nn::Mlp {
+    fn classes(&self) -> usize {
+        self.sizes().last().copied().unwrap_or(0)
+    }
+
+    fn recognise(&self, images: ArrayView2<'_, f32>) -> (Array2<f32>, Array2<f32>) {
+        let par = crate::linalg::Parallelism::SEQUENTIAL;
+        (self.probabilities(images, par), self.features(images, par))
+    }
+}
+
 /// Mean and covariance of the rows of `f` selected by `idx`.
 fn moments(f: ArrayView2<'_, f32>, idx: &[usize]) -> (Array1<f64>, Array2<f64>) {
     let d = f.ncols();
@@ -89,21 +100,37 @@ fn moments(f: ArrayView2<'_, f32>, idx: &[usize]) -> (Array1<f64>, Array2<f64>) 
 }
 
 /// Eigen-decomposition of a symmetric matrix: eigenvalues (clamped at 0) and vectors.
+/// Sequential, so the result does not depend on the thread count.
 fn sym_eigen(a: &Array2<f64>) -> (Vec<f64>, Array2<f64>) {
+    use faer::dyn_stack::{MemBuffer, MemStack};
+    use faer::linalg::evd::{self_adjoint_evd, self_adjoint_evd_scratch, ComputeEigenvectors};
     let n = a.nrows();
     let m = faer::Mat::<f64>::from_fn(n, n, |i, j| 0.5 * (a[[i, j]] + a[[j, i]]));
-    match m.self_adjoint_eigen(faer::Side::Lower) {
-        Ok(e) => {
-            let s = e.S();
-            let u = e.U();
-            (
-                (0..n).map(|i| s[i].max(0.0)).collect(),
-                Array2::from_shape_fn((n, n), |(i, j)| u[(i, j)]),
-            )
-        }
-        // The decomposition of a finite symmetric matrix does not fail; NaN input lands here.
-        Err(_) => (vec![f64::NAN; n], Array2::zeros((n, n))),
+    let mut s = faer::diag::Diag::<f64>::zeros(n);
+    let mut u = faer::Mat::<f64>::zeros(n, n);
+    let par = faer::Par::Seq;
+    let mut mem = MemBuffer::new(self_adjoint_evd_scratch::<f64>(
+        n,
+        ComputeEigenvectors::Yes,
+        par,
+        Default::default(),
+    ));
+    let ok = self_adjoint_evd(
+        m.as_ref(),
+        s.as_mut(),
+        Some(u.as_mut()),
+        par,
+        MemStack::new(&mut mem),
+        Default::default(),
+    );
+    if ok.is_err() {
+        // A finite symmetric matrix always decomposes; NaN input lands here.
+        return (vec![f64::NAN; n], Array2::zeros((n, n)));
     }
+    (
+        (0..n).map(|i| s[i].max(0.0)).collect(),
+        Array2::from_shape_fn((n, n), |(i, j)| u[(i, j)]),
+    )
 }
 
 /// Fréchet distance between two Gaussians (μ₁, Σ₁) and (μ₂, Σ₂).

@@ -1,11 +1,14 @@
 //! `thermocad tolerance` and `thermocad merge`: run (a shard of) a Monte Carlo tolerance study
 //! with progress and resume, and combine shards into the single-machine result.
 
+use crate::config::DataSource;
+use crate::data::Digits;
 use crate::error::{io_err, Error, Result};
 use crate::hardware::perturb::{Nonidealities, Spread};
 use crate::hardware::profile::parse_profile;
 use crate::linalg::Parallelism;
 use crate::model::build::load_dir;
+use crate::nn::Mlp;
 use crate::tolerance::quality::{Recognizer, Reference};
 use crate::tolerance::sweep::Sweep;
 use crate::tolerance::table::{self, Row};
@@ -76,9 +79,68 @@ pub struct ToleranceJob {
     /// A chip passes when every metric is within this fraction of the ideal.
     #[arg(long, default_value_t = 0.05)]
     pub yield_threshold: f64,
+    /// Digit classifier scoring the samples (`.npz` written by an earlier study); default: the
+    /// one cached in --out, else trained there (MNIST test images 0..8000 for MNIST models,
+    /// synthetic digits 0–9 otherwise).
+    #[arg(long)]
+    pub classifier: Option<PathBuf>,
+    /// Score without a digit classifier (only |corr| and −ln P).
+    #[arg(long)]
+    pub no_classifier: bool,
     /// Show a progress bar.
     #[arg(skip = true)]
     pub progress: bool,
+}
+
+/// Name of the cached digit classifier in a study directory.
+pub const CLASSIFIER_NPZ: &str = "classifier.npz";
+
+/// Images the digit classifier is trained and tested on: MNIST test images 0..8000 / 8000..10000
+/// when the model was trained on MNIST, else 800 / 200 synthetic digits per class.
+fn classifier_data(cfg: &crate::config::Config, cli: Option<&Path>) -> Result<(Digits, Digits)> {
+    Ok(match &cfg.data.source {
+        DataSource::Mnist { dir } => {
+            let all = crate::data::load_mnist_dir(&super::mnist_dir(cli, dir.as_ref())?)?;
+            let n = all.len();
+            let cut = n * 4 / 5;
+            (
+                all.select(&(0..cut).collect::<Vec<_>>()),
+                all.select(&(cut..n).collect::<Vec<_>>()),
+            )
+        }
+        DataSource::Synthetic { seed } => {
+            let classes: Vec<u8> = (0..10).collect();
+            let all = crate::data::synthetic::synthetic_digits(&classes, 1000, seed ^ 0x5eed);
+            let cut = 8000;
+            (
+                all.select(&(0..cut).collect::<Vec<_>>()),
+                all.select(&(cut..all.len()).collect::<Vec<_>>()),
+            )
+        }
+    })
+}
+
+/// The digit classifier of a study and its accuracy on its held-out images.
+pub fn classifier(
+    job: &ToleranceJob,
+    cfg: &crate::config::Config,
+    par: Parallelism,
+) -> Result<(Mlp, f64)> {
+    let (train, test) = classifier_data(cfg, job.data.as_deref())?;
+    let cached = job
+        .classifier
+        .clone()
+        .unwrap_or_else(|| job.out.join(CLASSIFIER_NPZ));
+    let net = if cached.exists() {
+        Mlp::load(&cached)?
+    } else {
+        let (net, _) =
+            par.install(|| crate::nn::digit_classifier(&train, None, job.seed, par, |_| {}))?;
+        net.save(&cached)?;
+        net
+    };
+    let acc = net.accuracy(test.standardised().view(), &test.labels, par);
+    Ok((net, acc))
 }
 
 /// What a run of (a shard of) a study did.
@@ -89,6 +151,8 @@ pub struct ToleranceSummary {
     pub resumed: usize,
     /// The design-answer summary (None for a shard of a larger study).
     pub summary: Option<String>,
+    /// Accuracy of the digit classifier on its held-out images (None without one).
+    pub classifier_accuracy: Option<f64>,
 }
 
 fn setting(field: &str, message: String) -> Error {
@@ -168,9 +232,16 @@ fn read_spec(path: &Path) -> Result<StudySpec> {
 }
 
 /// Run (the shard's part of) a study, resuming what `job.out` already holds.
-pub fn run(job: &ToleranceJob, recognizer: Option<&dyn Recognizer>) -> Result<ToleranceSummary> {
+pub fn run(job: &ToleranceJob) -> Result<ToleranceSummary> {
     let (sweep, shard) = job.check()?;
     let md = load_dir(&job.model)?;
+    std::fs::create_dir_all(&job.out).map_err(io_err(&job.out))?;
+    let net = if job.no_classifier {
+        None
+    } else {
+        Some(classifier(job, &md.config, Parallelism::new(job.threads))?)
+    };
+    let recognizer = net.as_ref().map(|(n, _)| n as &dyn Recognizer);
     let profile_text = std::fs::read_to_string(&job.hardware).map_err(io_err(&job.hardware))?;
     let name = job
         .hardware
@@ -200,7 +271,6 @@ pub fn run(job: &ToleranceJob, recognizer: Option<&dyn Recognizer>) -> Result<To
         classifier: recognizer.is_some(),
         yield_threshold: job.yield_threshold,
     };
-    std::fs::create_dir_all(&job.out).map_err(io_err(&job.out))?;
     claim(&job.out, &spec)?;
 
     let cfg = &md.config;
@@ -296,6 +366,7 @@ pub fn run(job: &ToleranceJob, recognizer: Option<&dyn Recognizer>) -> Result<To
         owned: owned.len(),
         resumed,
         summary,
+        classifier_accuracy: net.map(|(_, a)| a),
     })
 }
 
