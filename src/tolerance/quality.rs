@@ -3,8 +3,8 @@
 //!
 //! - `corr`: mean over samples of the largest |Pearson correlation| with a training digit;
 //! - `confident`: fraction of samples a digit classifier recognises with p > 0.9;
-//! - `frechet`: Fréchet distance between the classifier's features of the samples and of the
-//!   training digits, ‖μ₁ − μ₂‖² + tr(Σ₁ + Σ₂ − 2 (Σ₁^½ Σ₂ Σ₁^½)^½);
+//! - `frechet`: Fréchet distance between the classifier's features of the samples and of real
+//!   digits of the training classes (held out from training), ‖μ₁ − μ₂‖² + tr(Σ₁ + Σ₂ − 2 (Σ₁^½ Σ₂ Σ₁^½)^½);
 //! - `nll`: reverse-trajectory −ln P̃ per unit and step of held-out noising trajectories under
 //!   the chip's own dynamics (0.5 for a chip that explains nothing but noise).
 //!
@@ -166,7 +166,7 @@ pub struct Reference<'a> {
     pub train: ArrayView2<'a, f32>,
     /// The classifier, if any.
     pub recognizer: Option<&'a dyn Recognizer>,
-    /// Feature mean and covariance of the standardised training digits.
+    /// Feature mean and covariance of real digits of the training classes.
     pub features: Option<(Array1<f64>, Array2<f64>)>,
     /// Bootstrap resamples.
     pub resamples: usize,
@@ -175,15 +175,18 @@ pub struct Reference<'a> {
 }
 
 impl<'a> Reference<'a> {
-    /// References for `train`; computes the training digits' feature statistics once.
+    /// References: `train` [M, P] for the correlations, and the feature statistics of `real`
+    /// [R, P] (held-out digits of the training classes, many more than the few training
+    /// images) for the Fréchet distance, computed once.
     pub fn new(
         train: ArrayView2<'a, f32>,
+        real: ArrayView2<'_, f32>,
         recognizer: Option<&'a dyn Recognizer>,
         resamples: usize,
         seed: u64,
     ) -> Self {
         let features = recognizer.map(|r| {
-            let (_, f) = r.recognise(standardise(train).view());
+            let (_, f) = r.recognise(standardise(real).view());
             let all: Vec<usize> = (0..f.nrows()).collect();
             moments(f.view(), &all)
         });

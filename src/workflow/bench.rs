@@ -10,6 +10,11 @@
 
 use crate::dynamics::noising::{HiddenProjection, Protocol, Schedule};
 use crate::dynamics::sampler::Batch;
+use crate::hardware::behavioral::Behavioral;
+use crate::hardware::circuit;
+use crate::hardware::netlist::{self, Transient};
+use crate::hardware::perturb::{perturb, Nonidealities};
+use crate::hardware::profile::parse_profile;
 use crate::linalg::{gemm, Parallelism};
 use crate::model::{Computer, Connectivity, Params, Physics, Topology};
 use crate::train::reverse_nll::ReverseNll;
@@ -37,6 +42,9 @@ pub struct BenchJob {
     /// Threads (0 = all cores).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    /// Also time ngspice against the behavioral simulator on the 16-unit reference circuit.
+    #[arg(long)]
+    pub spice: bool,
 }
 
 /// One measured line.
@@ -155,6 +163,30 @@ fn measure(job: BenchJob, par: Parallelism) -> Vec<BenchLine> {
         );
     }
 
+    // The behavioral simulator of the same computer built on the gm-C profile, one chip with
+    // the profile's tolerances, against the ideal sampler at the same batch.
+    let profile = parse_profile("gm-c", include_str!("../../hardware/gm-c.toml"))
+        .expect("the bundled gm-C profile is valid");
+    let circuit = circuit::build(&computer, &profile).expect("benchmark circuit");
+    let chip = perturb(&circuit, &Nonidealities::from_profile(&profile), 1, 0);
+    let sim = Behavioral::<f32>::compile(&chip, physics.dt).expect("benchmark chip compiles");
+    for batch in [job.batch, 100] {
+        let reps = if batch == job.batch { 5 } else { 20 };
+        let mut ideal = Batch::from_equilibrium(&computer, 1, 0, batch);
+        let t_ideal =
+            best_of(job.repeats, || ideal.run(&computer, reps, par, |_, _| {})) / reps as f64;
+        let mut chip = Batch::from_equilibrium(&computer, 1, 0, batch);
+        let t_chip = best_of(job.repeats, || chip.run(&sim, reps, par, |_, _| {})) / reps as f64;
+        push(
+            format!(
+                "behavioral chip step, batch {batch} ({:.2}x the ideal step)",
+                t_ideal / t_chip
+            ),
+            2.0 * batch as f64 * sim.coupling().macs() as f64,
+            t_chip,
+            Some(reference),
+        );
+    }
     // Training gradient of one trajectory: forces at T later points + coupling gradient.
     let protocol = Protocol {
         bias_scale: 2.0,
@@ -204,5 +236,83 @@ fn measure(job: BenchJob, par: Parallelism) -> Vec<BenchLine> {
         seconds: gen_s,
         ratio: None,
     });
+    if job.spice {
+        lines.extend(spice_comparison(job.repeats));
+    }
     lines
+}
+
+/// ngspice and the behavioral simulator on the same noisy 16-unit circuit (8 + 8 units,
+/// couplings of std 0.3, the reference netlist's shape) for one generation (t_f = 2.5,
+/// Δt = 1e-3): wall time of each. Skipped (no lines) when ngspice is not installed.
+fn spice_comparison(repeats: usize) -> Vec<BenchLine> {
+    let topology =
+        Topology::visible_hidden(8, 8, &Connectivity::VisibleHiddenHiddenHidden, &["hidden"])
+            .expect("reference topology");
+    let mut params = Params::<f32>::zeros(16);
+    params.j = pseudo((16, 16), 5) * 6.0 * topology.mask();
+    params.j = (&params.j + &params.j.t()) * 0.5;
+    let computer = Computer {
+        physics: Physics::PAPER,
+        topology,
+        params,
+    };
+    let profile = parse_profile("ideal", include_str!("../../hardware/ideal.toml"))
+        .expect("the bundled ideal profile is valid");
+    let circuit = circuit::build(&computer, &profile).expect("reference circuit");
+    let Ok(dir) = tempfile_dir() else {
+        return Vec::new();
+    };
+    let deck = dir.join("bench16.cir");
+    let steps = computer.physics.steps(2.5);
+    let tran = Transient {
+        t_stop: 2.5,
+        step: computer.physics.dt,
+        max_step: computer.physics.dt,
+        noise: true,
+        seed: 1,
+        reltol: 1e-4,
+        initial: None,
+        data_file: "bench16.data".into(),
+    };
+    let written = std::fs::File::create(&deck).and_then(|f| {
+        let mut w = std::io::BufWriter::new(f);
+        netlist::write(&mut w, &circuit, "thermocad bench", &[], &tran)
+    });
+    if written.is_err() {
+        return Vec::new();
+    }
+    let mut spice_ok = true;
+    let t_spice = best_of(repeats, || spice_ok &= crate::hardware::spice::run(&deck).is_ok());
+    let _ = std::fs::remove_dir_all(&dir);
+    if !spice_ok {
+        return Vec::new();
+    }
+    let sim = Behavioral::<f32>::compile(&circuit, computer.physics.dt).expect("compiles");
+    let mut b = Batch::from_equilibrium(&computer, 1, 0, 1);
+    let t_sim = best_of(repeats, || b.run(&sim, steps, Parallelism::SEQUENTIAL, |_, _| {}));
+    vec![
+        BenchLine {
+            name: format!("ngspice, noisy 16-unit circuit, {steps} steps"),
+            flops: 0.0,
+            seconds: t_spice,
+            ratio: None,
+        },
+        BenchLine {
+            name: format!(
+                "behavioral, same circuit and steps ({:.0}x faster)",
+                t_spice / t_sim
+            ),
+            flops: 0.0,
+            seconds: t_sim,
+            ratio: None,
+        },
+    ]
+}
+
+/// A fresh private directory under the system's temporary directory.
+fn tempfile_dir() -> std::io::Result<std::path::PathBuf> {
+    let d = std::env::temp_dir().join(format!("thermocad-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&d)?;
+    Ok(d)
 }

@@ -2,7 +2,9 @@
 
 use super::export::{export, run_spice, ExportJob};
 use super::sample::{self, SampleJob, SampleSummary};
+use super::tolerance::{self, ToleranceJob};
 use super::train::{self, TrainJob, TrainSummary};
+use crate::hardware::perturb::Spread;
 use crate::config::{check, parse};
 use crate::error::{io_err, Result};
 use crate::metrics::mean_std;
@@ -41,6 +43,8 @@ per_class = 1
 
 /// The ideal hardware profile, embedded so that the demo needs no files.
 const IDEAL_PROFILE: &str = include_str!("../../hardware/ideal.toml");
+/// The integrated gm-C profile of the demo's tolerance studies.
+const GMC_PROFILE: &str = include_str!("../../hardware/gm-c.toml");
 
 /// What the circuit stage of the demo produced.
 pub struct CircuitSummary {
@@ -89,7 +93,8 @@ pub fn run(job: DemoJob) -> Result<(TrainSummary, SampleSummary, CircuitSummary)
         data_dir: None,
         progress: job.progress,
     })?;
-    let c = circuit_stage(&job, &model_dir)?;
+    let mut c = circuit_stage(&job, &model_dir)?;
+    c.lines.extend(tolerance_stage(&job, &model_dir)?);
     write_summary(&job, &t, &s, &c)?;
     Ok((t, s, c))
 }
@@ -136,6 +141,54 @@ fn circuit_stage(job: &DemoJob, model: &std::path::Path) -> Result<CircuitSummar
     Ok(CircuitSummary { lines })
 }
 
+/// Two small tolerance studies of the demo model on the gm-C profile: a bit-width sweep
+/// (quantization only) and a transconductor-mismatch sweep over a few chips.
+fn tolerance_stage(job: &DemoJob, model: &std::path::Path) -> Result<Vec<String>> {
+    let profile = job.out.join("gm-c.toml");
+    std::fs::write(&profile, GMC_PROFILE).map_err(io_err(&profile))?;
+    let study = |name: &str, sweep: &str, chips: usize, classifier: Option<PathBuf>| ToleranceJob {
+        model: model.to_path_buf(),
+        hardware: profile.clone(),
+        sweep: sweep.into(),
+        chips,
+        samples: 30,
+        seed: 1,
+        data: None,
+        out: job.out.join(name),
+        shard: None,
+        threads: 0,
+        bits: None,
+        isolate: true,
+        spread: Spread::Gaussian,
+        heldout: 3,
+        resamples: 100,
+        yield_threshold: 0.05,
+        classifier,
+        no_classifier: false,
+        progress: job.progress,
+    };
+    let bits = study("tolerance-bits", "bits=3,4,6,8", 1, None);
+    let cached = bits.out.join(tolerance::CLASSIFIER_NPZ);
+    let mut lines = Vec::new();
+    for s in [bits, study("tolerance-mismatch", "mismatch=0.05,0.2", 3, Some(cached))] {
+        let r = tolerance::run(&s)?;
+        let answer = r
+            .summary
+            .as_deref()
+            .and_then(|md| md.lines().find(|l| l.starts_with("**")))
+            .unwrap_or("")
+            .trim_matches('*')
+            .to_string();
+        lines.push(format!(
+            "| tolerance | `{}/` ({}, {} chips, confident-recognition answer first): {answer} |",
+            s.out.file_name().map_or(String::new(), |n| n.to_string_lossy().into_owned()),
+            s.sweep,
+            s.chips
+        ));
+    }
+    Ok(lines)
+}
+
 fn write_summary(
     job: &DemoJob,
     t: &TrainSummary,
@@ -161,7 +214,8 @@ fn write_summary(
          | heat | ⟨Q⟩ = {:.4e} kT, std {:.3e} kT |\n{}\n\n\
          Files: `model/` (model.toml, params.npz, loss.csv, loss.png), `samples/` (samples.npy, \
          heat.csv, samples.png, trajectories.png, receptive_fields.png, heat.png, quality.csv), \
-         `netlist.cir`, `netlist-pruned.cir` (ngspice decks on `ideal.toml`).\n",
+         `netlist.cir`, `netlist-pruned.cir` (ngspice decks on `ideal.toml`), \
+         `tolerance-bits/`, `tolerance-mismatch/` (tolerance.csv, tolerance.png, yield.png, summary.md on `gm-c.toml`).\n",
         t.trajectories,
         t.images,
         t.first_loss,

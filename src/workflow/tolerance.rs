@@ -92,6 +92,9 @@ pub struct ToleranceJob {
     pub progress: bool,
 }
 
+/// Held-out real digits per class that the Fréchet distance compares samples with.
+const REAL_PER_CLASS: usize = 100;
+
 /// Name of the cached digit classifier in a study directory.
 pub const CLASSIFIER_NPZ: &str = "classifier.npz";
 
@@ -289,8 +292,15 @@ pub fn run(job: &ToleranceJob) -> Result<ToleranceSummary> {
             train.ncols()
         )));
     }
-    let per_class = job.heldout.div_ceil(cfg.data.digits.len().max(1));
-    let held = super::held_out_set(&cfg.data, job.data.as_deref(), per_class)?.standardised();
+    // Real digits never trained on: the first ones score −ln P, all of them are the Fréchet
+    // reference.
+    let per_class = job.heldout.div_ceil(cfg.data.digits.len().max(1)).max(REAL_PER_CLASS);
+    let real = super::held_out_set(&cfg.data, job.data.as_deref(), per_class)?.standardised();
+    let classes = cfg.data.digits.len().max(1);
+    let rows: Vec<usize> = (0..job.heldout)
+        .map(|i| (i % classes) * per_class + i / classes)
+        .collect();
+    let held = real.select(ndarray::Axis(0), &rows);
     let noising = Generative::new(&held, cfg.model.hidden, cfg.noising.clone(), cfg.train.seed);
     // Trajectory ids far beyond any training run's: their noise streams were never trained on.
     let heldout: Vec<_> = (0..job.heldout as u64)
@@ -313,7 +323,7 @@ pub fn run(job: &ToleranceJob) -> Result<ToleranceSummary> {
         t_final: cfg.noising.t_final,
         profile: &profile,
         base,
-        reference: Reference::new(train.view(), recognizer, job.resamples, job.seed),
+        reference: Reference::new(train.view(), real.view(), recognizer, job.resamples, job.seed),
         heldout: &heldout,
         visible,
     };
