@@ -98,6 +98,18 @@ impl NpzIn {
             .map_err(|e| array_err(&self.path)(format!("array {name}: {e}")))
     }
 
+    /// Names of the arrays in the archive (without the `.npy` suffix).
+    pub fn names(&mut self) -> Result<Vec<String>> {
+        let names = self
+            .r
+            .names()
+            .map_err(|e| array_err(&self.path)(format!("listing arrays: {e}")))?;
+        Ok(names
+            .into_iter()
+            .map(|n| n.strip_suffix(".npy").map_or(n.clone(), str::to_string))
+            .collect())
+    }
+
     /// Read array `name` as a 1-D array.
     pub fn get1<T: ndarray_npy::ReadableElement>(&mut self, name: &str) -> Result<Array1<T>> {
         self.r

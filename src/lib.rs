@@ -9,6 +9,7 @@ pub mod error;
 pub mod io;
 pub mod linalg;
 pub mod model;
+pub mod nn;
 pub mod report;
 pub mod train;
 

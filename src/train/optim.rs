@@ -2,7 +2,7 @@
 
 use crate::linalg::Real;
 use crate::model::Params;
-use ndarray::Zip;
+use ndarray::{Array, Dimension, Zip};
 
 /// Optimizer choice and hyper-parameters.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -46,24 +46,34 @@ impl<R: Real> Optimizer<R> {
     /// stay zero because their moments stay zero).
     pub fn step(&mut self, p: &mut Params<R>, g: &Params<R>) {
         self.t += 1;
-        match self.kind {
+        self.kind
+            .update(self.t, &mut p.j, &mut self.m.j, &mut self.v.j, &g.j);
+        self.kind
+            .update(self.t, &mut p.b, &mut self.m.b, &mut self.v.b, &g.b);
+    }
+}
+
+impl OptimizerKind {
+    /// Update one parameter array `p` in place with gradient `g` at step `t` (1-based), using
+    /// and updating its moments `m` and `v` (same shape). Shared by every trainable model.
+    pub fn update<R: Real, D: Dimension>(
+        &self,
+        t: u64,
+        p: &mut Array<R, D>,
+        m: &mut Array<R, D>,
+        v: &mut Array<R, D>,
+        g: &Array<R, D>,
+    ) {
+        match *self {
             OptimizerKind::Sgd {
                 learning_rate,
                 momentum,
             } => {
                 let (lr, mom) = (R::of(learning_rate), R::of(momentum));
-                let upd = |p: &mut R, m: &mut R, &g: &R| {
+                Zip::from(p).and(m).and(g).par_for_each(|p, m, &g| {
                     *m = mom * *m + g;
                     *p -= lr * *m;
-                };
-                Zip::from(&mut p.j)
-                    .and(&mut self.m.j)
-                    .and(&g.j)
-                    .par_for_each(upd);
-                Zip::from(&mut p.b)
-                    .and(&mut self.m.b)
-                    .and(&g.b)
-                    .for_each(upd);
+                });
             }
             OptimizerKind::Adam {
                 learning_rate,
@@ -71,7 +81,7 @@ impl<R: Real> Optimizer<R> {
                 beta2,
                 eps,
             } => {
-                let t = self.t as i32;
+                let t = t as i32;
                 let step = learning_rate / (1.0 - beta1.powi(t));
                 let corr2 = 1.0 / (1.0 - beta2.powi(t));
                 let (b1, b2, lr, c2, e) = (
@@ -82,21 +92,15 @@ impl<R: Real> Optimizer<R> {
                     R::of(eps),
                 );
                 let one = R::one();
-                let upd = |p: &mut R, m: &mut R, v: &mut R, &g: &R| {
-                    *m = b1 * *m + (one - b1) * g;
-                    *v = b2 * *v + (one - b2) * g * g;
-                    *p -= lr * *m / ((*v * c2).sqrt() + e);
-                };
-                Zip::from(&mut p.j)
-                    .and(&mut self.m.j)
-                    .and(&mut self.v.j)
-                    .and(&g.j)
-                    .par_for_each(upd);
-                Zip::from(&mut p.b)
-                    .and(&mut self.m.b)
-                    .and(&mut self.v.b)
-                    .and(&g.b)
-                    .for_each(upd);
+                Zip::from(p)
+                    .and(m)
+                    .and(v)
+                    .and(g)
+                    .par_for_each(|p, m, v, &g| {
+                        *m = b1 * *m + (one - b1) * g;
+                        *v = b2 * *v + (one - b2) * g * g;
+                        *p -= lr * *m / ((*v * c2).sqrt() + e);
+                    });
             }
         }
     }
