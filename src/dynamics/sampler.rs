@@ -7,7 +7,7 @@ use super::equilibrium::OnsiteEquilibrium;
 use super::rng::{streams, Purpose};
 use super::step::EulerMaruyama;
 use crate::linalg::{Parallelism, Real};
-use crate::model::Computer;
+use crate::model::{Computer, Sources};
 use ndarray::{Array2, ArrayView2, Axis};
 use rand_pcg::Pcg64;
 use rayon::prelude::*;
@@ -52,17 +52,35 @@ impl<R: Real> Batch<R> {
         mut observe: impl FnMut(usize, ArrayView2<'_, R>),
     ) {
         let em = EulerMaruyama::<R>::new(&computer.physics);
-        let b = &computer.params.b;
+        // b plus the field of the clamped units, which never move: computed once.
+        let offset = computer.clamped_offset(self.x.view(), par);
+        let evolving: Vec<std::ops::Range<usize>> = computer
+            .topology
+            .groups()
+            .iter()
+            .filter(|g| !g.clamped)
+            .map(|g| g.range.clone())
+            .collect();
         for k in 1..=steps {
-            computer.coupling_field(self.x.view(), self.field.view_mut(), false, par);
+            computer.coupling_field_from(
+                self.x.view(),
+                self.field.view_mut(),
+                false,
+                Sources::Evolving,
+                par,
+            );
             self.x
                 .axis_iter_mut(Axis(0))
                 .into_par_iter()
                 .zip(self.field.axis_iter(Axis(0)))
+                .zip(offset.axis_iter(Axis(0)))
                 .zip(self.rngs.par_iter_mut())
-                .for_each(|((mut row, h), rng)| {
+                .for_each(|(((mut row, h), off), rng)| {
                     let xs = row.as_slice_mut().expect("contiguous rows");
-                    em.advance(xs, |i| h[i] + b[i], rng);
+                    for r in &evolving {
+                        let o = r.start;
+                        em.advance(&mut xs[r.clone()], |i| h[o + i] + off[o + i], rng);
+                    }
                 });
             observe(k, self.x.view());
         }
