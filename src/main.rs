@@ -7,7 +7,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use thermocad::metrics::mean_std;
-use thermocad::workflow::{bench, demo, export, init, sample, train};
+use thermocad::workflow::{bench, classify, demo, export, init, sample, teach, train};
 
 #[derive(Parser)]
 #[command(
@@ -101,6 +101,48 @@ enum Command {
     },
     /// Throughput of the sampling step and training gradient relative to a plain SGEMM.
     Bench(bench::BenchJob),
+    /// Teacher–student training of a thermodynamic classifier (teacher MLP, then the computer).
+    Teach {
+        /// Configuration file with [[model.groups]] and a [teach] section.
+        #[arg(long)]
+        config: PathBuf,
+        /// Output directory (model.toml, params.npz, teacher.npz, curves, checkpoint.npz).
+        #[arg(long)]
+        out: PathBuf,
+        /// Directory of the MNIST IDX files (overrides data.path).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Continue the run in --out from its checkpoint.
+        #[arg(long)]
+        resume: bool,
+        /// Override a config field: --set section.key=value (repeatable).
+        #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
+        set: Vec<String>,
+    },
+    /// Classify digits with a trained thermodynamic classifier: accuracy, heat, energy.
+    Classify {
+        /// Trained classifier directory (from `thermocad teach`).
+        #[arg(long)]
+        model: PathBuf,
+        /// Directory of the IDX files (images and labels).
+        #[arg(long)]
+        data: PathBuf,
+        /// Trajectories per digit (outputs averaged).
+        #[arg(long, default_value_t = 1)]
+        trajectories: usize,
+        /// Classify the last N images of the set (default: the model's teach.test_images).
+        #[arg(long)]
+        count: Option<usize>,
+        /// Seed of the thermal noise.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// Threads (0 = all cores).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+    },
 }
 
 fn print_sample_summary(s: &sample::SampleSummary) {
@@ -243,6 +285,82 @@ fn run(cli: Cli) -> Result<()> {
             if run {
                 print_waveforms(&export::run_spice(&out)?);
             }
+        }
+        Command::Teach {
+            config,
+            out,
+            data,
+            resume,
+            set,
+        } => {
+            let config = thermocad::config::load_checked(&config, &set)?;
+            let s = teach::run(teach::TeachJob {
+                config,
+                data_dir: data,
+                out: out.clone(),
+                resume,
+                progress,
+            })?;
+            println!(
+                "teacher: held-out accuracy {:.4} ({} training, {} held-out images)",
+                s.teacher_accuracy, s.images.0, s.images.1
+            );
+            println!(
+                "student: {} idealised trajectories, action per unit per step {:.4}; held-out top-1 {:.4}, top-2 {:.4} (one trajectory); {:.1} s; model in {}",
+                s.trajectories,
+                s.final_loss,
+                s.student.0,
+                s.student.1,
+                s.seconds,
+                out.display()
+            );
+        }
+        Command::Classify {
+            model,
+            data,
+            trajectories,
+            count,
+            seed,
+            out,
+            threads,
+        } => {
+            if trajectories == 0 {
+                anyhow::bail!(thermocad::Error::Invalid(
+                    "--trajectories must be at least 1".into()
+                ));
+            }
+            let s = classify::run(classify::ClassifyJob {
+                model,
+                data,
+                trajectories,
+                count,
+                seed,
+                out: out.clone(),
+                threads,
+            })?;
+            println!("top-1 accuracy: {:.3}", s.top1);
+            println!("top-2 accuracy: {:.3}", s.top2);
+            if let Some(t) = s.teacher_accuracy {
+                println!("teacher top-1 accuracy: {t:.3}");
+            }
+            println!(
+                "heat per inference: mean {:.4e} kT, std {:.3e} kT ({} digits, {trajectories} trajectories each)",
+                s.heat_mean, s.heat_std, s.images
+            );
+            println!(
+                "digital teacher: {} MACs x {:.1e} kT/MAC (1 pJ) = {:.3e} kT; thermodynamic advantage {:.3e}",
+                s.teacher_macs,
+                classify::KT_PER_MAC,
+                s.digital_kt,
+                s.advantage
+            );
+            println!(
+                "classified in {:.3} s; {:.2} x the rate of a same-shape SGEMM {}; results in {}",
+                s.seconds,
+                s.sgemm_ratio,
+                s.sgemm_shape,
+                out.display()
+            );
         }
         Command::Spice { netlist } => print_waveforms(&export::run_spice(&netlist)?),
         Command::Bench(job) => {
