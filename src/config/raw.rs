@@ -250,8 +250,8 @@ impl Default for TeachSection {
             teacher_batch: 64,
             teacher_learning_rate: 1e-3,
             target: "endpoint".into(),
-            hidden_scale: 1.0,
-            output_scale: 1.0,
+            hidden_scale: 3.0,
+            output_scale: 2.0,
             input_norm: None,
             eval_images: 500,
         }
