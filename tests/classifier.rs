@@ -97,7 +97,10 @@ fn forward_action_gradient_matches_finite_differences() {
         if i < 3 {
             inputs[i]
         } else {
-            0.3 * k as f64 * StandardNormal.sample::<f64>(&mut rng).tanh()
+            0.3 * k as f64 * {
+                let v: f64 = StandardNormal.sample(&mut rng);
+                v.tanh()
+            }
         }
     });
     let mut acc = ReverseNll::<f64>::with_direction(n, Direction::Forward);
@@ -253,14 +256,14 @@ between = ["input", "output"]
 [teach]
 train_images = 300
 test_images = 100
-teacher_epochs = 5
+teacher_epochs = 20
 eval_images = 50
 input_norm = 30.0
 [train]
-trajectories = 300
+trajectories = 1200
 batch = 20
 learning_rate = 5e-3
-checkpoint_every = 150
+checkpoint_every = 600
 [data]
 source = "synthetic"
 digits = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
@@ -301,12 +304,12 @@ fn teach_then_classify_on_synthetic_digits_with_resume() {
         "--out",
         &out,
         "--set",
-        "train.trajectories=150",
+        "train.trajectories=600",
     ]);
     assert_eq!(code, 0, "{so}{se}");
     let (code, so, se) = thermocad(&["teach", "--config", &cfg, "--out", &out, "--resume"]);
     assert_eq!(code, 0, "{so}{se}");
-    assert!(so.contains("student: 300 idealised trajectories"), "{so}");
+    assert!(so.contains("student: 1200 idealised trajectories"), "{so}");
     let acc = std::fs::read_to_string(d.path().join("m/accuracy.csv")).unwrap();
     assert_eq!(acc.lines().count(), 3, "{acc}");
     let data = write_idx(&d.path().join("idx"), 100, 100);
