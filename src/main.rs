@@ -20,26 +20,43 @@ struct Cli {
     command: Command,
 }
 
+/// Arguments of the training commands (`train`, `teach`).
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Configuration file (TOML; see docs/config.md).
+    #[arg(long)]
+    config: PathBuf,
+    /// Output directory (model.toml, params.npz, curves, checkpoint.npz).
+    #[arg(long)]
+    out: PathBuf,
+    /// Directory of the MNIST IDX files (overrides data.path).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Continue the run in --out from its checkpoint.
+    #[arg(long)]
+    resume: bool,
+    /// Override a config field: --set section.key=value (repeatable).
+    #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
+    set: Vec<String>,
+}
+
+impl RunArgs {
+    /// The validated configuration and the job it describes.
+    fn job(self, progress: bool) -> Result<train::TrainJob> {
+        Ok(train::TrainJob {
+            config: thermocad::config::load_checked(&self.config, &self.set)?,
+            data_dir: self.data,
+            out: self.out,
+            resume: self.resume,
+            progress,
+        })
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Generative training on noising trajectories of images (Whitelam 2025).
-    Train {
-        /// Configuration file (TOML with [model], [noising], [train], [data]).
-        #[arg(long)]
-        config: PathBuf,
-        /// Output directory (model.toml, params.npz, loss.csv, loss.png, checkpoint.npz).
-        #[arg(long)]
-        out: PathBuf,
-        /// Directory of the MNIST IDX files (overrides data.path).
-        #[arg(long)]
-        data: Option<PathBuf>,
-        /// Continue the run in --out from its checkpoint.
-        #[arg(long)]
-        resume: bool,
-        /// Override a config field: --set section.key=value (repeatable).
-        #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
-        set: Vec<String>,
-    },
+    Train(RunArgs),
     /// Write an untrained model directory from a config (couplings from model.init_scale).
     Init {
         /// Configuration file; model.visible must be set.
@@ -102,23 +119,9 @@ enum Command {
     /// Throughput of the sampling step and training gradient relative to a plain SGEMM.
     Bench(bench::BenchJob),
     /// Teacher–student training of a thermodynamic classifier (teacher MLP, then the computer).
-    Teach {
-        /// Configuration file with [[model.groups]] and a [teach] section.
-        #[arg(long)]
-        config: PathBuf,
-        /// Output directory (model.toml, params.npz, teacher.npz, curves, checkpoint.npz).
-        #[arg(long)]
-        out: PathBuf,
-        /// Directory of the MNIST IDX files (overrides data.path).
-        #[arg(long)]
-        data: Option<PathBuf>,
-        /// Continue the run in --out from its checkpoint.
-        #[arg(long)]
-        resume: bool,
-        /// Override a config field: --set section.key=value (repeatable).
-        #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
-        set: Vec<String>,
-    },
+    /// Teacher–student training of a thermodynamic classifier (teacher MLP, then the computer;
+    /// the config needs [[model.groups]] and [teach]).
+    Teach(RunArgs),
     /// Classify digits with a trained thermodynamic classifier: accuracy, heat, energy.
     Classify {
         /// Trained classifier directory (from `thermocad teach`).
@@ -185,21 +188,10 @@ fn print_waveforms(w: &thermocad::hardware::spice::Waveforms) {
 fn run(cli: Cli) -> Result<()> {
     let progress = std::io::stderr().is_terminal();
     match cli.command {
-        Command::Train {
-            config,
-            out,
-            data,
-            resume,
-            set,
-        } => {
-            let config = thermocad::config::load_checked(&config, &set)?;
-            let s = train::run(train::TrainJob {
-                config,
-                data_dir: data,
-                out: out.clone(),
-                resume,
-                progress,
-            })?;
+        Command::Train(args) => {
+            let job = args.job(progress)?;
+            let out = job.out.clone();
+            let s = train::run(job)?;
             println!(
                 "trained {} trajectories on {} images in {:.1} s; loss per unit per step {:.4} -> {:.4}; model in {}",
                 s.trajectories,
@@ -286,21 +278,10 @@ fn run(cli: Cli) -> Result<()> {
                 print_waveforms(&export::run_spice(&out)?);
             }
         }
-        Command::Teach {
-            config,
-            out,
-            data,
-            resume,
-            set,
-        } => {
-            let config = thermocad::config::load_checked(&config, &set)?;
-            let s = teach::run(teach::TeachJob {
-                config,
-                data_dir: data,
-                out: out.clone(),
-                resume,
-                progress,
-            })?;
+        Command::Teach(args) => {
+            let job = args.job(progress)?;
+            let out = job.out.clone();
+            let s = teach::run(job)?;
             println!(
                 "teacher: held-out accuracy {:.4} ({} training, {} held-out images)",
                 s.teacher_accuracy, s.images.0, s.images.1

@@ -2,12 +2,14 @@
 //! units, and the `teach`/`classify` commands (synthetic digits; one clear error line on bad
 //! input).
 
+mod common;
+
+use common::{one_error_line, thermocad};
 use ndarray::{Array1, Array2};
 use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
 use rand_pcg::Pcg64;
 use std::path::Path;
-use std::process::Command;
 use thermocad::dynamics::ideal::{ideal_bias, relax, targets, TargetMap};
 use thermocad::dynamics::sampler::Batch;
 use thermocad::linalg::Parallelism;
@@ -212,25 +214,6 @@ fn clamped_units_never_move() {
             .count();
     });
     assert!(moved > 0, "the evolving units do move");
-}
-
-fn thermocad(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_thermocad"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-fn one_error_line(stderr: &str) -> &str {
-    let lines: Vec<&str> = stderr.lines().collect();
-    assert_eq!(lines.len(), 1, "exactly one line: {stderr:?}");
-    assert!(lines[0].starts_with("thermocad: error: "), "{stderr}");
-    lines[0]
 }
 
 fn config(dir: &Path, inputs: usize) -> String {

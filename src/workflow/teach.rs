@@ -7,7 +7,7 @@
 
 use super::classify::{infer, top_accuracy, TEACHER_NPZ};
 use super::mnist_dir;
-use super::train::{fingerprint, initial_state, tail_mean, write_outputs};
+use super::train::{fingerprint, initial_state, tail_mean, write_outputs, TrainJob};
 use crate::config::{Config, DataSource};
 use crate::data::normalise::{classifier_inputs, max_row_norm, mnist_standardised};
 use crate::data::{self, Digits};
@@ -22,22 +22,8 @@ use crate::train::optim::Optimizer;
 use crate::train::teacher_student::{IdealPaths, TeacherStudent};
 use crate::train::{Executor, TrainState};
 use ndarray::s;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
-
-/// A teach job.
-pub struct TeachJob {
-    /// Validated configuration with a `[teach]` section and `[[model.groups]]`.
-    pub config: Config,
-    /// `--data`: directory of the MNIST files.
-    pub data_dir: Option<PathBuf>,
-    /// Output (model) directory.
-    pub out: PathBuf,
-    /// Continue from `out/checkpoint.npz` (and reuse `out/teacher.npz`).
-    pub resume: bool,
-    /// Draw a progress bar.
-    pub progress: bool,
-}
 
 /// What a teach job reports.
 #[derive(Clone, Debug)]
@@ -59,8 +45,9 @@ pub struct TeachSummary {
 /// File of the student's held-out accuracy curve.
 const ACCURACY_CSV: &str = "accuracy.csv";
 
-/// Run a teach job.
-pub fn run(job: TeachJob) -> Result<TeachSummary> {
+/// Run a teach job (the `[teach]` configuration in `job.config`; `job.resume` also reuses
+/// `out/teacher.npz`).
+pub fn run(job: TrainJob) -> Result<TeachSummary> {
     let start = Instant::now();
     let cfg = &job.config;
     let teach = cfg.teach.clone().ok_or_else(|| {
