@@ -293,6 +293,15 @@ fn teach_then_classify_on_synthetic_digits_with_resume() {
     let (code, so, se) = thermocad(&["teach", "--config", &cfg, "--out", &out, "--resume"]);
     assert_eq!(code, 0, "{so}{se}");
     assert!(so.contains("student: 1200 idealised trajectories"), "{so}");
+    // Resuming gives the same parameters as an uninterrupted run.
+    let straight = d.path().join("m2").display().to_string();
+    let (code, so, se) = thermocad(&["teach", "--config", &cfg, "--out", &straight]);
+    assert_eq!(code, 0, "{so}{se}");
+    let params = |dir: &str| std::fs::read(Path::new(dir).join("params.npz")).unwrap();
+    assert!(
+        params(&out) == params(&straight),
+        "resumed run differs from a straight one"
+    );
     let acc = std::fs::read_to_string(d.path().join("m/accuracy.csv")).unwrap();
     assert_eq!(acc.lines().count(), 3, "{acc}");
     let data = write_idx(&d.path().join("idx"), 100, 100);

@@ -7,7 +7,7 @@
 
 use super::classify::{infer, top_accuracy, TEACHER_NPZ};
 use super::mnist_dir;
-use super::train::{fingerprint, initial_state, tail_mean, write_outputs, TrainJob};
+use super::train::{executor, fingerprint, initial_state, tail_mean, write_outputs, TrainJob};
 use crate::config::{Config, DataSource};
 use crate::data::normalise::{classifier_inputs, max_row_norm, mnist_standardised};
 use crate::data::{self, Digits};
@@ -20,7 +20,7 @@ use crate::report::plot::{line_chart, Series};
 use crate::train::checkpoint;
 use crate::train::optim::Optimizer;
 use crate::train::teacher_student::{IdealPaths, TeacherStudent};
-use crate::train::{Executor, TrainState};
+use crate::train::TrainState;
 use ndarray::s;
 use std::path::Path;
 use std::time::Instant;
@@ -176,13 +176,7 @@ pub fn run(job: TrainJob) -> Result<TeachSummary> {
     } else {
         Vec::new()
     };
-    let exec = Executor {
-        total: cfg.train.trajectories,
-        batch: cfg.train.batch,
-        checkpoint_every: cfg.train.checkpoint_every,
-        par,
-        progress: job.progress,
-    };
+    let exec = executor(cfg, par, job.progress);
     let eval = teach.eval_images.min(test.len());
     let (eval_x, eval_labels) = (test_x.slice(s![..eval, ..]), &test.labels[..eval]);
     let out = job.out.clone();

@@ -85,13 +85,7 @@ pub fn run(job: TrainJob) -> Result<TrainSummary> {
         cfg.train.seed,
     );
     let par = Parallelism::new(cfg.train.threads);
-    let exec = Executor {
-        total: cfg.train.trajectories,
-        batch: cfg.train.batch,
-        checkpoint_every: cfg.train.checkpoint_every,
-        par,
-        progress: job.progress,
-    };
+    let exec = executor(cfg, par, job.progress);
     let out = job.out.clone();
     let n_images = digits.len();
     let mut save = |s: &TrainState| -> Result<()> {
@@ -110,6 +104,17 @@ pub fn run(job: TrainJob) -> Result<TrainSummary> {
         seconds: start.elapsed().as_secs_f64(),
         images: n_images,
     })
+}
+
+/// The executor of `[train]`.
+pub(super) fn executor(cfg: &Config, par: Parallelism, progress: bool) -> Executor {
+    Executor {
+        total: cfg.train.trajectories,
+        batch: cfg.train.batch,
+        checkpoint_every: cfg.train.checkpoint_every,
+        par,
+        progress,
+    }
 }
 
 /// The state a run starts from: its checkpoint in `out` with `resume`, else a fresh state
