@@ -7,7 +7,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use thermocad::metrics::mean_std;
-use thermocad::workflow::{bench, demo, export, init, sample, tolerance, train};
+use thermocad::workflow::{bench, classify, demo, export, init, sample, teach, tolerance, train};
 
 #[derive(Parser)]
 #[command(
@@ -20,26 +20,43 @@ struct Cli {
     command: Command,
 }
 
+/// Arguments of the training commands (`train`, `teach`).
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Configuration file (TOML; see docs/config.md).
+    #[arg(long)]
+    config: PathBuf,
+    /// Output directory (model.toml, params.npz, curves, checkpoint.npz).
+    #[arg(long)]
+    out: PathBuf,
+    /// Directory of the MNIST IDX files (overrides data.path).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Continue the run in --out from its checkpoint.
+    #[arg(long)]
+    resume: bool,
+    /// Override a config field: --set section.key=value (repeatable).
+    #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
+    set: Vec<String>,
+}
+
+impl RunArgs {
+    /// The validated configuration and the job it describes.
+    fn job(self, progress: bool) -> Result<train::TrainJob> {
+        Ok(train::TrainJob {
+            config: thermocad::config::load_checked(&self.config, &self.set)?,
+            data_dir: self.data,
+            out: self.out,
+            resume: self.resume,
+            progress,
+        })
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Generative training on noising trajectories of images (Whitelam 2025).
-    Train {
-        /// Configuration file (TOML with [model], [noising], [train], [data]).
-        #[arg(long)]
-        config: PathBuf,
-        /// Output directory (model.toml, params.npz, loss.csv, loss.png, checkpoint.npz).
-        #[arg(long)]
-        out: PathBuf,
-        /// Directory of the MNIST IDX files (overrides data.path).
-        #[arg(long)]
-        data: Option<PathBuf>,
-        /// Continue the run in --out from its checkpoint.
-        #[arg(long)]
-        resume: bool,
-        /// Override a config field: --set section.key=value (repeatable).
-        #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
-        set: Vec<String>,
-    },
+    Train(RunArgs),
     /// Write an untrained model directory from a config (couplings from model.init_scale).
     Init {
         /// Configuration file; model.visible must be set.
@@ -101,6 +118,33 @@ enum Command {
     },
     /// Throughput of the sampling step and training gradient relative to a plain SGEMM.
     Bench(bench::BenchJob),
+    /// Teacher–student training of a thermodynamic classifier (teacher MLP, then the computer;
+    /// the config needs [[model.groups]] and [teach]).
+    Teach(RunArgs),
+    /// Classify digits with a trained thermodynamic classifier: accuracy, heat, energy.
+    Classify {
+        /// Trained classifier directory (from `thermocad teach`).
+        #[arg(long)]
+        model: PathBuf,
+        /// Directory of the IDX files (images and labels).
+        #[arg(long)]
+        data: PathBuf,
+        /// Trajectories per digit (outputs averaged).
+        #[arg(long, default_value_t = 1)]
+        trajectories: usize,
+        /// Classify the last N images of the set (default: the model's teach.test_images).
+        #[arg(long)]
+        count: Option<usize>,
+        /// Seed of the thermal noise.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// Threads (0 = all cores).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
+    },
     /// Monte Carlo tolerance study: generation quality of perturbed chips (behavioral simulator).
     Tolerance(tolerance::ToleranceJob),
     /// Combine the shards of a tolerance study into one result.
@@ -165,21 +209,10 @@ fn print_waveforms(w: &thermocad::hardware::spice::Waveforms) {
 fn run(cli: Cli) -> Result<()> {
     let progress = std::io::stderr().is_terminal();
     match cli.command {
-        Command::Train {
-            config,
-            out,
-            data,
-            resume,
-            set,
-        } => {
-            let config = thermocad::config::load_checked(&config, &set)?;
-            let s = train::run(train::TrainJob {
-                config,
-                data_dir: data,
-                out: out.clone(),
-                resume,
-                progress,
-            })?;
+        Command::Train(args) => {
+            let job = args.job(progress)?;
+            let out = job.out.clone();
+            let s = train::run(job)?;
             println!(
                 "trained {} trajectories on {} images in {:.1} s; loss per unit per step {:.4} -> {:.4}; model in {}",
                 s.trajectories,
@@ -292,6 +325,71 @@ fn run(cli: Cli) -> Result<()> {
             let md = tolerance::merge(&inputs, &out)?;
             print_study(Some(&md));
             println!("merged {} shards into {}", inputs.len(), out.display());
+        }
+        Command::Teach(args) => {
+            let job = args.job(progress)?;
+            let out = job.out.clone();
+            let s = teach::run(job)?;
+            println!(
+                "teacher: held-out accuracy {:.4} ({} training, {} held-out images)",
+                s.teacher_accuracy, s.images.0, s.images.1
+            );
+            println!(
+                "student: {} idealised trajectories, action per unit per step {:.4}; held-out top-1 {:.4}, top-2 {:.4} (one trajectory); {:.1} s; model in {}",
+                s.trajectories,
+                s.final_loss,
+                s.student.0,
+                s.student.1,
+                s.seconds,
+                out.display()
+            );
+        }
+        Command::Classify {
+            model,
+            data,
+            trajectories,
+            count,
+            seed,
+            out,
+            threads,
+        } => {
+            if trajectories == 0 {
+                anyhow::bail!(thermocad::Error::Invalid(
+                    "--trajectories must be at least 1".into()
+                ));
+            }
+            let s = classify::run(classify::ClassifyJob {
+                model,
+                data,
+                trajectories,
+                count,
+                seed,
+                out: out.clone(),
+                threads,
+            })?;
+            println!("top-1 accuracy: {:.3}", s.top1);
+            println!("top-2 accuracy: {:.3}", s.top2);
+            if let Some(t) = s.teacher_accuracy {
+                println!("teacher top-1 accuracy: {t:.3}");
+            }
+            println!(
+                "heat per inference: mean {:.4e} kT, std {:.3e} kT ({} digits, {trajectories} trajectories each)",
+                s.heat_mean, s.heat_std, s.images
+            );
+            println!(
+                "digital teacher: {} MACs x {:.1e} kT/MAC (1 pJ) = {:.3e} kT; thermodynamic advantage {:.3e}",
+                s.teacher_macs,
+                classify::KT_PER_MAC,
+                s.digital_kt,
+                s.advantage
+            );
+            println!(
+                "classified in {:.3} s; {:.2} x the rate of a same-shape SGEMM {}; results in {}",
+                s.seconds,
+                s.sgemm_ratio,
+                s.sgemm_shape,
+                out.display()
+            );
         }
         Command::Spice { netlist } => print_waveforms(&export::run_spice(&netlist)?),
         Command::Bench(job) => {

@@ -1,31 +1,14 @@
 //! The command line: bad input gives one clear error line and exit code 2.
 
-use std::path::Path;
-use std::process::Command;
+mod common;
 
-fn thermocad(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_thermocad"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::{one_error_line, thermocad};
+use std::path::Path;
 
 fn write(dir: &Path, name: &str, text: &str) -> String {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
     p.display().to_string()
-}
-
-fn one_error_line(stderr: &str) -> &str {
-    let lines: Vec<&str> = stderr.lines().collect();
-    assert_eq!(lines.len(), 1, "exactly one line: {stderr:?}");
-    assert!(lines[0].starts_with("thermocad: error: "), "{stderr}");
-    lines[0]
 }
 
 #[test]

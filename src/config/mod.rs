@@ -3,10 +3,14 @@
 
 mod raw;
 
-pub use raw::{DataSection, ModelSection, NoisingSection, RawConfig, TrainSection};
+pub use raw::{
+    CouplingSection, DataSection, GroupSection, ModelSection, NoisingSection, RawConfig,
+    TeachSection, TrainSection,
+};
 
+use crate::dynamics::ideal::TargetMap;
 use crate::dynamics::noising::{HiddenProjection, Protocol, Schedule};
-use crate::model::Physics;
+use crate::model::{Block, GroupSpec, Physics};
 use crate::train::optim::OptimizerKind;
 use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
@@ -31,7 +35,7 @@ pub enum ConfigError {
 }
 
 /// The sections of a configuration file, in order.
-pub const SECTIONS: [&str; 4] = ["model", "noising", "train", "data"];
+pub const SECTIONS: [&str; 5] = ["model", "noising", "train", "data", "teach"];
 
 /// Parse TOML `text` (named `file` in errors) with `--set` overrides into a raw config.
 /// Sections other than [`SECTIONS`] are rejected unless listed in `extra_sections`
@@ -64,6 +68,7 @@ pub fn parse(
             "noising" => raw.noising = section(name, value, &field_err)?,
             "train" => raw.train = section(name, value, &field_err)?,
             "data" => raw.data = section(name, value, &field_err)?,
+            "teach" => raw.teach = Some(section(name, value, &field_err)?),
             other if extra_sections.contains(&other) => {}
             other => {
                 return Err(field_err(
@@ -218,6 +223,45 @@ pub struct ModelSpec {
     pub trainable_biases: Vec<String>,
     /// Initial coupling standard deviation.
     pub init_scale: f64,
+    /// The general layout from `[[model.groups]]` / `[[model.couplings]]`, if given.
+    pub layout: Option<Layout>,
+}
+
+/// A validated general layout: groups in unit order and the blocks between them (group
+/// indices).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Layout {
+    /// The groups.
+    pub groups: Vec<GroupSpec>,
+    /// Coupled blocks.
+    pub blocks: Vec<(usize, usize, Block)>,
+}
+
+/// Validated `[teach]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TeachSpec {
+    /// Training images (from `data.offset`).
+    pub train_images: usize,
+    /// Held-out images (the last ones).
+    pub test_images: usize,
+    /// Observation time t_f.
+    pub t_final: f64,
+    /// Teacher training: epochs, batch, step size.
+    pub teacher_epochs: usize,
+    /// Teacher minibatch.
+    pub teacher_batch: usize,
+    /// Teacher step size.
+    pub teacher_learning_rate: f64,
+    /// Target → idealised bias.
+    pub target: TargetMap,
+    /// Hidden target scale.
+    pub hidden_scale: f64,
+    /// Output target scale.
+    pub output_scale: f64,
+    /// Common input L2 norm, if fixed.
+    pub input_norm: Option<f64>,
+    /// Held-out images scored at each checkpoint.
+    pub eval_images: usize,
 }
 
 /// Connectivity as configured (a custom mask is loaded when the model is built).
@@ -261,6 +305,8 @@ pub struct Config {
     pub train: TrainSpec,
     /// `[data]`
     pub data: DataSpec,
+    /// `[teach]`, if present.
+    pub teach: Option<TeachSpec>,
 }
 
 struct Checker<'a> {
@@ -391,6 +437,7 @@ pub fn check(raw: RawConfig, file: &str, text: &str) -> Result<Config, ConfigErr
         connectivity,
         trainable_biases: m.trainable_biases.clone(),
         init_scale: c.non_negative("model.init_scale", m.init_scale)?,
+        layout: check_layout(&c, m)?,
     };
 
     let n = &raw.noising;
@@ -500,12 +547,127 @@ pub fn check(raw: RawConfig, file: &str, text: &str) -> Result<Config, ConfigErr
         per_class: d.per_class,
         offset: d.offset,
     };
+    let teach = match &raw.teach {
+        Some(t) => Some(check_teach(&c, t, &physics)?),
+        None => None,
+    };
     Ok(Config {
         raw,
         model,
         noising,
         train,
         data,
+        teach,
+    })
+}
+
+fn check_layout(c: &Checker<'_>, m: &ModelSection) -> Result<Option<Layout>, ConfigError> {
+    if m.groups.is_empty() {
+        if !m.couplings.is_empty() {
+            return Err(c.err("model.couplings", "needs [[model.groups]]"));
+        }
+        return Ok(None);
+    }
+    let mut groups: Vec<GroupSpec> = Vec::new();
+    for g in &m.groups {
+        if g.size == 0 || groups.iter().any(|h| h.name == g.name) {
+            return Err(c.err(
+                "model.groups",
+                format!("group \"{}\" must have a unique name and size ≥ 1", g.name),
+            ));
+        }
+        if g.shape.is_some_and(|[r, k]| r * k != g.size) {
+            return Err(c.err(
+                "model.groups",
+                format!(
+                    "group \"{}\": shape does not multiply to size {}",
+                    g.name, g.size
+                ),
+            ));
+        }
+        groups.push(GroupSpec {
+            name: g.name.clone(),
+            size: g.size,
+            clamped: g.clamped,
+            shape: g.shape.map(|[r, k]| (r, k)),
+            trainable_bias: g.trainable_bias.unwrap_or(!g.clamped),
+        });
+    }
+    if groups.iter().all(|g| g.clamped) {
+        return Err(c.err(
+            "model.groups",
+            "at least one group must evolve (clamped = false)",
+        ));
+    }
+    let index = |name: &str| {
+        groups.iter().position(|g| g.name == name).ok_or_else(|| {
+            c.err(
+                "model.couplings",
+                format!("unknown group \"{name}\" in between"),
+            )
+        })
+    };
+    let mut blocks = Vec::new();
+    for cs in &m.couplings {
+        let (a, b) = (index(&cs.between[0])?, index(&cs.between[1])?);
+        let kind = c.choice(
+            "model.couplings",
+            &cs.kind,
+            &[
+                ("full", Block::Full),
+                ("grid", Block::Grid),
+                ("none", Block::None),
+            ],
+        )?;
+        if kind == Block::Grid && (a != b || groups[a].shape.is_none()) {
+            return Err(c.err(
+                "model.couplings",
+                format!(
+                    "kind = \"grid\" couples an image-shaped group (with shape) to itself, got {:?}",
+                    cs.between
+                ),
+            ));
+        }
+        blocks.push((a.min(b), a.max(b), kind));
+    }
+    Ok(Some(Layout { groups, blocks }))
+}
+
+fn check_teach(c: &Checker<'_>, t: &TeachSection, ph: &Physics) -> Result<TeachSpec, ConfigError> {
+    for (field, v) in [
+        ("teach.train_images", t.train_images),
+        ("teach.test_images", t.test_images),
+        ("teach.teacher_epochs", t.teacher_epochs),
+        ("teach.teacher_batch", t.teacher_batch),
+    ] {
+        if v == 0 {
+            return Err(c.err(field, "must be at least 1"));
+        }
+    }
+    let t_final = c.positive("teach.t_final", t.t_final)?;
+    if ph.steps(t_final) == 0 {
+        return Err(c.err("teach.t_final", "shorter than one time step model.dt"));
+    }
+    Ok(TeachSpec {
+        train_images: t.train_images,
+        test_images: t.test_images,
+        t_final,
+        teacher_epochs: t.teacher_epochs,
+        teacher_batch: t.teacher_batch,
+        teacher_learning_rate: c
+            .positive("teach.teacher_learning_rate", t.teacher_learning_rate)?,
+        target: c.choice(
+            "teach.target",
+            &t.target,
+            &[("endpoint", TargetMap::Endpoint), ("bias", TargetMap::Bias)],
+        )?,
+        hidden_scale: c.non_negative("teach.hidden_scale", t.hidden_scale)?,
+        output_scale: c.positive("teach.output_scale", t.output_scale)?,
+        input_norm: t
+            .input_norm
+            .map(|v| c.positive("teach.input_norm", v))
+            .transpose()?,
+        eval_images: t.eval_images,
     })
 }
 

@@ -1,5 +1,5 @@
 //! The configuration file as written by users: TOML sections `[model]`, `[noising]`,
-//! `[train]`, `[data]`, every field optional with the default documented in docs/config.md.
+//! `[train]`, `[data]` (and `[teach]` for classifiers), every field optional with the default documented in docs/config.md.
 //! Unknown fields are rejected. [`super::check`] turns it into a validated [`super::Config`].
 
 use serde::{Deserialize, Serialize};
@@ -31,6 +31,50 @@ pub struct ModelSection {
     pub trainable_biases: Vec<String>,
     /// Standard deviation of the initial couplings (energy); 0 starts from J = 0 as the paper.
     pub init_scale: f64,
+    /// A general layout (`[[model.groups]]`, in unit order); when given, it replaces
+    /// `visible`, `hidden`, `connectivity`, `mask` and `trainable_biases`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<GroupSection>,
+    /// Blocks of couplings between the groups of `groups` (`[[model.couplings]]`); pairs not
+    /// listed are uncoupled.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub couplings: Vec<CouplingSection>,
+}
+
+/// `[[model.groups]]`: one group of units.
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GroupSection {
+    /// Unique name (`teach` needs `input`, `hidden` and `output`).
+    pub name: String,
+    /// Number of units.
+    pub size: usize,
+    /// Clamped units hold their input values and never move (default false).
+    #[serde(default)]
+    pub clamped: bool,
+    /// `[rows, cols]` of an image-shaped group (needed by `kind = "grid"` couplings).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shape: Option<[usize; 2]>,
+    /// Whether the group's biases are trained (default: true for evolving groups, false for
+    /// clamped ones, whose biases do not affect the dynamics).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trainable_bias: Option<bool>,
+}
+
+/// `[[model.couplings]]`: the couplings of one pair of groups (or of a group with itself).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct CouplingSection {
+    /// The two group names (equal for couplings within a group).
+    pub between: [String; 2],
+    /// `"full"` (every pair, the default), `"grid"` (nearest neighbours of an image-shaped
+    /// group with itself) or `"none"`.
+    #[serde(default = "full")]
+    pub kind: String,
+}
+
+fn full() -> String {
+    "full".into()
 }
 
 impl Default for ModelSection {
@@ -47,6 +91,8 @@ impl Default for ModelSection {
             mask: None,
             trainable_biases: vec!["hidden".into()],
             init_scale: 0.0,
+            groups: Vec::new(),
+            couplings: Vec::new(),
         }
     }
 }
@@ -164,6 +210,54 @@ impl Default for DataSection {
     }
 }
 
+/// `[teach]`: teacher–student training of a classifier (`thermocad teach` / `classify`).
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct TeachSection {
+    /// Training images: the first ones of the data set, from `data.offset`.
+    pub train_images: usize,
+    /// Held-out images: the last ones of the data set.
+    pub test_images: usize,
+    /// Observation time t_f (time); the prediction is the argmax of the outputs at t_f.
+    pub t_final: f64,
+    /// Teacher (tanh MLP, input → `hidden` group size → output group size) training epochs.
+    pub teacher_epochs: usize,
+    /// Teacher minibatch size.
+    pub teacher_batch: usize,
+    /// Teacher initial Adam step size (decays linearly to 0).
+    pub teacher_learning_rate: f64,
+    /// How a target sets the idealised bias: `"endpoint"` (path ends at the target at t_f) or
+    /// `"bias"` (bias b⁰ = −target, the paper's proportional bias).
+    pub target: String,
+    /// Hidden target = hidden_scale · tanh activation.
+    pub hidden_scale: f64,
+    /// Output target = output_scale · (2p − 1), p the teacher's softmax probability.
+    pub output_scale: f64,
+    /// Common L2 norm of every standardised input image (default: the largest norm over the
+    /// training images; recorded in the model).
+    pub input_norm: Option<f64>,
+    /// Held-out images scored (one trajectory each) at every checkpoint for the accuracy curve.
+    pub eval_images: usize,
+}
+
+impl Default for TeachSection {
+    fn default() -> Self {
+        TeachSection {
+            train_images: 8000,
+            test_images: 2000,
+            t_final: 0.2,
+            teacher_epochs: 30,
+            teacher_batch: 64,
+            teacher_learning_rate: 1e-3,
+            target: "endpoint".into(),
+            hidden_scale: 3.0,
+            output_scale: 2.0,
+            input_norm: None,
+            eval_images: 500,
+        }
+    }
+}
+
 /// A whole configuration file.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -176,4 +270,7 @@ pub struct RawConfig {
     pub train: TrainSection,
     /// `[data]`
     pub data: DataSection,
+    /// `[teach]` (classifier runs only)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub teach: Option<TeachSection>,
 }

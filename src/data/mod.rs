@@ -8,6 +8,7 @@
 //! * [`load_mnist_dir`] / [`default_mnist_dir`] locate and load the real MNIST files.
 
 pub mod idx;
+pub mod normalise;
 pub mod synthetic;
 
 use ndarray::{Array2, ArrayView2, Axis};

@@ -2,6 +2,7 @@
 //! equilibrium samples, the batched sampler and the noising protocol.
 
 pub mod equilibrium;
+pub mod ideal;
 pub mod noising;
 pub mod rng;
 pub mod sampler;

@@ -8,7 +8,7 @@ use super::equilibrium::OnsiteEquilibrium;
 use super::rng::{streams, Purpose};
 use super::step::EulerMaruyama;
 use crate::linalg::{Parallelism, Real};
-use crate::model::Computer;
+use crate::model::{Computer, Sources};
 use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis};
 use rand_pcg::Pcg64;
 use rayon::prelude::*;
@@ -24,12 +24,19 @@ pub trait Dynamics<R: Real>: Sync {
         0
     }
 
+    /// A per-run constant [B, N] added to the field, computed once from the starting states
+    /// (e.g. biases plus the field of clamped units); [B, 0] (the default) for none.
+    fn offset(&self, x: ArrayView2<'_, R>, _par: Parallelism) -> Array2<R> {
+        Array2::zeros((x.nrows(), 0))
+    }
+
     /// The non-local field of each row of `x` [B, N] into `out` [B, N].
     fn field(&self, x: ArrayView2<'_, R>, out: ArrayViewMut2<'_, R>, par: Parallelism);
 
     /// Advance one row `x` (and its auxiliary state `aux`) by one step, given the row's field
-    /// at the start of the step. Draws exactly N normals from `rng`, in unit order.
-    fn advance(&self, x: &mut [R], aux: &mut [R], field: &[R], rng: &mut Pcg64);
+    /// at the start of the step and its offset row. Draws one normal per evolving unit from
+    /// `rng`, in unit order.
+    fn advance(&self, x: &mut [R], aux: &mut [R], field: &[R], offset: &[R], rng: &mut Pcg64);
 }
 
 impl<R: Real> Dynamics<R> for Computer<R> {
@@ -37,13 +44,25 @@ impl<R: Real> Dynamics<R> for Computer<R> {
         Computer::n(self)
     }
 
-    fn field(&self, x: ArrayView2<'_, R>, out: ArrayViewMut2<'_, R>, par: Parallelism) {
-        self.coupling_field(x, out, false, par);
+    /// b plus the field of the clamped units, which never move.
+    fn offset(&self, x: ArrayView2<'_, R>, par: Parallelism) -> Array2<R> {
+        self.clamped_offset(x, par)
     }
 
-    fn advance(&self, x: &mut [R], _aux: &mut [R], field: &[R], rng: &mut Pcg64) {
-        let b = &self.params.b;
-        EulerMaruyama::<R>::new(&self.physics).advance(x, |i| field[i] + b[i], rng);
+    fn field(&self, x: ArrayView2<'_, R>, out: ArrayViewMut2<'_, R>, par: Parallelism) {
+        self.coupling_field_from(x, out, false, Sources::Evolving, par);
+    }
+
+    fn advance(&self, x: &mut [R], _aux: &mut [R], field: &[R], offset: &[R], rng: &mut Pcg64) {
+        let em = EulerMaruyama::<R>::new(&self.physics);
+        for g in self.topology.groups().iter().filter(|g| !g.clamped) {
+            let o = g.range.start;
+            em.advance(
+                &mut x[g.range.clone()],
+                |i| field[o + i] + offset[o + i],
+                rng,
+            );
+        }
     }
 }
 
@@ -97,6 +116,7 @@ impl<R: Real> Batch<R> {
         if self.aux.ncols() != dynamics.aux_len() {
             self.aux = Array2::zeros((self.x.nrows(), dynamics.aux_len()));
         }
+        let offset = dynamics.offset(self.x.view(), par);
         for k in 1..=steps {
             dynamics.field(self.x.view(), self.field.view_mut(), par);
             self.x
@@ -104,12 +124,14 @@ impl<R: Real> Batch<R> {
                 .into_par_iter()
                 .zip(self.aux.axis_iter_mut(Axis(0)))
                 .zip(self.field.axis_iter(Axis(0)))
+                .zip(offset.axis_iter(Axis(0)))
                 .zip(self.rngs.par_iter_mut())
-                .for_each(|(((mut row, mut aux), h), rng)| {
+                .for_each(|((((mut row, mut aux), h), off), rng)| {
                     let xs = row.as_slice_mut().expect("contiguous rows");
                     let aux = aux.as_slice_mut().expect("contiguous rows");
                     let h = h.as_slice().expect("contiguous rows");
-                    dynamics.advance(xs, aux, h, rng);
+                    let off = off.as_slice().expect("contiguous rows");
+                    dynamics.advance(xs, aux, h, off, rng);
                 });
             observe(k, self.x.view());
         }

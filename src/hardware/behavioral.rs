@@ -330,7 +330,7 @@ impl<R: Real> Dynamics<R> for Behavioral<R> {
         self.coupling.product(x, out, false, par);
     }
 
-    fn advance(&self, x: &mut [R], aux: &mut [R], field: &[R], rng: &mut Pcg64) {
+    fn advance(&self, x: &mut [R], aux: &mut [R], field: &[R], _offset: &[R], rng: &mut Pcg64) {
         let dt = self.dt;
         let branch = !aux.is_empty();
         for (i, xi) in x.iter_mut().enumerate() {

@@ -18,9 +18,24 @@ pub const MODEL_TOML: &str = "model.toml";
 /// Parameter archive of a model directory.
 pub const PARAMS_NPZ: &str = "params.npz";
 
-/// Build the computer for `spec` with `visible` visible units; couplings start at zero, or
-/// Gaussian with std `init_scale` (symmetric, masked) drawn from `seed`.
+/// Build the computer for `spec` with `visible` visible units (ignored when the spec has a
+/// general layout); couplings start at zero, or Gaussian with std `init_scale` (symmetric,
+/// masked) drawn from `seed`.
 pub fn build(spec: &ModelSpec, visible: usize, seed: u64) -> Result<Computer<f32>> {
+    let topology = match &spec.layout {
+        Some(l) => Topology::from_groups(&l.groups, &l.blocks)?,
+        None => visible_hidden(spec, visible)?,
+    };
+    let params = build_params(spec, &topology, seed);
+    Ok(Computer {
+        physics: spec.physics,
+        topology,
+        params,
+    })
+}
+
+/// The visible/hidden topology of a generative model.
+fn visible_hidden(spec: &ModelSpec, visible: usize) -> Result<Topology> {
     let connectivity = match &spec.connectivity {
         ConnectivitySpec::VisibleHiddenHiddenHidden => Connectivity::VisibleHiddenHiddenHidden,
         ConnectivitySpec::Full => Connectivity::Full,
@@ -34,7 +49,15 @@ pub fn build(spec: &ModelSpec, visible: usize, seed: u64) -> Result<Computer<f32
         }
     };
     let groups: Vec<&str> = spec.trainable_biases.iter().map(String::as_str).collect();
-    let topology = Topology::visible_hidden(visible, spec.hidden, &connectivity, &groups)?;
+    Ok(Topology::visible_hidden(
+        visible,
+        spec.hidden,
+        &connectivity,
+        &groups,
+    )?)
+}
+
+fn build_params(spec: &ModelSpec, topology: &Topology, seed: u64) -> Params<f32> {
     let n = topology.n();
     let mut params = Params::zeros(n);
     if spec.init_scale > 0.0 {
@@ -49,11 +72,7 @@ pub fn build(spec: &ModelSpec, visible: usize, seed: u64) -> Result<Computer<f32
             }
         }
     }
-    Ok(Computer {
-        physics: spec.physics,
-        topology,
-        params,
-    })
+    params
 }
 
 /// What a training run records about itself in model.toml's `[result]` section.
@@ -118,6 +137,7 @@ pub fn load_dir(dir: &Path) -> Result<ModelDir> {
     let visible = config
         .model
         .visible
+        .or(config.model.layout.as_ref().map(|_| 0))
         .ok_or_else(|| Error::Invalid(format!("{file}: model.visible is missing")))?;
     let mut computer = build(&config.model, visible, config.train.seed)?;
     computer.params = load_params(&dir.join(PARAMS_NPZ), computer.n())?;

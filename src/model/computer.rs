@@ -60,6 +60,27 @@ impl Physics {
     }
 }
 
+/// Which source groups a coupling field sums over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sources {
+    /// Every coupled group.
+    All,
+    /// Evolving groups only (the part that changes during a trajectory).
+    Evolving,
+    /// Clamped groups only (constant during a trajectory).
+    Clamped,
+}
+
+impl Sources {
+    fn accepts(self, clamped: bool) -> bool {
+        match self {
+            Sources::All => true,
+            Sources::Evolving => !clamped,
+            Sources::Clamped => clamped,
+        }
+    }
+}
+
 /// A Langevin computer: constants, topology and parameters.
 #[derive(Clone, Debug)]
 pub struct Computer<R> {
@@ -77,21 +98,56 @@ impl<R: Real> Computer<R> {
         self.topology.n()
     }
 
-    /// Coupling field h = x·J for a batch x [B, N], block by block over the coupled groups only.
+    /// Coupling field h = x·J for a batch x [B, N], block by block over the coupled groups only,
+    /// into the evolving groups (clamped groups never move, so their field is not computed:
+    /// their columns of `out` are zeroed, or left as they are with `accumulate`).
     /// With `accumulate`, h is added to `out`; otherwise `out` is overwritten.
     pub fn coupling_field(
         &self,
         x: ArrayView2<'_, R>,
+        out: ArrayViewMut2<'_, R>,
+        accumulate: bool,
+        par: Parallelism,
+    ) {
+        self.field(x, out, accumulate, Sources::All, false, par);
+    }
+
+    /// Like [`Self::coupling_field`], summing only over the source groups in `sources`.
+    pub fn coupling_field_from(
+        &self,
+        x: ArrayView2<'_, R>,
+        out: ArrayViewMut2<'_, R>,
+        accumulate: bool,
+        sources: Sources,
+        par: Parallelism,
+    ) {
+        self.field(x, out, accumulate, sources, false, par);
+    }
+
+    fn field(
+        &self,
+        x: ArrayView2<'_, R>,
         mut out: ArrayViewMut2<'_, R>,
         accumulate: bool,
+        sources: Sources,
+        all_targets: bool,
         par: Parallelism,
     ) {
         let groups = self.topology.groups();
         for (a, ga) in groups.iter().enumerate() {
             let mut acc = accumulate;
             let mut o = out.slice_mut(s![.., ga.range.clone()]);
+            if ga.clamped && !all_targets {
+                if !acc {
+                    o.fill(R::zero());
+                }
+                continue;
+            }
             for b in self.topology.sources(a) {
                 let gb = &groups[b];
+                if !sources.accepts(gb.clamped) {
+                    continue;
+                }
                 gemm(
                     o.view_mut(),
                     acc,
@@ -108,7 +164,18 @@ impl<R: Real> Computer<R> {
         }
     }
 
-    /// ∂V/∂x for a batch x [B, N] into `out` [B, N].
+    /// The part of ∂V/∂x that clamped units keep constant, for each row of x [B, N]:
+    /// b + Σ_(j clamped) J_ij x_j (just b for a model without clamped groups). Evolving units'
+    /// columns are what the dynamics need; clamped columns hold b only.
+    pub fn clamped_offset(&self, x: ArrayView2<'_, R>, par: Parallelism) -> Array2<R> {
+        let mut out = Array2::zeros(x.raw_dim());
+        out.assign(&self.params.b.broadcast(x.raw_dim()).expect("bias shape"));
+        self.field(x, out.view_mut(), true, Sources::Clamped, false, par);
+        out
+    }
+
+    /// ∂V/∂x for a batch x [B, N] into `out` [B, N] (clamped units' columns hold only their
+    /// on-site and bias terms: no dynamics uses them).
     pub fn grad_potential(
         &self,
         x: ArrayView2<'_, R>,
@@ -118,6 +185,25 @@ impl<R: Real> Computer<R> {
         let dim = out.raw_dim();
         out.assign(&self.params.b.broadcast(dim).expect("bias shape"));
         self.coupling_field(x, out.view_mut(), true, par);
+        self.add_onsite(x, out);
+    }
+
+    /// ∂V/∂x along one trajectory x [T, N] whose clamped units hold the same values in every
+    /// row: the field from clamped units is computed once, from the first row.
+    pub fn grad_potential_path(
+        &self,
+        x: ArrayView2<'_, R>,
+        mut out: ArrayViewMut2<'_, R>,
+        par: Parallelism,
+    ) {
+        let offset = self.clamped_offset(x.slice(s![..1, ..]), par);
+        let dim = out.raw_dim();
+        out.assign(&offset.broadcast(dim).expect("one row"));
+        self.coupling_field_from(x, out.view_mut(), true, Sources::Evolving, par);
+        self.add_onsite(x, out);
+    }
+
+    fn add_onsite(&self, x: ArrayView2<'_, R>, mut out: ArrayViewMut2<'_, R>) {
         let ph = self.physics;
         Zip::from(&mut out)
             .and(&x)
@@ -127,7 +213,7 @@ impl<R: Real> Computer<R> {
     /// Potential energy V(x) of each row of a batch x [B, N], accumulated in f64.
     pub fn energy(&self, x: ArrayView2<'_, R>, par: Parallelism) -> Array1<f64> {
         let mut h = Array2::zeros(x.raw_dim());
-        self.coupling_field(x, h.view_mut(), false, par);
+        self.field(x, h.view_mut(), false, Sources::All, true, par);
         energy_from_field(&self.physics, self.params.b.view(), x, h.view())
     }
 }

@@ -6,6 +6,6 @@ mod computer;
 mod params;
 mod topology;
 
-pub use computer::{energy_from_field, Computer, Physics};
+pub use computer::{energy_from_field, Computer, Physics, Sources};
 pub use params::Params;
-pub use topology::{Connectivity, Group, Topology, TopologyError};
+pub use topology::{Block, Connectivity, Group, GroupSpec, Topology, TopologyError};

@@ -4,6 +4,10 @@
 //! Connectivity is a symmetric 0/1 mask with a zero diagonal; the group pairs whose mask block is
 //! not all zero are the only blocks the dynamics multiply by, so an uncoupled block (the paper's
 //! visible–visible block) costs no flops at all. Which biases are trainable is a mask as well.
+//!
+//! A group is either evolving (its units follow the Langevin dynamics) or clamped (its units
+//! hold the values they are given, e.g. the pixels of the classifier's input image): a clamped
+//! unit never moves, and only the fields *into* evolving groups are ever computed.
 
 use ndarray::{Array1, Array2, ArrayView2};
 use std::ops::Range;
@@ -15,6 +19,8 @@ pub struct Group {
     pub name: String,
     /// Unit indices of the group.
     pub range: Range<usize>,
+    /// Clamped units keep their given values; the dynamics never move them.
+    pub clamped: bool,
 }
 
 impl Group {
@@ -40,6 +46,33 @@ pub enum Connectivity {
     Custom(Array2<f32>),
 }
 
+/// One group of a general layout: its name, size, role and, for image-shaped groups, the
+/// (rows, cols) grid that nearest-neighbour couplings follow.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupSpec {
+    /// Group name (unique).
+    pub name: String,
+    /// Number of units.
+    pub size: usize,
+    /// True for input units clamped to data.
+    pub clamped: bool,
+    /// Image shape (rows·cols = size), needed by [`Block::Grid`].
+    pub shape: Option<(usize, usize)>,
+    /// Whether the group's biases are trained.
+    pub trainable_bias: bool,
+}
+
+/// Which couplings a block between two groups (or within one) holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Block {
+    /// No couplings.
+    None,
+    /// Every pair of distinct units.
+    Full,
+    /// Nearest neighbours on the group's image grid (within one image-shaped group).
+    Grid,
+}
+
 /// Errors in the description of a topology.
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum TopologyError {
@@ -56,6 +89,9 @@ pub enum TopologyError {
     /// A model without units.
     #[error("a model needs at least one unit")]
     Empty,
+    /// An inconsistent group layout.
+    #[error("model.groups: {0}")]
+    Layout(String),
 }
 
 /// Units, their groups, the coupling mask and the trainable-bias mask.
@@ -84,10 +120,12 @@ impl Topology {
             Group {
                 name: "visible".into(),
                 range: 0..visible,
+                clamped: false,
             },
             Group {
                 name: "hidden".into(),
                 range: visible..n,
+                clamped: false,
             },
         ];
         let mask = match connectivity {
@@ -108,6 +146,82 @@ impl Topology {
             bias_trainable
                 .slice_mut(ndarray::s![g.range.clone()])
                 .fill(true);
+        }
+        Ok(Self::from_parts(groups, mask, bias_trainable))
+    }
+
+    /// Build a topology from groups (in unit order) and the blocks between them, given as
+    /// pairs of group indices; unlisted pairs are uncoupled.
+    pub fn from_groups(
+        specs: &[GroupSpec],
+        blocks: &[(usize, usize, Block)],
+    ) -> Result<Topology, TopologyError> {
+        let bad = |m: String| Err(TopologyError::Layout(m));
+        let mut groups = Vec::with_capacity(specs.len());
+        let mut start = 0;
+        for g in specs {
+            if groups.iter().any(|h: &Group| h.name == g.name) {
+                return bad(format!("group name \"{}\" is used twice", g.name));
+            }
+            if g.shape.is_some_and(|(r, c)| r * c != g.size) {
+                return bad(format!(
+                    "group \"{}\": shape does not multiply to size {}",
+                    g.name, g.size
+                ));
+            }
+            groups.push(Group {
+                name: g.name.clone(),
+                range: start..start + g.size,
+                clamped: g.clamped,
+            });
+            start += g.size;
+        }
+        if start == 0 {
+            return Err(TopologyError::Empty);
+        }
+        let mut mask = Array2::<f32>::zeros((start, start));
+        for &(a, b, kind) in blocks {
+            let (ra, rb) = (groups[a].range.clone(), groups[b].range.clone());
+            match kind {
+                Block::None => {}
+                Block::Full => {
+                    for i in ra.clone() {
+                        for j in rb.clone().filter(|&j| j != i) {
+                            mask[[i, j]] = 1.0;
+                            mask[[j, i]] = 1.0;
+                        }
+                    }
+                }
+                Block::Grid => {
+                    let Some((rows, cols)) = specs[a].shape.filter(|_| a == b) else {
+                        return bad(format!(
+                            "a grid block needs one image-shaped group (shape = [rows, cols]), got \"{}\"–\"{}\"",
+                            groups[a].name, groups[b].name
+                        ));
+                    };
+                    for r in 0..rows {
+                        for c in 0..cols {
+                            let i = ra.start + r * cols + c;
+                            for j in [
+                                (c + 1 < cols).then_some(i + 1),
+                                (r + 1 < rows).then_some(i + cols),
+                            ]
+                            .into_iter()
+                            .flatten()
+                            {
+                                mask[[i, j]] = 1.0;
+                                mask[[j, i]] = 1.0;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let mut bias_trainable = Array1::from_elem(start, false);
+        for (g, spec) in groups.iter().zip(specs) {
+            bias_trainable
+                .slice_mut(ndarray::s![g.range.clone()])
+                .fill(spec.trainable_bias);
         }
         Ok(Self::from_parts(groups, mask, bias_trainable))
     }
@@ -148,6 +262,20 @@ impl Topology {
         self.groups.iter().find(|g| g.name == name)
     }
 
+    /// Number of evolving (not clamped) units.
+    pub fn n_evolving(&self) -> usize {
+        self.groups
+            .iter()
+            .filter(|g| !g.clamped)
+            .map(Group::len)
+            .sum()
+    }
+
+    /// True when some group is clamped.
+    pub fn has_clamped(&self) -> bool {
+        self.groups.iter().any(|g| g.clamped)
+    }
+
     /// Symmetric 0/1 coupling mask [N, N] with zero diagonal.
     pub fn mask(&self) -> &Array2<f32> {
         &self.mask
@@ -182,11 +310,19 @@ impl Topology {
     }
 
     /// Multiply-accumulates of one coupling-field evaluation x·J for a single state,
-    /// counting only the blocks that are computed.
+    /// counting only the blocks that are computed (fields into evolving groups).
     pub fn macs_per_field(&self) -> usize {
+        self.macs_from(|_| true)
+    }
+
+    /// Multiply-accumulates of the field into evolving groups from the source groups
+    /// accepted by `from`.
+    pub fn macs_from(&self, from: impl Fn(&Group) -> bool) -> usize {
         (0..self.groups.len())
+            .filter(|&a| !self.groups[a].clamped)
             .map(|a| {
                 self.sources(a)
+                    .filter(|&b| from(&self.groups[b]))
                     .map(|b| self.groups[a].len() * self.groups[b].len())
                     .sum::<usize>()
             })
@@ -233,6 +369,30 @@ mod tests {
         assert_eq!(t.n_couplings(), 784 * 512 + 512 * 511 / 2);
         assert_eq!(t.macs_per_field(), 512 * 784 + 1296 * 512);
         assert_eq!(t.bias_trainable().iter().filter(|&&b| b).count(), 512);
+    }
+
+    #[test]
+    fn general_layout_with_grid_and_clamped_inputs() {
+        let g = |name: &str, size, clamped, shape| GroupSpec {
+            name: name.into(),
+            size,
+            clamped,
+            shape,
+            trainable_bias: !clamped,
+        };
+        let specs = [
+            g("input", 6, true, Some((2, 3))),
+            g("hidden", 4, false, None),
+        ];
+        let t = Topology::from_groups(&specs, &[(0, 0, Block::Grid), (0, 1, Block::Full)]).unwrap();
+        // 2×3 grid: 2·2 horizontal + 3 vertical neighbour pairs; 6·4 input–hidden pairs.
+        assert_eq!(t.n_couplings(), 7 + 24);
+        assert_eq!(t.n_evolving(), 4);
+        assert_eq!(t.macs_per_field(), 4 * 6);
+        assert_eq!(t.macs_from(|g| !g.clamped), 0);
+        assert_eq!(t.bias_trainable().iter().filter(|&&b| b).count(), 4);
+        let e = Topology::from_groups(&specs, &[(0, 1, Block::Grid)]).unwrap_err();
+        assert!(matches!(e, TopologyError::Layout(_)));
     }
 
     #[test]

@@ -37,13 +37,9 @@ impl Generative {
         }
     }
 
-    /// Which image trajectory `id` noises: every image once per epoch, in an order shuffled
-    /// per epoch from the run seed.
+    /// Which image trajectory `id` noises (see [`epoch_order`]).
     pub fn image_of(&self, id: u64) -> usize {
-        let m = self.biases.len() as u64;
-        let mut order: Vec<usize> = (0..self.biases.len()).collect();
-        order.shuffle(&mut stream(self.seed, Purpose::ImageChoice, id / m));
-        order[(id % m) as usize]
+        epoch_order(self.seed, self.biases.len(), id)
     }
 
     /// The noising trajectory [T+1, N] of index `id`.
@@ -57,6 +53,14 @@ impl Generative {
     }
 }
 
+/// Which of `m` training examples trajectory `id` uses: every example once per epoch, in an
+/// order shuffled per epoch from the run seed.
+pub fn epoch_order(seed: u64, m: usize, id: u64) -> usize {
+    let mut order: Vec<usize> = (0..m).collect();
+    order.shuffle(&mut stream(seed, Purpose::ImageChoice, id / m as u64));
+    order[(id % m as u64) as usize]
+}
+
 impl Objective for Generative {
     fn evaluate(
         &mut self,
@@ -64,23 +68,11 @@ impl Objective for Generative {
         ids: Range<u64>,
         par: Parallelism,
     ) -> Result<Evaluation> {
-        let count = (ids.end - ids.start) as usize;
         let trajs: Vec<Array2<f32>> = ids
             .clone()
             .into_par_iter()
             .map(|id| self.trajectory(computer, id))
             .collect();
-        for t in &trajs {
-            self.acc.add(computer, t.view(), par);
-        }
-        let (loss, steps) = self.acc.loss();
-        let mut grad = self.acc.finish(computer);
-        let inv = 1.0 / count as f32;
-        grad.j *= inv;
-        grad.b *= inv;
-        Ok(Evaluation {
-            loss: loss / (steps as f64 * computer.n() as f64),
-            grad,
-        })
+        Ok(self.acc.batch(computer, &trajs, computer.n(), par))
     }
 }

@@ -6,5 +6,6 @@ pub mod executor;
 pub mod generative;
 pub mod optim;
 pub mod reverse_nll;
+pub mod teacher_student;
 
 pub use executor::{Evaluation, Executor, Objective, TrainState};

@@ -9,14 +9,35 @@
 //! ∂/∂b_i  = Σ_k r_{k,i} / (2 kT).
 //! All steps of a trajectory are known in advance, so the forces and the gradient are
 //! matrix–matrix products over the T steps, block by block over the coupled groups.
+//!
+//! The same accumulator scores *forward* trajectories (Whitelam, "Training thermodynamic
+//! computers by gradient descent"): the Onsager–Machlup action of x_0 → … → x_T is
+//! S = Σ_k Σ_i r_{k,i}² / (4 μ kT Δt),  r_{k,i} = (x_{k+1,i} − x_{k,i}) + μ Δt ∂_iV(x_k),
+//! force at the *earlier* point, with the same gradient formulas where x′ is replaced by the
+//! point p_k at which the force is evaluated: ∂S/∂θ = Σ_k Σ_i r_{k,i} ∂(∂_iV(p_k))/∂θ / (2 kT).
+//! Clamped units do not evolve: their residuals are zero (they are not part of the path's
+//! probability), and since they are constant along a trajectory their couplings' gradient
+//! x_a ⊗ Σ_k r_k is a rank-one product.
 
+use super::executor::Evaluation;
 use crate::linalg::{gemm, Parallelism, Real};
 use crate::model::{Computer, Params};
-use ndarray::{s, Array2, ArrayView2, Axis, Zip};
+use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, Axis, Zip};
+use std::ops::Range;
+
+/// Which path probability is scored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// The time reverse of a recorded trajectory (generative training; force at x_{k+1}).
+    Reverse,
+    /// The trajectory itself (teacher–student training; force at x_k).
+    Forward,
+}
 
 /// Accumulates −ln P̃ and its gradient over trajectories. The coupling gradient is gathered
 /// raw (upper blocks only, diagonal blocks unsymmetrised) and completed by [`Self::finish`].
 pub struct ReverseNll<R> {
+    direction: Direction,
     raw: Params<R>,
     resid: Array2<R>,
     loss: f64,
@@ -24,9 +45,15 @@ pub struct ReverseNll<R> {
 }
 
 impl<R: Real> ReverseNll<R> {
-    /// An empty accumulator for N units.
+    /// An empty accumulator of reverse-path likelihoods for N units.
     pub fn new(n: usize) -> Self {
+        Self::with_direction(n, Direction::Reverse)
+    }
+
+    /// An empty accumulator for N units scoring paths in `direction`.
+    pub fn with_direction(n: usize, direction: Direction) -> Self {
         ReverseNll {
+            direction,
             raw: Params::zeros(n),
             resid: Array2::zeros((0, n)),
             loss: 0.0,
@@ -47,14 +74,24 @@ impl<R: Real> ReverseNll<R> {
         if self.resid.nrows() != t {
             self.resid = Array2::zeros((t, computer.n()));
         }
-        // r = (x − x′) + μΔt ∂V(x′)
-        computer.grad_potential(later, self.resid.view_mut(), par);
+        // Reverse: r = (x − x′) + μΔt ∂V(x′); forward: r = (x′ − x) + μΔt ∂V(x).
+        let (point, sign) = match self.direction {
+            Direction::Reverse => (later, R::one()),
+            Direction::Forward => (earlier, -R::one()),
+        };
+        computer.grad_potential_path(point, self.resid.view_mut(), par);
         let ph = computer.physics;
         let mu_dt = R::of(ph.mu * ph.dt);
         Zip::from(&mut self.resid)
             .and(&earlier)
             .and(&later)
-            .par_for_each(|r, &x, &xp| *r = (x - xp) + mu_dt * *r);
+            .par_for_each(|r, &x, &xp| *r = sign * (x - xp) + mu_dt * *r);
+        let groups = computer.topology.groups();
+        for g in groups.iter().filter(|g| g.clamped) {
+            self.resid
+                .slice_mut(s![.., g.range.clone()])
+                .fill(R::zero());
+        }
         let loss = self
             .resid
             .axis_iter(Axis(0))
@@ -63,36 +100,36 @@ impl<R: Real> ReverseNll<R> {
             / (4.0 * ph.mu * ph.kt * ph.dt);
 
         let c = R::of(1.0 / (2.0 * ph.kt));
-        for (i, &rsum) in self
-            .raw
-            .b
-            .iter_mut()
-            .zip(self.resid.sum_axis(Axis(0)).iter())
-        {
-            *i += c * rsum;
+        let rsum = self.resid.sum_axis(Axis(0));
+        for (i, &r) in self.raw.b.iter_mut().zip(rsum.iter()) {
+            *i += c * r;
         }
-        let groups = computer.topology.groups();
+        let rsum = rsum.insert_axis(Axis(0));
+        let first = point.slice(s![..1, ..]);
+        // G_ab += c R_aᵀ P_b, as a rank-one product when group b is clamped (constant).
+        let cross = |g: ArrayViewMut2<'_, R>, ra: Range<usize>, rb: Range<usize>, b_clamped| {
+            if b_clamped {
+                let (r, p) = (rsum.slice(s![.., ra]), first.slice(s![.., rb]));
+                gemm(g, true, r.t(), p, c, par);
+            } else {
+                let (r, p) = (self.resid.slice(s![.., ra]), point.slice(s![.., rb]));
+                gemm(g, true, r.t(), p, c, par);
+            }
+        };
         for &(a, b) in computer.topology.coupled_blocks() {
-            let (ra, rb) = (groups[a].range.clone(), groups[b].range.clone());
-            let mut g = self.raw.j.slice_mut(s![ra.clone(), rb.clone()]);
-            // G_ab += R_aᵀ X′_b (the diagonal block is symmetrised in `finish`).
-            gemm(
-                g.view_mut(),
-                true,
-                self.resid.slice(s![.., ra.clone()]).t(),
-                later.slice(s![.., rb.clone()]),
-                c,
-                par,
-            );
-            if a != b {
-                // … + (R_bᵀ X′_a)ᵀ = X′_aᵀ R_b
-                gemm(
-                    g,
-                    true,
-                    later.slice(s![.., ra]).t(),
-                    self.resid.slice(s![.., rb]),
-                    c,
-                    par,
+            let (ga, gb) = (&groups[a], &groups[b]);
+            let mut g = self.raw.j.slice_mut(s![ga.range.clone(), gb.range.clone()]);
+            // R_aᵀ P_b (the diagonal block is symmetrised in `finish`); zero when a is clamped.
+            if !ga.clamped {
+                cross(g.view_mut(), ga.range.clone(), gb.range.clone(), gb.clamped);
+            }
+            if a != b && !gb.clamped {
+                // … + (R_bᵀ P_a)ᵀ
+                cross(
+                    g.reversed_axes(),
+                    gb.range.clone(),
+                    ga.range.clone(),
+                    ga.clamped,
                 );
             }
         }
@@ -139,5 +176,30 @@ impl<R: Real> ReverseNll<R> {
                 }
             });
         g
+    }
+}
+
+impl ReverseNll<f32> {
+    /// Loss and gradient of a batch of trajectories: the gradient of the batch-mean loss,
+    /// and the loss per scored unit (`units`) per step.
+    pub fn batch(
+        &mut self,
+        computer: &Computer<f32>,
+        trajs: &[Array2<f32>],
+        units: usize,
+        par: Parallelism,
+    ) -> Evaluation {
+        for t in trajs {
+            self.add(computer, t.view(), par);
+        }
+        let (loss, steps) = self.loss();
+        let mut grad = self.finish(computer);
+        let inv = 1.0 / trajs.len().max(1) as f32;
+        grad.j *= inv;
+        grad.b *= inv;
+        Evaluation {
+            loss: loss / (steps as f64 * units.max(1) as f64),
+            grad,
+        }
     }
 }

@@ -283,14 +283,18 @@ fn spice_comparison(repeats: usize) -> Vec<BenchLine> {
         return Vec::new();
     }
     let mut spice_ok = true;
-    let t_spice = best_of(repeats, || spice_ok &= crate::hardware::spice::run(&deck).is_ok());
+    let t_spice = best_of(repeats, || {
+        spice_ok &= crate::hardware::spice::run(&deck).is_ok()
+    });
     let _ = std::fs::remove_dir_all(&dir);
     if !spice_ok {
         return Vec::new();
     }
     let sim = Behavioral::<f32>::compile(&circuit, computer.physics.dt).expect("compiles");
     let mut b = Batch::from_equilibrium(&computer, 1, 0, 1);
-    let t_sim = best_of(repeats, || b.run(&sim, steps, Parallelism::SEQUENTIAL, |_, _| {}));
+    let t_sim = best_of(repeats, || {
+        b.run(&sim, steps, Parallelism::SEQUENTIAL, |_, _| {})
+    });
     vec![
         BenchLine {
             name: format!("ngspice, noisy 16-unit circuit, {steps} steps"),

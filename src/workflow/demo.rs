@@ -4,9 +4,9 @@ use super::export::{export, run_spice, ExportJob};
 use super::sample::{self, SampleJob, SampleSummary};
 use super::tolerance::{self, ToleranceJob};
 use super::train::{self, TrainJob, TrainSummary};
-use crate::hardware::perturb::Spread;
 use crate::config::{check, parse};
 use crate::error::{io_err, Result};
+use crate::hardware::perturb::Spread;
 use crate::metrics::mean_std;
 use std::io::Write;
 use std::path::PathBuf;
@@ -170,7 +170,10 @@ fn tolerance_stage(job: &DemoJob, model: &std::path::Path) -> Result<Vec<String>
     let bits = study("tolerance-bits", "bits=3,4,6,8", 1, None);
     let cached = bits.out.join(tolerance::CLASSIFIER_NPZ);
     let mut lines = Vec::new();
-    for s in [bits, study("tolerance-mismatch", "mismatch=0.05,0.2", 3, Some(cached))] {
+    for s in [
+        bits,
+        study("tolerance-mismatch", "mismatch=0.05,0.2", 3, Some(cached)),
+    ] {
         let r = tolerance::run(&s)?;
         let answer = r
             .summary
@@ -181,7 +184,9 @@ fn tolerance_stage(job: &DemoJob, model: &std::path::Path) -> Result<Vec<String>
             .to_string();
         lines.push(format!(
             "| tolerance | `{}/` ({}, {} chips, confident-recognition answer first): {answer} |",
-            s.out.file_name().map_or(String::new(), |n| n.to_string_lossy().into_owned()),
+            s.out
+                .file_name()
+                .map_or(String::new(), |n| n.to_string_lossy().into_owned()),
             s.sweep,
             s.chips
         ));

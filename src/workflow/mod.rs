@@ -2,10 +2,12 @@
 //! inputs, runs a stage of the pipeline and writes its files.
 
 pub mod bench;
+pub mod classify;
 pub mod demo;
 pub mod export;
 pub mod init;
 pub mod sample;
+pub mod teach;
 pub mod tolerance;
 pub mod train;
 

@@ -294,7 +294,10 @@ pub fn run(job: &ToleranceJob) -> Result<ToleranceSummary> {
     }
     // Real digits never trained on: the first ones score −ln P, all of them are the Fréchet
     // reference.
-    let per_class = job.heldout.div_ceil(cfg.data.digits.len().max(1)).max(REAL_PER_CLASS);
+    let per_class = job
+        .heldout
+        .div_ceil(cfg.data.digits.len().max(1))
+        .max(REAL_PER_CLASS);
     let real = super::held_out_set(&cfg.data, job.data.as_deref(), per_class)?.standardised();
     let classes = cfg.data.digits.len().max(1);
     let rows: Vec<usize> = (0..job.heldout)
@@ -323,7 +326,13 @@ pub fn run(job: &ToleranceJob) -> Result<ToleranceSummary> {
         t_final: cfg.noising.t_final,
         profile: &profile,
         base,
-        reference: Reference::new(train.view(), real.view(), recognizer, job.resamples, job.seed),
+        reference: Reference::new(
+            train.view(),
+            real.view(),
+            recognizer,
+            job.resamples,
+            job.seed,
+        ),
         heldout: &heldout,
         visible,
     };

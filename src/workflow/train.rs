@@ -6,6 +6,7 @@ use crate::error::{Error, Result};
 use crate::io::write_csv;
 use crate::linalg::Parallelism;
 use crate::model::build::{self, RunResult};
+use crate::model::Computer;
 use crate::report::plot::{line_chart, Series};
 use crate::train::checkpoint;
 use crate::train::generative::Generative;
@@ -44,7 +45,7 @@ pub struct TrainSummary {
 }
 
 /// Settings that a checkpoint must share with the run that resumes it.
-fn fingerprint(raw: &RawConfig) -> String {
+pub(super) fn fingerprint(raw: &RawConfig) -> String {
     let mut r = raw.clone();
     r.train.trajectories = 0;
     r.train.checkpoint_every = 0;
@@ -75,29 +76,7 @@ pub fn run(job: TrainJob) -> Result<TrainSummary> {
     let computer = build::build(&cfg.model, visible, cfg.train.seed)?;
     let optimizer = Optimizer::new(cfg.train.optimizer, computer.n());
     let fp = fingerprint(&raw);
-    let mut state = if job.resume {
-        if !ckpt.exists() {
-            return Err(Error::Resume {
-                path: ckpt,
-                why: "no checkpoint there (run without --resume to start)".into(),
-            });
-        }
-        checkpoint::load(&ckpt, computer, optimizer, &fp)?
-    } else {
-        if ckpt.exists() {
-            return Err(Error::Invalid(format!(
-                "{} already holds a run ({}); pass --resume to continue it or choose another --out",
-                job.out.display(),
-                checkpoint::FILE
-            )));
-        }
-        TrainState {
-            computer,
-            optimizer,
-            done: 0,
-            history: Vec::new(),
-        }
-    };
+    let mut state = initial_state(&job.out, job.resume, computer, optimizer, &fp)?;
     let images = digits.standardised();
     let mut objective = Generative::new(
         &images,
@@ -106,18 +85,12 @@ pub fn run(job: TrainJob) -> Result<TrainSummary> {
         cfg.train.seed,
     );
     let par = Parallelism::new(cfg.train.threads);
-    let exec = Executor {
-        total: cfg.train.trajectories,
-        batch: cfg.train.batch,
-        checkpoint_every: cfg.train.checkpoint_every,
-        par,
-        progress: job.progress,
-    };
+    let exec = executor(cfg, par, job.progress);
     let out = job.out.clone();
     let n_images = digits.len();
     let mut save = |s: &TrainState| -> Result<()> {
         checkpoint::save(&ckpt, s, &fp)?;
-        write_outputs(&out, &raw, s, n_images)
+        write_outputs(&out, &raw, s, n_images, LOSS_TITLE)
     };
     par.install(|| exec.run(&mut objective, &mut state, &mut save))?;
     let (first_loss, final_loss) = (
@@ -133,13 +106,67 @@ pub fn run(job: TrainJob) -> Result<TrainSummary> {
     })
 }
 
-fn tail_mean(h: &[(u64, f64)]) -> f64 {
+/// The executor of `[train]`.
+pub(super) fn executor(cfg: &Config, par: Parallelism, progress: bool) -> Executor {
+    Executor {
+        total: cfg.train.trajectories,
+        batch: cfg.train.batch,
+        checkpoint_every: cfg.train.checkpoint_every,
+        par,
+        progress,
+    }
+}
+
+/// The state a run starts from: its checkpoint in `out` with `resume`, else a fresh state
+/// (refusing to overwrite an existing run).
+pub(super) fn initial_state(
+    out: &Path,
+    resume: bool,
+    computer: Computer<f32>,
+    optimizer: Optimizer<f32>,
+    fp: &str,
+) -> Result<TrainState> {
+    let ckpt = out.join(checkpoint::FILE);
+    if resume {
+        if !ckpt.exists() {
+            return Err(Error::Resume {
+                path: ckpt,
+                why: "no checkpoint there (run without --resume to start)".into(),
+            });
+        }
+        checkpoint::load(&ckpt, computer, optimizer, fp)
+    } else {
+        if ckpt.exists() {
+            return Err(Error::Invalid(format!(
+                "{} already holds a run ({}); pass --resume to continue it or choose another --out",
+                out.display(),
+                checkpoint::FILE
+            )));
+        }
+        Ok(TrainState {
+            computer,
+            optimizer,
+            done: 0,
+            history: Vec::new(),
+        })
+    }
+}
+
+pub(super) fn tail_mean(h: &[(u64, f64)]) -> f64 {
     let k = (h.len() / 10).max(1).min(h.len());
     h[h.len() - k..].iter().map(|x| x.1).sum::<f64>() / k as f64
 }
 
-/// model.toml, params.npz, loss.csv and loss.png for the current state.
-fn write_outputs(dir: &Path, raw: &RawConfig, s: &TrainState, images: usize) -> Result<()> {
+const LOSS_TITLE: &str = "Reverse-trajectory negative log-likelihood";
+
+/// model.toml, params.npz, loss.csv and loss.png (titled `title`) for the current state.
+pub(super) fn write_outputs(
+    dir: &Path,
+    raw: &RawConfig,
+    s: &TrainState,
+    images: usize,
+    title: &str,
+) -> Result<()> {
     let result = RunResult {
         trajectories_trained: s.done,
         final_loss: tail_mean(&s.history),
@@ -166,8 +193,8 @@ fn write_outputs(dir: &Path, raw: &RawConfig, s: &TrainState, images: usize) -> 
         .collect();
     line_chart(
         &dir.join("loss.png"),
-        "Reverse-trajectory negative log-likelihood",
-        "noising trajectories",
+        title,
+        "trajectories",
         "−ln P per unit per step",
         &[
             Series {

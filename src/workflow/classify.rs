@@ -1,0 +1,397 @@
+//! `thermocad classify`: run a trained thermodynamic classifier on a data set — top-1/top-2
+//! accuracy, confusion matrix, output trajectories, heat per inference and the energy
+//! comparison with the digital teacher.
+//!
+//! Inference: the input units are clamped to the normalised image, hidden and output units
+//! start at 0 and follow the Langevin dynamics to t_f; the prediction is the argmax of the
+//! output units at t_f (averaged over K independent trajectories). Heat per inference
+//! Q = V(x(0)) − V(x(t_f)) in kT: the parameters do not change during a run, so no work is
+//! done and the energy the units lose is dissipated (clamped units enter V through their
+//! couplings to the evolving ones).
+
+use crate::data::{load_mnist_dir, normalise::classifier_inputs};
+use crate::dynamics::sampler::Batch;
+use crate::error::{io_err, Error, Result};
+use crate::io::write_csv;
+use crate::linalg::{gemm, Parallelism};
+use crate::metrics::mean_std;
+use crate::model::build::load_dir;
+use crate::model::{Computer, Topology};
+use crate::nn::{argmax, Mlp};
+use crate::report::plot::{histogram, image_grid, line_chart, Colormap, ImageGrid, Series};
+use ndarray::{s, Array2, ArrayView2, Axis};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Energy of one digital multiply–accumulate: 1 pJ, i.e. 2.4e8 kT at room temperature
+/// (kT = 4.14e-21 J at 300 K), as in the generative paper's energy estimate.
+pub const KT_PER_MAC: f64 = 2.4e8;
+
+/// File name of the teacher network inside a classifier model directory.
+pub const TEACHER_NPZ: &str = "teacher.npz";
+
+/// Rows simulated at once (bounds memory; results do not depend on it).
+const CHUNK: usize = 2000;
+
+/// The input (clamped) and output unit ranges of a classifier topology: groups named
+/// `input` (clamped) and `output` (evolving), plus an evolving `hidden` group.
+pub fn classifier_groups(t: &Topology) -> Result<(Range<usize>, Range<usize>)> {
+    let find = |name: &str, clamped: bool| {
+        t.group(name)
+            .filter(|g| g.clamped == clamped)
+            .map(|g| g.range.clone())
+            .ok_or_else(|| {
+                Error::Invalid(format!(
+                    "model.groups: a classifier needs a{} group named \"{name}\"",
+                    if clamped { " clamped" } else { "n evolving" }
+                ))
+            })
+    };
+    find("hidden", false)?;
+    Ok((find("input", true)?, find("output", false)?))
+}
+
+/// Result of running the classifier on a batch of inputs.
+pub struct Inference {
+    /// Output units at t_f, averaged over the trajectories of each input [B, outputs].
+    pub outputs: Array2<f32>,
+    /// Heat of every trajectory (input-major), in kT.
+    pub heat_kt: Vec<f64>,
+    /// Output units at every step (T+1 rows) of the first trajectory of the first inputs.
+    pub traces: Vec<Array2<f32>>,
+}
+
+/// Run `k` trajectories of `steps` steps for every row of `inputs` [B, input units].
+/// Trajectory j of input i uses noise stream i·k + j of `seed`; the first `traced` inputs'
+/// first trajectories are recorded.
+pub fn infer(
+    c: &Computer<f32>,
+    inputs: ArrayView2<'_, f32>,
+    steps: usize,
+    k: usize,
+    seed: u64,
+    traced: usize,
+    par: Parallelism,
+) -> Result<Inference> {
+    let (inp, outp) = classifier_groups(&c.topology)?;
+    let (b, n) = (inputs.nrows(), c.n());
+    let rows = b * k;
+    let mut outputs = Array2::<f32>::zeros((b, outp.len()));
+    let mut heat_kt = Vec::with_capacity(rows);
+    let mut traces = vec![Array2::<f32>::zeros((steps + 1, outp.len())); traced.min(b)];
+    for start in (0..rows).step_by(CHUNK) {
+        let count = CHUNK.min(rows - start);
+        let mut x = Array2::<f32>::zeros((count, n));
+        for r in 0..count {
+            let img = (start + r) / k;
+            x.slice_mut(s![r, inp.clone()]).assign(&inputs.row(img));
+        }
+        let e0 = c.energy(x.view(), par);
+        let mut batch = Batch::from_states(x, seed, start as u64);
+        batch.run(c, steps, par, |step, x| {
+            for (i, t) in traces.iter_mut().enumerate() {
+                let r = i * k;
+                if (start..start + count).contains(&r) {
+                    t.row_mut(step)
+                        .assign(&x.slice(s![r - start, outp.clone()]));
+                }
+            }
+        });
+        let e1 = c.energy(batch.x.view(), par);
+        heat_kt.extend(
+            e0.iter()
+                .zip(e1.iter())
+                .map(|(a, b)| (a - b) / c.physics.kt),
+        );
+        for (r, row) in batch.x.axis_iter(Axis(0)).enumerate() {
+            let mut o = outputs.row_mut((start + r) / k);
+            o.scaled_add(1.0 / k as f32, &row.slice(s![outp.clone()]));
+        }
+    }
+    Ok(Inference {
+        outputs,
+        heat_kt,
+        traces,
+    })
+}
+
+/// Fractions of rows whose label is the largest output (top-1) or one of the two largest
+/// (top-2).
+pub fn top_accuracy(outputs: ArrayView2<'_, f32>, labels: &[u8]) -> (f64, f64) {
+    let (mut t1, mut t2) = (0usize, 0usize);
+    for (row, &l) in outputs.axis_iter(Axis(0)).zip(labels) {
+        let v = row[l as usize];
+        let above = row.iter().filter(|&&o| o > v).count();
+        t1 += usize::from(above == 0);
+        t2 += usize::from(above <= 1);
+    }
+    let n = labels.len().max(1) as f64;
+    (t1 as f64 / n, t2 as f64 / n)
+}
+
+/// A classify job.
+pub struct ClassifyJob {
+    /// Trained classifier directory.
+    pub model: PathBuf,
+    /// Directory of the IDX files.
+    pub data: PathBuf,
+    /// Trajectories per image (outputs averaged).
+    pub trajectories: usize,
+    /// Images: the last `count` of the set (default: the model's held-out count).
+    pub count: Option<usize>,
+    /// Seed of the thermal noise.
+    pub seed: u64,
+    /// Output directory.
+    pub out: PathBuf,
+    /// Threads (0 = all).
+    pub threads: usize,
+}
+
+/// What `classify` measured.
+#[derive(Clone, Debug)]
+pub struct ClassifySummary {
+    /// Images classified.
+    pub images: usize,
+    /// Top-1 and top-2 accuracy.
+    pub top1: f64,
+    /// Top-2 accuracy.
+    pub top2: f64,
+    /// Mean and standard deviation of the heat per inference (one trajectory), kT.
+    pub heat_mean: f64,
+    /// Standard deviation of the heat.
+    pub heat_std: f64,
+    /// Teacher multiply–accumulates per digit.
+    pub teacher_macs: usize,
+    /// Digital energy per inference, kT (MACs × [`KT_PER_MAC`]).
+    pub digital_kt: f64,
+    /// digital_kt / heat_mean.
+    pub advantage: f64,
+    /// Teacher top-1 accuracy on the same images (if teacher.npz is present).
+    pub teacher_accuracy: Option<f64>,
+    /// Wall time of the batched dynamics, seconds.
+    pub seconds: f64,
+    /// Dynamics GFLOP/s divided by that of a same-shape SGEMM.
+    pub sgemm_ratio: f64,
+    /// The reference SGEMM's shape, for the record.
+    pub sgemm_shape: String,
+}
+
+/// Run a classify job.
+pub fn run(job: ClassifyJob) -> Result<ClassifySummary> {
+    let md = load_dir(&job.model)?;
+    let mdir = job.model.display();
+    let teach = md.config.teach.clone().ok_or_else(|| {
+        Error::Invalid(format!(
+            "{mdir}: not a classifier (its model.toml has no [teach] section)"
+        ))
+    })?;
+    let c = &md.computer;
+    let (inp, outp) = classifier_groups(&c.topology)?;
+    let digits = load_mnist_dir(&job.data)?;
+    if digits.pixels() != inp.len() {
+        return Err(Error::Invalid(format!(
+            "{mdir}: the model has {} input units but the images in {} have {} pixels",
+            inp.len(),
+            job.data.display(),
+            digits.pixels()
+        )));
+    }
+    if let Some(&bad) = digits.labels.iter().find(|&&l| l as usize >= outp.len()) {
+        return Err(Error::Invalid(format!(
+            "{}: label {bad} has no output unit (the model has {})",
+            job.data.display(),
+            outp.len()
+        )));
+    }
+    let count = job.count.unwrap_or(teach.test_images).min(digits.len());
+    let set = digits.slice(digits.len() - count, digits.len())?;
+    let norm = teach.input_norm.ok_or_else(|| {
+        Error::Invalid(format!(
+            "{mdir}: teach.input_norm is missing from model.toml"
+        ))
+    })?;
+    let x = classifier_inputs(set.images.view(), norm);
+    let par = Parallelism::new(job.threads);
+    let steps = c.physics.steps(teach.t_final);
+    let k = job.trajectories.max(1);
+    std::fs::create_dir_all(&job.out).map_err(io_err(&job.out))?;
+    let (inf, seconds, sgemm_ratio, sgemm_shape) = par.install(|| -> Result<_> {
+        let t = Instant::now();
+        let inf = infer(c, x.view(), steps, k, job.seed, 4, par)?;
+        let seconds = t.elapsed().as_secs_f64();
+        let flops = 2.0
+            * (count * k) as f64
+            * (steps as f64 * c.topology.macs_from(|g| !g.clamped) as f64
+                + c.topology.macs_from(|g| g.clamped) as f64);
+        let (rate, shape) = sgemm_rate(count * k, c.topology.n_evolving(), par);
+        Ok((inf, seconds, flops / seconds / rate, shape))
+    })?;
+    let (top1, top2) = top_accuracy(inf.outputs.view(), &set.labels);
+    let (heat_mean, heat_std) = mean_std(&inf.heat_kt);
+    let teacher = Mlp::load(&job.model.join(TEACHER_NPZ)).ok();
+    let teacher_macs = teacher.as_ref().map_or(
+        inp.len() * c.topology.group("hidden").map_or(0, |g| g.len())
+            + c.topology.group("hidden").map_or(0, |g| g.len()) * outp.len(),
+        Mlp::macs,
+    );
+    let teacher_accuracy = teacher.map(|t| t.accuracy(x.view(), &set.labels, par));
+    let digital_kt = teacher_macs as f64 * KT_PER_MAC;
+    let summary = ClassifySummary {
+        images: count,
+        top1,
+        top2,
+        heat_mean,
+        heat_std,
+        teacher_macs,
+        digital_kt,
+        advantage: digital_kt / heat_mean,
+        teacher_accuracy,
+        seconds,
+        sgemm_ratio,
+        sgemm_shape,
+    };
+    write_files(&job.out, &set.labels, &inf, &summary, teach.t_final)?;
+    Ok(summary)
+}
+
+/// GFLOP rate (flop/s) of a faer SGEMM [rows, n]·[n, n] — the shape of one step's field
+/// product among the evolving units — and its description.
+fn sgemm_rate(rows: usize, n: usize, par: Parallelism) -> (f64, String) {
+    let a = Array2::from_shape_fn((rows, n), |(i, j)| ((i * 7 + j) % 13) as f32 * 0.01);
+    let b = Array2::from_shape_fn((n, n), |(i, j)| ((i + 3 * j) % 11) as f32 * 0.01);
+    let mut o = Array2::<f32>::zeros((rows, n));
+    let reps = 20;
+    let mut best = f64::INFINITY;
+    for _ in 0..3 {
+        let t = Instant::now();
+        for _ in 0..reps {
+            gemm(o.view_mut(), false, a.view(), b.view(), 1.0, par);
+        }
+        best = best.min(t.elapsed().as_secs_f64() / reps as f64);
+    }
+    let flops = 2.0 * (rows * n * n) as f64;
+    (flops / best, format!("[{rows}x{n}].[{n}x{n}]"))
+}
+
+fn write_files(
+    out: &Path,
+    labels: &[u8],
+    inf: &Inference,
+    s: &ClassifySummary,
+    t_final: f64,
+) -> Result<()> {
+    let classes = inf.outputs.ncols();
+    let mut confusion = Array2::<f32>::zeros((classes, classes));
+    let preds: Vec<usize> = inf
+        .outputs
+        .axis_iter(Axis(0))
+        .map(|r| argmax(r.iter()))
+        .collect();
+    for (&p, &l) in preds.iter().zip(labels) {
+        confusion[[l as usize, p]] += 1.0;
+    }
+    write_csv(
+        &out.join("confusion.csv"),
+        &std::iter::once("true\\predicted".to_string())
+            .chain((0..classes).map(|c| c.to_string()))
+            .collect::<Vec<_>>()
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>(),
+        confusion.axis_iter(Axis(0)).enumerate().map(|(l, r)| {
+            std::iter::once(l.to_string())
+                .chain(r.iter().map(|v| format!("{v}")))
+                .collect()
+        }),
+    )?;
+    let mut rate = confusion.clone();
+    for mut r in rate.axis_iter_mut(Axis(0)) {
+        let t = r.sum().max(1.0);
+        r /= t;
+    }
+    let flat = rate
+        .into_shape_with_order((1, classes * classes))
+        .expect("square");
+    image_grid(
+        &out.join("confusion.png"),
+        &ImageGrid {
+            images: flat.view(),
+            h: classes,
+            w: classes,
+            rows: 1,
+            cols: 1,
+            colormap: Colormap::BlueWhite,
+            scale: Some(1.0),
+            title: "Confusion (row: true digit 0-9 top to bottom; column: predicted 0-9)",
+            row_labels: vec![],
+            col_labels: vec![],
+            cell_px: 400,
+        },
+    )?;
+    write_csv(
+        &out.join("predictions.csv"),
+        &["index", "label", "predicted"],
+        preds
+            .iter()
+            .zip(labels)
+            .enumerate()
+            .map(|(i, (p, l))| vec![i.to_string(), l.to_string(), p.to_string()]),
+    )?;
+    write_csv(
+        &out.join("heat.csv"),
+        &["trajectory", "q_kt"],
+        inf.heat_kt
+            .iter()
+            .enumerate()
+            .map(|(i, q)| vec![i.to_string(), format!("{q:.3}")]),
+    )?;
+    histogram(
+        &out.join("heat.png"),
+        &format!(
+            "Heat per inference: mean {:.4e} kT, std {:.3e} kT",
+            s.heat_mean, s.heat_std
+        ),
+        "Q = V(x(0)) − V(x(t_f))  [kT]",
+        &inf.heat_kt,
+        30,
+    )?;
+    let steps = inf.traces.first().map_or(1, |t| t.nrows() - 1).max(1);
+    for (i, t) in inf.traces.iter().enumerate() {
+        let pts: Vec<Vec<(f64, f64)>> = (0..classes)
+            .map(|c| {
+                t.column(c)
+                    .iter()
+                    .enumerate()
+                    .map(|(k, &v)| (t_final * k as f64 / steps as f64, v as f64))
+                    .collect()
+            })
+            .collect();
+        let names: Vec<String> = (0..classes).map(|c| format!("output {c}")).collect();
+        let series: Vec<Series> = pts
+            .iter()
+            .zip(&names)
+            .map(|(p, n)| Series {
+                label: n,
+                points: p,
+            })
+            .collect();
+        line_chart(
+            &out.join(format!("trajectory_{i}.png")),
+            &format!("Output units, held-out digit #{i} (label {})", labels[i]),
+            "time",
+            "x",
+            &series,
+            false,
+        )?;
+    }
+    let teacher = s.teacher_accuracy.map_or("-".into(), |a| format!("{a:.4}"));
+    let text = format!(
+        "images = {}\ntop1 = {:.4}\ntop2 = {:.4}\nteacher_top1 = {teacher}\nheat_mean_kt = {:.4e}\nheat_std_kt = {:.4e}\nteacher_macs = {}\nkt_per_mac = {KT_PER_MAC:e}\ndigital_kt = {:.4e}\nadvantage = {:.4e}\nseconds = {:.3}\nsgemm_ratio = {:.3}\n",
+        s.images, s.top1, s.top2, s.heat_mean, s.heat_std, s.teacher_macs, s.digital_kt, s.advantage, s.seconds, s.sgemm_ratio
+    );
+    crate::io::write_atomic(&out.join("summary.txt"), |w| {
+        use std::io::Write;
+        w.write_all(text.as_bytes()).map_err(io_err(out))
+    })
+}

@@ -1,0 +1,291 @@
+//! `thermocad teach`: teacher–student training of a thermodynamic classifier (Whitelam,
+//! "Training thermodynamic computers by gradient descent"). A tanh MLP teacher is trained on
+//! the training digits; its activations define idealised trajectories of the computer's
+//! hidden and output units; the computer, inputs clamped to each digit, is trained from zero
+//! parameters to minimise the forward Onsager–Machlup action of those trajectories. Progress,
+//! checkpoints and `--resume` are the executor's; the teacher is saved once and reused on resume.
+
+use super::classify::{infer, top_accuracy, TEACHER_NPZ};
+use super::mnist_dir;
+use super::train::{executor, fingerprint, initial_state, tail_mean, write_outputs, TrainJob};
+use crate::config::{Config, DataSource};
+use crate::data::normalise::{classifier_inputs, max_row_norm, mnist_standardised};
+use crate::data::{self, Digits};
+use crate::error::{io_err, Error, Result};
+use crate::io::write_csv;
+use crate::linalg::Parallelism;
+use crate::model::build::build;
+use crate::nn::{self, Activation, Mlp, MlpTraining};
+use crate::report::plot::{line_chart, Series};
+use crate::train::checkpoint;
+use crate::train::optim::Optimizer;
+use crate::train::teacher_student::{IdealPaths, TeacherStudent};
+use crate::train::TrainState;
+use ndarray::s;
+use std::path::Path;
+use std::time::Instant;
+
+/// What a teach job reports.
+#[derive(Clone, Debug)]
+pub struct TeachSummary {
+    /// Training and held-out images.
+    pub images: (usize, usize),
+    /// Teacher top-1 accuracy on the held-out images.
+    pub teacher_accuracy: f64,
+    /// Student top-1 and top-2 accuracy on the held-out images (one trajectory each).
+    pub student: (f64, f64),
+    /// Idealised trajectories trained on.
+    pub trajectories: u64,
+    /// Final action per evolving unit per step.
+    pub final_loss: f64,
+    /// Wall time of this invocation, seconds.
+    pub seconds: f64,
+}
+
+/// File of the student's held-out accuracy curve.
+const ACCURACY_CSV: &str = "accuracy.csv";
+
+/// Run a teach job (the `[teach]` configuration in `job.config`; `job.resume` also reuses
+/// `out/teacher.npz`).
+pub fn run(job: TrainJob) -> Result<TeachSummary> {
+    let start = Instant::now();
+    let cfg = &job.config;
+    let teach = cfg.teach.clone().ok_or_else(|| {
+        Error::Invalid("teach needs a [teach] section in the configuration".into())
+    })?;
+    if cfg.model.layout.is_none() {
+        return Err(Error::Invalid(
+            "teach needs [[model.groups]] input (clamped), hidden and output".into(),
+        ));
+    }
+    let computer = build(&cfg.model, 0, cfg.train.seed)?;
+    let (inp, outp) = super::classify::classifier_groups(&computer.topology)?;
+    let hidden = computer.topology.group("hidden").map_or(0, |g| g.len());
+    let all = load_digits(cfg, job.data_dir.as_deref())?;
+    if all.pixels() != inp.len() {
+        return Err(Error::Invalid(format!(
+            "model.groups: the input group has {} units but the images have {} pixels",
+            inp.len(),
+            all.pixels()
+        )));
+    }
+    if let Some(&l) = all.labels.iter().find(|&&l| l as usize >= outp.len()) {
+        return Err(Error::Invalid(format!(
+            "model.groups: label {l} has no output unit (the output group has {})",
+            outp.len()
+        )));
+    }
+    let first = cfg.data.offset;
+    let test_start = all.len().saturating_sub(teach.test_images);
+    if first + teach.train_images > test_start || teach.test_images > all.len() {
+        return Err(Error::Invalid(format!(
+            "teach: {} training images from data.offset = {first} and the last {} held-out images do not fit in a set of {}",
+            teach.train_images,
+            teach.test_images,
+            all.len()
+        )));
+    }
+    let train = all.slice(first, first + teach.train_images)?;
+    let test = all.slice(test_start, all.len())?;
+    let norm = teach
+        .input_norm
+        .unwrap_or_else(|| max_row_norm(mnist_standardised(train.images.view()).view()));
+    let (train_x, test_x) = (
+        classifier_inputs(train.images.view(), norm),
+        classifier_inputs(test.images.view(), norm),
+    );
+    let mut raw = cfg.raw.clone();
+    if let Some(t) = raw.teach.as_mut() {
+        t.input_norm = Some(norm);
+    }
+    if let Some(d) = &job.data_dir {
+        raw.data.path = Some(d.clone());
+    }
+    std::fs::create_dir_all(&job.out).map_err(io_err(&job.out))?;
+    let par = Parallelism::new(cfg.train.threads);
+
+    // Teacher.
+    let teacher_path = job.out.join(TEACHER_NPZ);
+    let teacher = if job.resume && teacher_path.exists() {
+        Mlp::load(&teacher_path)?
+    } else {
+        let mut net = Mlp::new(
+            &[inp.len(), hidden, outp.len()],
+            Activation::Tanh,
+            cfg.train.seed,
+        )?;
+        let settings = MlpTraining {
+            epochs: teach.teacher_epochs,
+            batch: teach.teacher_batch,
+            learning_rate: teach.teacher_learning_rate,
+            shift: 0,
+            seed: cfg.train.seed,
+        };
+        let records = par.install(|| {
+            nn::train::train(
+                &mut net,
+                train_x.view(),
+                &train.labels,
+                Some((test_x.view(), &test.labels)),
+                &settings,
+                par,
+                |r| {
+                    if job.progress {
+                        eprintln!(
+                            "teacher epoch {}: loss {:.4}, held-out accuracy {:.4}",
+                            r.epoch,
+                            r.loss,
+                            r.test_accuracy.unwrap_or(f64::NAN)
+                        );
+                    }
+                },
+            )
+        });
+        write_teacher_curves(&job.out, &records)?;
+        net.save(&teacher_path)?;
+        net
+    };
+    let teacher_accuracy = par.install(|| teacher.accuracy(test_x.view(), &test.labels, par));
+
+    // Student.
+    let outs = par.install(|| teacher.forward(train_x.view(), par));
+    let probs = par.install(|| teacher.probabilities(train_x.view(), par));
+    let steps = computer.physics.steps(teach.t_final);
+    let paths = IdealPaths {
+        hidden_scale: teach.hidden_scale,
+        output_scale: teach.output_scale,
+        map: teach.target,
+        steps,
+    };
+    let physics = computer.physics;
+    let mut objective = par.install(|| {
+        TeacherStudent::new(
+            &physics,
+            train_x,
+            outs[0].view(),
+            probs.view(),
+            &paths,
+            cfg.train.seed,
+        )
+    });
+    let fp = fingerprint(&raw);
+    let optimizer = Optimizer::new(cfg.train.optimizer, computer.n());
+    let mut state = initial_state(&job.out, job.resume, computer, optimizer, &fp)?;
+    let mut accuracy = if job.resume {
+        read_accuracy(&job.out.join(ACCURACY_CSV), state.done)
+    } else {
+        Vec::new()
+    };
+    let exec = executor(cfg, par, job.progress);
+    let eval = teach.eval_images.min(test.len());
+    let (eval_x, eval_labels) = (test_x.slice(s![..eval, ..]), &test.labels[..eval]);
+    let out = job.out.clone();
+    let ckpt = job.out.join(checkpoint::FILE);
+    let n_train = train.len();
+    let seed = cfg.train.seed;
+    let mut save = |st: &TrainState| -> Result<()> {
+        checkpoint::save(&ckpt, st, &fp)?;
+        write_outputs(&out, &raw, st, n_train, "Forward Onsager–Machlup action")?;
+        if eval > 0 {
+            let inf = infer(&st.computer, eval_x, steps, 1, seed, 0, par)?;
+            accuracy.push((st.done, top_accuracy(inf.outputs.view(), eval_labels).0));
+            write_accuracy(&out, &accuracy, eval)?;
+        }
+        Ok(())
+    };
+    par.install(|| exec.run(&mut objective, &mut state, &mut save))?;
+    let inf = par.install(|| infer(&state.computer, test_x.view(), steps, 1, seed, 0, par))?;
+    Ok(TeachSummary {
+        images: (train.len(), test.len()),
+        teacher_accuracy,
+        student: top_accuracy(inf.outputs.view(), &test.labels),
+        trajectories: state.done,
+        final_loss: tail_mean(&state.history),
+        seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+/// The whole data set of the `[data]` source: MNIST IDX files, or the synthetic digits
+/// (`data.per_class` of each of `data.digits`).
+fn load_digits(cfg: &Config, cli: Option<&Path>) -> Result<Digits> {
+    Ok(match &cfg.data.source {
+        DataSource::Synthetic { seed } => {
+            data::synthetic::synthetic_digits(&cfg.data.digits, cfg.data.per_class, *seed)
+        }
+        DataSource::Mnist { dir } => data::load_mnist_dir(&mnist_dir(cli, dir.as_ref())?)?,
+    })
+}
+
+fn write_teacher_curves(dir: &Path, records: &[nn::EpochRecord]) -> Result<()> {
+    write_csv(
+        &dir.join("teacher.csv"),
+        &["epoch", "loss", "test_accuracy"],
+        records.iter().map(|r| {
+            vec![
+                r.epoch.to_string(),
+                format!("{:.6}", r.loss),
+                format!("{:.4}", r.test_accuracy.unwrap_or(f64::NAN)),
+            ]
+        }),
+    )?;
+    let loss: Vec<(f64, f64)> = records.iter().map(|r| (r.epoch as f64, r.loss)).collect();
+    let err: Vec<(f64, f64)> = records
+        .iter()
+        .map(|r| (r.epoch as f64, 1.0 - r.test_accuracy.unwrap_or(f64::NAN)))
+        .collect();
+    line_chart(
+        &dir.join("teacher.png"),
+        "Teacher: training cross-entropy and held-out error",
+        "epoch",
+        "nats / error fraction",
+        &[
+            Series {
+                label: "cross-entropy",
+                points: &loss,
+            },
+            Series {
+                label: "held-out error",
+                points: &err,
+            },
+        ],
+        true,
+    )?;
+    Ok(())
+}
+
+fn write_accuracy(dir: &Path, acc: &[(u64, f64)], eval: usize) -> Result<()> {
+    write_csv(
+        &dir.join(ACCURACY_CSV),
+        &["trajectories", "top1"],
+        acc.iter()
+            .map(|(t, a)| vec![t.to_string(), format!("{a:.4}")]),
+    )?;
+    let pts: Vec<(f64, f64)> = acc.iter().map(|&(t, a)| (t as f64, a)).collect();
+    line_chart(
+        &dir.join("accuracy.png"),
+        &format!("Student top-1 accuracy on {eval} held-out digits (one trajectory each)"),
+        "trajectories",
+        "accuracy",
+        &[Series {
+            label: "top-1",
+            points: &pts,
+        }],
+        false,
+    )?;
+    Ok(())
+}
+
+/// The accuracy curve recorded up to `done` trajectories (empty when unreadable).
+fn read_accuracy(path: &Path, done: u64) -> Vec<(u64, f64)> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Vec::new();
+    };
+    text.lines()
+        .skip(1)
+        .filter_map(|l| {
+            let (t, a) = l.split_once(',')?;
+            Some((t.parse().ok()?, a.parse().ok()?))
+        })
+        .filter(|&(t, _)| t <= done)
+        .collect()
+}

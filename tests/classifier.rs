@@ -1,0 +1,382 @@
+//! The thermodynamic classifier: forward-action gradient, idealised trajectories, clamped
+//! units, and the `teach`/`classify` commands (synthetic digits; one clear error line on bad
+//! input).
+
+mod common;
+
+use common::{one_error_line, thermocad};
+use ndarray::{Array1, Array2};
+use rand::SeedableRng;
+use rand_distr::{Distribution, StandardNormal};
+use rand_pcg::Pcg64;
+use std::path::Path;
+use thermocad::dynamics::ideal::{ideal_bias, relax, targets, TargetMap};
+use thermocad::dynamics::sampler::Batch;
+use thermocad::linalg::Parallelism;
+use thermocad::model::{Block, Computer, GroupSpec, Params, Physics, Topology};
+use thermocad::train::reverse_nll::{Direction, ReverseNll};
+
+const SEQ: Parallelism = Parallelism::SEQUENTIAL;
+
+fn group(name: &str, size: usize, clamped: bool) -> GroupSpec {
+    GroupSpec {
+        name: name.into(),
+        size,
+        clamped,
+        shape: None,
+        trainable_bias: !clamped,
+    }
+}
+
+/// input (3, clamped) – hidden (2) – output (2), the paper's block pattern.
+fn tiny<R: thermocad::linalg::Real>(ph: Physics, seed: u64) -> Computer<R> {
+    let topology = Topology::from_groups(
+        &[
+            group("input", 3, true),
+            group("hidden", 2, false),
+            group("output", 2, false),
+        ],
+        &[
+            (0, 1, Block::Full),
+            (1, 1, Block::Full),
+            (1, 2, Block::Full),
+            (2, 2, Block::Full),
+            (0, 2, Block::Full),
+        ],
+    )
+    .unwrap();
+    let n = topology.n();
+    let mut rng = Pcg64::seed_from_u64(seed);
+    let mut g = || -> f64 { StandardNormal.sample(&mut rng) };
+    let mut p = Params::<R>::zeros(n);
+    for i in 0..n {
+        for j in i + 1..n {
+            let v = R::of(0.7 * g()) * R::of(f64::from(topology.mask()[[i, j]]));
+            p.j[[i, j]] = v;
+            p.j[[j, i]] = v;
+        }
+        p.b[i] = R::of(0.5 * g());
+    }
+    Computer {
+        physics: ph,
+        topology,
+        params: p,
+    }
+}
+
+const PH: Physics = Physics {
+    j2: 1.0,
+    j4: 1.0,
+    mu: 1.0,
+    kt: 1.0,
+    dt: 1e-2,
+};
+
+/// The forward action written out unit by unit: force at the earlier point, evolving units only.
+fn naive_action(c: &Computer<f64>, traj: &Array2<f64>) -> f64 {
+    let ph = c.physics;
+    let n = c.n();
+    let mut s = 0.0;
+    for k in 0..traj.nrows() - 1 {
+        for i in 3..n {
+            let x = traj[[k, i]];
+            let field: f64 = (0..n).map(|j| c.params.j[[i, j]] * traj[[k, j]]).sum();
+            let grad = 2.0 * ph.j2 * x + 4.0 * ph.j4 * x.powi(3) + c.params.b[i] + field;
+            let r = traj[[k + 1, i]] - x + ph.mu * ph.dt * grad;
+            s += r * r / (4.0 * ph.mu * ph.kt * ph.dt);
+        }
+    }
+    s
+}
+
+#[test]
+fn forward_action_gradient_matches_finite_differences() {
+    let mut c = tiny::<f64>(PH, 3);
+    let n = c.n();
+    let mut rng = Pcg64::seed_from_u64(9);
+    let inputs = Array1::from_shape_fn(3, |_| StandardNormal.sample(&mut rng));
+    let traj = Array2::from_shape_fn((8, n), |(k, i)| {
+        if i < 3 {
+            inputs[i]
+        } else {
+            0.3 * k as f64 * {
+                let v: f64 = StandardNormal.sample(&mut rng);
+                v.tanh()
+            }
+        }
+    });
+    let mut acc = ReverseNll::<f64>::with_direction(n, Direction::Forward);
+    let loss = acc.add(&c, traj.view(), SEQ);
+    assert!((loss - naive_action(&c, &traj)).abs() < 1e-9 * loss.abs().max(1.0));
+    let grad = acc.finish(&c);
+    let eps = 1e-6;
+    let mut checked = 0;
+    for i in 0..n {
+        for j in i + 1..n {
+            if c.topology.mask()[[i, j]] == 0.0 {
+                assert_eq!(grad.j[[i, j]], 0.0);
+                continue;
+            }
+            let base = c.params.j[[i, j]];
+            let mut at = |v: f64| {
+                c.params.j[[i, j]] = v;
+                c.params.j[[j, i]] = v;
+                naive_action(&c, &traj)
+            };
+            let fd = (at(base + eps) - at(base - eps)) / (2.0 * eps);
+            at(base);
+            assert!(
+                (fd - grad.j[[i, j]]).abs() < 1e-5 * fd.abs().max(1.0),
+                "J[{i},{j}]: analytic {} vs finite difference {fd}",
+                grad.j[[i, j]]
+            );
+            checked += 1;
+        }
+        let base = c.params.b[i];
+        c.params.b[i] = base + eps;
+        let up = naive_action(&c, &traj);
+        c.params.b[i] = base - eps;
+        let down = naive_action(&c, &traj);
+        c.params.b[i] = base;
+        let fd = (up - down) / (2.0 * eps);
+        assert!((fd - grad.b[i]).abs() < 1e-5 * fd.abs().max(1.0), "b[{i}]");
+        if i < 3 {
+            assert_eq!(
+                grad.b[i], 0.0,
+                "a clamped unit's bias does not enter the action"
+            );
+        }
+    }
+    assert_eq!(checked, 3 * 2 + 1 + 2 * 2 + 1 + 3 * 2);
+}
+
+#[test]
+fn idealised_trajectory_reaches_its_targets_and_the_dynamics_reproduce_it() {
+    let ph = Physics {
+        kt: 0.0, // zero noise
+        dt: 1e-3,
+        ..PH
+    };
+    let steps = 200;
+    let z = targets(&[0.9, -0.4], &[0.05, 0.95], 3.0, 2.0);
+    assert_eq!(
+        z,
+        vec![
+            3.0 * 0.9f32 as f64,
+            -3.0 * 0.4f32 as f64,
+            2.0 * (2.0 * 0.05f32 as f64 - 1.0),
+            2.0 * (2.0 * 0.95f32 as f64 - 1.0)
+        ]
+    );
+    let b: Vec<f64> = z
+        .iter()
+        .map(|&t| ideal_bias(&ph, t, steps, TargetMap::Endpoint))
+        .collect();
+    for (&t, &bi) in z.iter().zip(&b) {
+        assert!((relax(&ph, bi, steps)[steps] - t).abs() < 1e-9);
+    }
+    // An uncoupled computer with these biases, run by the sampler at kT = 0, ends there too.
+    let mut c = tiny::<f64>(ph, 1);
+    c.params = Params::zeros(c.n());
+    for (i, &bi) in b.iter().enumerate() {
+        c.params.b[3 + i] = bi;
+    }
+    let mut x = Array2::zeros((2, c.n()));
+    x.row_mut(0).slice_mut(ndarray::s![..3]).fill(0.5);
+    let mut batch = Batch::from_states(x, 1, 0);
+    batch.run(&c, steps, SEQ, |_, _| {});
+    for (i, &t) in z.iter().enumerate() {
+        assert!((batch.x[[0, 3 + i]] - t).abs() < 1e-9, "unit {i}");
+    }
+}
+
+#[test]
+fn clamped_units_never_move() {
+    let c = tiny::<f32>(PH, 7);
+    let mut x = Array2::<f32>::zeros((5, c.n()));
+    for r in 0..5 {
+        for i in 0..3 {
+            x[[r, i]] = r as f32 - 1.5 * i as f32;
+        }
+    }
+    let start = x.clone();
+    let mut batch = Batch::from_states(x, 4, 0);
+    let mut moved = 0usize;
+    batch.run(&c, 100, SEQ, |_, x| {
+        assert_eq!(
+            x.slice(ndarray::s![.., ..3]),
+            start.slice(ndarray::s![.., ..3])
+        );
+        moved += x
+            .slice(ndarray::s![.., 3..])
+            .iter()
+            .filter(|v| **v != 0.0)
+            .count();
+    });
+    assert!(moved > 0, "the evolving units do move");
+}
+
+fn config(dir: &Path, inputs: usize) -> String {
+    let text = format!(
+        r#"[model]
+kt = 1.0
+[[model.groups]]
+name = "input"
+size = {inputs}
+clamped = true
+[[model.groups]]
+name = "hidden"
+size = 16
+[[model.groups]]
+name = "output"
+size = 10
+[[model.couplings]]
+between = ["input", "hidden"]
+[[model.couplings]]
+between = ["hidden", "output"]
+[[model.couplings]]
+between = ["input", "output"]
+[teach]
+train_images = 300
+test_images = 100
+teacher_epochs = 20
+eval_images = 50
+input_norm = 30.0
+[train]
+trajectories = 1200
+batch = 20
+learning_rate = 5e-3
+checkpoint_every = 600
+[data]
+source = "synthetic"
+digits = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+per_class = 40
+"#
+    );
+    let p = dir.join(format!("c{inputs}.toml"));
+    std::fs::write(&p, text).unwrap();
+    p.display().to_string()
+}
+
+fn write_idx(dir: &Path, n_images: usize, n_labels: usize) -> String {
+    let d = thermocad::data::synthetic::synthetic_digits(&[0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 10, 2);
+    let imgs = d.select(&(0..n_images).collect::<Vec<_>>());
+    let mut labels = imgs.clone();
+    labels.labels.truncate(n_labels);
+    std::fs::create_dir_all(dir).unwrap();
+    let images3 = imgs
+        .images
+        .mapv(|v| v as u8)
+        .into_shape_with_order((n_images, 28, 28))
+        .unwrap();
+    thermocad::data::idx::write_idx_images(&dir.join("t10k-images-idx3-ubyte"), &images3).unwrap();
+    thermocad::data::idx::write_idx_labels(&dir.join("t10k-labels-idx1-ubyte"), &labels.labels)
+        .unwrap();
+    dir.display().to_string()
+}
+
+#[test]
+fn teach_then_classify_on_synthetic_digits_with_resume() {
+    let d = tempfile::tempdir().unwrap();
+    let cfg = config(d.path(), 784);
+    let out = d.path().join("m").display().to_string();
+    let (code, so, se) = thermocad(&[
+        "teach",
+        "--config",
+        &cfg,
+        "--out",
+        &out,
+        "--set",
+        "train.trajectories=600",
+    ]);
+    assert_eq!(code, 0, "{so}{se}");
+    let (code, so, se) = thermocad(&["teach", "--config", &cfg, "--out", &out, "--resume"]);
+    assert_eq!(code, 0, "{so}{se}");
+    assert!(so.contains("student: 1200 idealised trajectories"), "{so}");
+    // Resuming gives the same parameters as an uninterrupted run.
+    let straight = d.path().join("m2").display().to_string();
+    let (code, so, se) = thermocad(&["teach", "--config", &cfg, "--out", &straight]);
+    assert_eq!(code, 0, "{so}{se}");
+    let params = |dir: &str| std::fs::read(Path::new(dir).join("params.npz")).unwrap();
+    assert!(
+        params(&out) == params(&straight),
+        "resumed run differs from a straight one"
+    );
+    let acc = std::fs::read_to_string(d.path().join("m/accuracy.csv")).unwrap();
+    assert_eq!(acc.lines().count(), 3, "{acc}");
+    let data = write_idx(&d.path().join("idx"), 100, 100);
+    let c_out = d.path().join("c").display().to_string();
+    let (code, so, se) = thermocad(&[
+        "classify",
+        "--model",
+        &out,
+        "--data",
+        &data,
+        "--out",
+        &c_out,
+        "--trajectories",
+        "2",
+    ]);
+    assert_eq!(code, 0, "{so}{se}");
+    let top1: f64 = so
+        .lines()
+        .find_map(|l| l.strip_prefix("top-1 accuracy: "))
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(top1 > 0.3, "an untrained-looking classifier: {so}");
+    assert!(
+        so.lines()
+            .any(|l| l.starts_with("top-2 accuracy: 0.") || l == "top-2 accuracy: 1.000"),
+        "{so}"
+    );
+    for f in [
+        "confusion.csv",
+        "confusion.png",
+        "heat.png",
+        "trajectory_0.png",
+        "summary.txt",
+    ] {
+        assert!(d.path().join("c").join(f).exists(), "{f}");
+    }
+    // The student model directory loads like any other model.
+    let md = thermocad::model::build::load_dir(Path::new(&out)).unwrap();
+    assert_eq!(md.computer.n(), 784 + 16 + 10);
+}
+
+#[test]
+fn bad_classifier_input_is_one_line() {
+    let d = tempfile::tempdir().unwrap();
+    // A model whose input group does not match 784-pixel images.
+    let cfg = config(d.path(), 100);
+    let model = d.path().join("m100").display().to_string();
+    let (code, _, se) = thermocad(&["init", "--config", &cfg, "--out", &model]);
+    assert_eq!(code, 0, "{se}");
+    let data = write_idx(&d.path().join("ok"), 20, 20);
+    let out = d.path().join("o").display().to_string();
+    let (code, _, se) = thermocad(&[
+        "classify", "--model", &model, "--data", &data, "--out", &out,
+    ]);
+    assert_eq!(code, 2);
+    assert!(one_error_line(&se).contains("100 input units"), "{se}");
+    let (code, _, se) = thermocad(&["teach", "--config", &cfg, "--out", &out]);
+    assert_eq!(code, 2);
+    assert!(
+        one_error_line(&se).contains("100 units but the images have 784 pixels"),
+        "{se}"
+    );
+    // Labels that do not match the images.
+    let cfg = config(d.path(), 784);
+    let model = d.path().join("m784").display().to_string();
+    assert_eq!(thermocad(&["init", "--config", &cfg, "--out", &model]).0, 0);
+    let data = write_idx(&d.path().join("bad"), 20, 15);
+    let (code, _, se) = thermocad(&[
+        "classify", "--model", &model, "--data", &data, "--out", &out,
+    ]);
+    assert_eq!(code, 2);
+    let line = one_error_line(&se);
+    assert!(
+        line.contains("20 images") && line.contains("15 labels"),
+        "{line}"
+    );
+}
