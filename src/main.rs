@@ -7,7 +7,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use thermocad::metrics::mean_std;
-use thermocad::workflow::{bench, demo, export, init, sample, train};
+use thermocad::workflow::{bench, demo, energy, export, init, sample, train};
 
 #[derive(Parser)]
 #[command(
@@ -99,6 +99,8 @@ enum Command {
         #[arg(long)]
         netlist: PathBuf,
     },
+    /// Energy budgets per sample: ideal heat, digital alternatives, the circuit's own power.
+    Energy(energy::EnergyJob),
     /// Throughput of the sampling step and training gradient relative to a plain SGEMM.
     Bench(bench::BenchJob),
 }
@@ -138,6 +140,22 @@ fn print_waveforms(w: &thermocad::hardware::spice::Waveforms) {
     let finals: Vec<f64> = w.values.iter().filter_map(|v| v.last().copied()).collect();
     let (m, sd) = mean_std(&finals);
     println!("final node voltages: mean {m:.4e} V, std {sd:.4e} V");
+}
+
+fn print_energy(s: &energy::EnergySummary, out: &std::path::Path) {
+    let (m, sd) = mean_std(&s.heat_kt);
+    println!(
+        "heat Q: mean {m:.4e} kT, std {sd:.3e} kT over {} samples",
+        s.heat_kt.len()
+    );
+    for b in &s.budgets {
+        println!("{:<52} {:.3e} J", b.name, b.joules);
+    }
+    println!("advantage ratios:");
+    for a in s.advantages.iter().chain(&s.notes) {
+        println!("  {a}");
+    }
+    println!("report in {} (energy.md, energy.csv, energy.png)", out.display());
 }
 
 fn run(cli: Cli) -> Result<()> {
@@ -245,6 +263,7 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Spice { netlist } => print_waveforms(&export::run_spice(&netlist)?),
+        Command::Energy(job) => print_energy(&energy::run(&job)?, &job.out),
         Command::Bench(job) => {
             if job.batch == 0 || job.steps == 0 || job.visible + job.hidden == 0 {
                 anyhow::bail!(thermocad::Error::Invalid(

@@ -137,7 +137,7 @@ pub fn ensure_fonts() -> bool {
     })
 }
 
-fn fonts_for(path: &Path) -> Result<(), PlotError> {
+pub(crate) fn fonts_for(path: &Path) -> Result<(), PlotError> {
     if ensure_fonts() {
         Ok(())
     } else {
@@ -147,11 +147,11 @@ fn fonts_for(path: &Path) -> Result<(), PlotError> {
     }
 }
 
-fn font(size: f64) -> FontDesc<'static> {
+pub(crate) fn font(size: f64) -> FontDesc<'static> {
     (FONT_FAMILY, size).into_font()
 }
 
-fn text_style(size: f64) -> TextStyle<'static> {
+pub(crate) fn text_style(size: f64) -> TextStyle<'static> {
     TextStyle::from(font(size)).color(&BLACK)
 }
 
@@ -159,7 +159,7 @@ fn memory_path() -> PathBuf {
     PathBuf::from("<memory>")
 }
 
-fn draw_err(path: &Path) -> impl Fn(String) -> PlotError + '_ {
+pub(crate) fn draw_err(path: &Path) -> impl Fn(String) -> PlotError + '_ {
     move |cause| PlotError::Draw {
         path: path.to_path_buf(),
         cause,
@@ -294,7 +294,7 @@ pub fn linear_tick_label(v: f64, span: f64, magnitude: f64) -> String {
 }
 
 /// Label formatter for log axes: only powers of ten are labelled (the others are minor ticks).
-fn log_tick_label(v: &f64) -> String {
+pub(crate) fn log_tick_label(v: &f64) -> String {
     if *v <= 0.0 || !v.is_finite() {
         return String::new();
     }
@@ -325,13 +325,13 @@ const PALETTE: [RGBColor; 10] = [
 ];
 
 /// Tick label font size.
-const TICK_FONT: f64 = 15.0;
+pub(crate) const TICK_FONT: f64 = 15.0;
 /// plotters centres y tick labels on the anchor's layout box, which with the ab_glyph backend
 /// sits ~0.2 em too high; push them down so the digits line up with their ticks.
 const TICK_Y_OFFSET: i32 = 3;
 
-const LIGHT_GRID: RGBColor = RGBColor(236, 236, 236);
-const BOLD_GRID: RGBColor = RGBColor(214, 214, 214);
+pub(crate) const LIGHT_GRID: RGBColor = RGBColor(236, 236, 236);
+pub(crate) const BOLD_GRID: RGBColor = RGBColor(214, 214, 214);
 
 // ---------------------------------------------------------------------------------------------
 // Line chart
@@ -484,7 +484,7 @@ fn check_canvas(path: &Path, size: (u32, u32), min: (u32, u32)) -> Result<(), Pl
     Ok(())
 }
 
-fn draw_title<DB: DrawingBackend>(
+pub(crate) fn draw_title<DB: DrawingBackend>(
     root: &DrawingArea<DB, plotters::coord::Shift>,
     title: &str,
 ) -> Result<DrawingArea<DB, plotters::coord::Shift>, String> {

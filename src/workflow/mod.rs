@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod demo;
+pub mod energy;
 pub mod export;
 pub mod init;
 pub mod sample;
