@@ -155,7 +155,10 @@ fn print_energy(s: &energy::EnergySummary, out: &std::path::Path) {
     for a in s.advantages.iter().chain(&s.notes) {
         println!("  {a}");
     }
-    println!("report in {} (energy.md, energy.csv, energy.png)", out.display());
+    println!(
+        "report in {} (energy.md, energy.csv, energy.png)",
+        out.display()
+    );
 }
 
 fn run(cli: Cli) -> Result<()> {

@@ -53,7 +53,8 @@ impl NodeMap {
                 match &circuit.nodes[id.0 as usize].role {
                     NodeRole::Unit { unit } => return (*unit, factor),
                     NodeRole::Buffered { of, sign } => {
-                        let (input, gain) = buffers.get(&id).copied().unwrap_or((*of, f64::from(*sign)));
+                        let (input, gain) =
+                            buffers.get(&id).copied().unwrap_or((*of, f64::from(*sign)));
                         factor *= gain;
                         id = input;
                     }

@@ -156,7 +156,10 @@ struct RawMlp {
 
 /// Load the table at `path` (None: the shipped one), selecting `precision` if given
 /// (overriding `budget.precision`).
-pub fn load_table(path: Option<&Path>, precision: Option<&str>) -> Result<DigitalTable, ProfileError> {
+pub fn load_table(
+    path: Option<&Path>,
+    precision: Option<&str>,
+) -> Result<DigitalTable, ProfileError> {
     match path {
         Some(p) => {
             let file = p.display().to_string();
@@ -198,7 +201,10 @@ pub fn parse_table(
         .find(|p| p.name == wanted)
         .cloned()
         .ok_or_else(|| {
-            let names: Vec<String> = precisions.iter().map(|p| format!("\"{}\"", p.name)).collect();
+            let names: Vec<String> = precisions
+                .iter()
+                .map(|p| format!("\"{}\"", p.name))
+                .collect();
             v.invalid(
                 "budget.precision",
                 format!(
@@ -211,15 +217,16 @@ pub fn parse_table(
     for (i, m) in raw.memory.iter().enumerate() {
         memory.push(MemoryLevel {
             name: m.name.clone(),
-            read_64bit_pj: v.non_negative(&format!("memory[{i}].read_64bit_pj"), m.read_64bit_pj)?,
+            read_64bit_pj: v
+                .non_negative(&format!("memory[{i}].read_64bit_pj"), m.read_64bit_pj)?,
             capacity_bytes: m.capacity_bytes,
         });
     }
     let memory_choice = match raw.budget.memory.as_str() {
         "auto" => MemoryChoice::Auto,
         "none" => MemoryChoice::None,
-        name => MemoryChoice::Level(memory.iter().position(|m| m.name == name).ok_or_else(
-            || {
+        name => {
+            MemoryChoice::Level(memory.iter().position(|m| m.name == name).ok_or_else(|| {
                 let names: Vec<String> = memory.iter().map(|m| format!("\"{}\"", m.name)).collect();
                 v.invalid(
                     "budget.memory",
@@ -228,8 +235,8 @@ pub fn parse_table(
                         names.join(", ")
                     ),
                 )
-            },
-        )?),
+            })?)
+        }
     };
     if raw.budget.batch == 0 {
         return Err(v.invalid("budget.batch", "must be at least 1".into()));
@@ -244,7 +251,10 @@ pub fn parse_table(
         ));
     }
     if let Some(i) = raw.mlp.layers.iter().position(|&w| w == 0) {
-        return Err(v.invalid(&format!("mlp.layers[{i}]"), "a layer width must be at least 1".into()));
+        return Err(v.invalid(
+            &format!("mlp.layers[{i}]"),
+            "a layer width must be at least 1".into(),
+        ));
     }
     if raw.mlp.steps == 0 {
         return Err(v.invalid("mlp.steps", "must be at least 1".into()));

@@ -49,7 +49,11 @@ pub fn write(out: &Path, r: &Report) -> Result<()> {
         }),
     )?;
     let mut md = String::new();
-    let _ = writeln!(md, "# Energy budgets per generated sample\n\n{}\n", r.subject);
+    let _ = writeln!(
+        md,
+        "# Energy budgets per generated sample\n\n{}\n",
+        r.subject
+    );
     let _ = writeln!(
         md,
         "kT = k_B·T at T = {} K = {:.4e} J.\n\n| budget | kT | J | formula | inputs |\n|---|---|---|---|---|",
@@ -67,7 +71,10 @@ pub fn write(out: &Path, r: &Report) -> Result<()> {
             b.inputs.replace('|', "\\|")
         );
     }
-    let _ = writeln!(md, "\n## Entropy production\n\n| process | k_B | formula |\n|---|---|---|");
+    let _ = writeln!(
+        md,
+        "\n## Entropy production\n\n| process | k_B | formula |\n|---|---|---|"
+    );
     for (what, v, f) in r.entropy {
         let _ = writeln!(md, "| {what} | {v:.4e} | {f} |");
     }

@@ -32,7 +32,10 @@ pub fn log_bars_rgb(
             what: "no bars".into(),
         });
     }
-    if let Some(b) = bars.iter().find(|b| !(b.value.is_finite() && b.value > 0.0)) {
+    if let Some(b) = bars
+        .iter()
+        .find(|b| !(b.value.is_finite() && b.value > 0.0))
+    {
         return Err(PlotError::InvalidInput {
             path: path.to_path_buf(),
             reason: format!(
@@ -82,7 +85,9 @@ fn draw<DB: DrawingBackend>(
         .build_cartesian_2d(range.clone().log_scale(), (0..n).into_segmented())
         .map_err(|x| e(&x))?;
     let label_of = |v: &SegmentValue<usize>| match v {
-        SegmentValue::CenterOf(i) | SegmentValue::Exact(i) if *i < n => bars[n - 1 - i].label.into(),
+        SegmentValue::CenterOf(i) | SegmentValue::Exact(i) if *i < n => {
+            bars[n - 1 - i].label.into()
+        }
         _ => String::new(),
     };
     chart

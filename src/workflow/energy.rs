@@ -245,11 +245,7 @@ pub fn run(job: &EnergyJob) -> Result<EnergySummary> {
         ),
     ];
     let traffic = [
-        table.traffic(
-            "MLP",
-            mlp_macs(&table.mlp_layers),
-            table.mlp_steps,
-        ),
+        table.traffic("MLP", mlp_macs(&table.mlp_layers), table.mlp_steps),
         table.traffic("twin", c.topology.macs_per_field() as u64, steps as u64),
     ];
     budgets.push(mlp);
@@ -260,9 +256,9 @@ pub fn run(job: &EnergyJob) -> Result<EnergySummary> {
     if let Some((profile, built)) = &hardware {
         let seconds = t_f * profile.time_unit;
         let powers = cost::static_power(built, profile);
-        let (dissipated, _) = probe
-            .as_ref()
-            .map_or((0.0, 0.0), |(_, d)| mean_std(d.joules.as_slice().unwrap_or(&[])));
+        let (dissipated, _) = probe.as_ref().map_or((0.0, 0.0), |(_, d)| {
+            mean_std(d.joules.as_slice().unwrap_or(&[]))
+        });
         let rows_c = cost::budgets(profile, built, &powers, dissipated, seconds);
         let kt_noise = profile.kt_joules() / ph.kt;
         budgets.push(Budget {
@@ -279,7 +275,7 @@ pub fn run(job: &EnergyJob) -> Result<EnergySummary> {
         let top = rows_c
             .iter()
             .max_by(|a, b| a.joules.total_cmp(&b.joules))
-            .map(|b| b.name.clone())
+            .map(|b| b.name.rsplit(": ").next().unwrap_or(&b.name).to_string())
             .unwrap_or_default();
         notes.push(format!(
             "circuit {}: dominant term {top}; drawn from sources and supplies {drawn:.3e} J per sample = {:.3e} × the ideal heat at {} K; dissipation measured on {rows} trajectories × {} snapshots",
@@ -305,9 +301,10 @@ pub fn run(job: &EnergyJob) -> Result<EnergySummary> {
         table.file,
         table.source,
         table.precision.name,
-        hardware
-            .as_ref()
-            .map_or(String::new(), |(p, _)| format!(", hardware profile {}", p.name))
+        hardware.as_ref().map_or(String::new(), |(p, _)| format!(
+            ", hardware profile {}",
+            p.name
+        ))
     );
     report::write(
         &job.out,
