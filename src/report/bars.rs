@@ -107,13 +107,15 @@ fn draw<DB: DrawingBackend>(
     chart
         .draw_series(bars.iter().enumerate().map(|(k, b)| {
             let i = n - 1 - k; // first bar on top
-            Rectangle::new(
+            let mut r = Rectangle::new(
                 [
                     (range.start, SegmentValue::Exact(i)),
                     (b.value, SegmentValue::Exact(i + 1)),
                 ],
                 fill.filled(),
-            )
+            );
+            r.set_margin(5, 5, 0, 0);
+            r
         }))
         .map_err(|x| e(&x))?;
     Ok(())

@@ -1,9 +1,11 @@
 //! `thermocad demo`: the whole pipeline on the embedded synthetic digits, in about a minute.
 
+use super::energy::{self, EnergyJob};
 use super::export::{export, run_spice, ExportJob};
 use super::sample::{self, SampleJob, SampleSummary};
 use super::train::{self, TrainJob, TrainSummary};
 use crate::config::{check, parse};
+use crate::energy::units::{Thermal, ROOM_TEMPERATURE_K};
 use crate::error::{io_err, Result};
 use crate::metrics::mean_std;
 use std::io::Write;
@@ -89,7 +91,8 @@ pub fn run(job: DemoJob) -> Result<(TrainSummary, SampleSummary, CircuitSummary)
         data_dir: None,
         progress: job.progress,
     })?;
-    let c = circuit_stage(&job, &model_dir)?;
+    let mut c = circuit_stage(&job, &model_dir)?;
+    c.lines.push(energy_stage(&job, &model_dir)?);
     write_summary(&job, &t, &s, &c)?;
     Ok((t, s, c))
 }
@@ -136,6 +139,39 @@ fn circuit_stage(job: &DemoJob, model: &std::path::Path) -> Result<CircuitSummar
     Ok(CircuitSummary { lines })
 }
 
+/// The energy report of the demo model on the ideal profile, over at most 100 samples.
+fn energy_stage(job: &DemoJob, model: &std::path::Path) -> Result<String> {
+    let out = job.out.join("energy");
+    let e = energy::run(&EnergyJob {
+        model: model.to_path_buf(),
+        hardware: Some(job.out.join("ideal.toml")),
+        digital: None,
+        precision: None,
+        samples: job.samples.clamp(1, 100),
+        forward: 10,
+        temperature: ROOM_TEMPERATURE_K,
+        seed: 1,
+        data: None,
+        threads: 0,
+        out,
+    })?;
+    let room = Thermal {
+        temperature_k: ROOM_TEMPERATURE_K,
+    };
+    let kt = |name: &str| {
+        e.budgets
+            .iter()
+            .find(|b| b.name.starts_with(name))
+            .map_or(f64::NAN, |b| room.kt(b.joules))
+    };
+    Ok(format!(
+        "| energy | `energy/energy.md`: ideal heat {:.3e} kT vs digital twin {:.3e} kT and MLP denoiser {:.3e} kT per sample (1 pJ per MAC, 300 K) |",
+        kt("ideal: generation heat"),
+        kt("digital Langevin twin"),
+        kt("digital MLP denoiser")
+    ))
+}
+
 fn write_summary(
     job: &DemoJob,
     t: &TrainSummary,
@@ -161,7 +197,8 @@ fn write_summary(
          | heat | ⟨Q⟩ = {:.4e} kT, std {:.3e} kT |\n{}\n\n\
          Files: `model/` (model.toml, params.npz, loss.csv, loss.png), `samples/` (samples.npy, \
          heat.csv, samples.png, trajectories.png, receptive_fields.png, heat.png, quality.csv), \
-         `netlist.cir`, `netlist-pruned.cir` (ngspice decks on `ideal.toml`).\n",
+         `netlist.cir`, `netlist-pruned.cir` (ngspice decks on `ideal.toml`), `energy/` (energy.md, \
+         energy.csv, energy.png).\n",
         t.trajectories,
         t.images,
         t.first_loss,
