@@ -2,8 +2,8 @@
 //! decades), rendered into memory so that they can be stacked with other panels.
 
 use super::plot::{
-    draw_err, draw_title, fonts_for, log_tick_label, text_style, PlotError, RgbImage, BOLD_GRID,
-    LIGHT_GRID, TICK_FONT,
+    draw_err, draw_title, fonts_for, framed, log_tick_label, text_style, PlotError, RgbImage,
+    BOLD_GRID, LIGHT_GRID, TICK_FONT,
 };
 use plotters::prelude::*;
 use std::path::Path;
@@ -75,13 +75,7 @@ fn draw<DB: DrawingBackend>(
     let e = |e: &dyn std::fmt::Display| e.to_string();
     let body = draw_title(root, title)?;
     let n = bars.len();
-    let mut chart = ChartBuilder::on(&body)
-        .margin_left(12)
-        .margin_right(28)
-        .margin_top(6)
-        .margin_bottom(8)
-        .x_label_area_size(58)
-        .y_label_area_size(330)
+    let mut chart = framed(&body, 330)
         .build_cartesian_2d(range.clone().log_scale(), (0..n).into_segmented())
         .map_err(|x| e(&x))?;
     let label_of = |v: &SegmentValue<usize>| match v {

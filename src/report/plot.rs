@@ -484,6 +484,22 @@ fn check_canvas(path: &Path, size: (u32, u32), min: (u32, u32)) -> Result<(), Pl
     Ok(())
 }
 
+/// A chart builder on `area` with the margins of histograms and bar charts and a y label
+/// area `y_label_area` pixels wide.
+pub(crate) fn framed<'a, 'b, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, plotters::coord::Shift>,
+    y_label_area: u32,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut b = ChartBuilder::on(area);
+    b.margin_left(12)
+        .margin_right(28)
+        .margin_top(6)
+        .margin_bottom(8)
+        .x_label_area_size(58)
+        .y_label_area_size(y_label_area);
+    b
+}
+
 pub(crate) fn draw_title<DB: DrawingBackend>(
     root: &DrawingArea<DB, plotters::coord::Shift>,
     title: &str,
@@ -743,13 +759,7 @@ fn draw_histogram<DB: DrawingBackend>(
     let body = draw_title(root, title)?;
     let max_count = data.counts.iter().copied().max().unwrap_or(0).max(1);
     let y_top = (max_count as f64 * 1.08).ceil() as u32 + 1;
-    let mut chart = ChartBuilder::on(&body)
-        .margin_left(12)
-        .margin_right(28)
-        .margin_top(6)
-        .margin_bottom(8)
-        .x_label_area_size(58)
-        .y_label_area_size(88)
+    let mut chart = framed(&body, 88)
         .build_cartesian_2d(data.x.clone(), 0u32..y_top)
         .map_err(s)?;
     let xs = data.x.end - data.x.start;

@@ -139,7 +139,8 @@ fn circuit_stage(job: &DemoJob, model: &std::path::Path) -> Result<CircuitSummar
     Ok(CircuitSummary { lines })
 }
 
-/// The energy report of the demo model on the ideal profile, over at most 100 samples.
+/// The energy report of the demo model on the ideal profile, over at most 25 samples (a few
+/// seconds; `thermocad energy` takes 1000 by default).
 fn energy_stage(job: &DemoJob, model: &std::path::Path) -> Result<String> {
     let out = job.out.join("energy");
     let e = energy::run(&EnergyJob {
@@ -147,8 +148,8 @@ fn energy_stage(job: &DemoJob, model: &std::path::Path) -> Result<String> {
         hardware: Some(job.out.join("ideal.toml")),
         digital: None,
         precision: None,
-        samples: job.samples.clamp(1, 100),
-        forward: 10,
+        samples: job.samples.clamp(1, 25),
+        forward: 5,
         temperature: ROOM_TEMPERATURE_K,
         seed: 1,
         data: None,

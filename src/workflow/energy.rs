@@ -221,7 +221,14 @@ pub fn run(job: &EnergyJob) -> Result<EnergySummary> {
     });
     let mlp = table.mlp();
     let twin = table.twin(&c.topology, steps);
-    let ratio = |b: &Budget| thermal.kt(b.joules) / qm;
+    // An advantage over the ideal heat is defined only when generation emits heat.
+    let per_q = |kt: f64| {
+        if qm > 0.0 {
+            format!("{:.3e}", kt / qm)
+        } else {
+            "undefined (⟨Q⟩ ≤ 0)".to_string()
+        }
+    };
     let mut advantages = vec![
         format!(
             "paper: {paper_kt:.3e} kT / {:.1e} kT = {:.3e} (its MLP rounded to 2.2e5 MACs, 10 steps, 1 pJ per MAC = 2.4e8 kT, heat {:.1e} ± {:.1e} kT)",
@@ -231,16 +238,16 @@ pub fn run(job: &EnergyJob) -> Result<EnergySummary> {
             PAPER_HEAT_KT.1
         ),
         format!(
-            "{} / ideal ⟨Q⟩ = {:.3e} ({}; ⟨Q⟩ = {qm:.4e} kT; kT at {} K; arithmetic only)",
+            "{} / ideal ⟨Q⟩ = {} ({}; ⟨Q⟩ = {qm:.4e} kT; kT at {} K; arithmetic only)",
             mlp.name,
-            ratio(&mlp),
+            per_q(thermal.kt(mlp.joules)),
             mlp.inputs,
             thermal.temperature_k
         ),
         format!(
-            "{} / ideal ⟨Q⟩ = {:.3e} ({}; arithmetic and random numbers only)",
+            "{} / ideal ⟨Q⟩ = {} ({}; arithmetic and random numbers only)",
             twin.name,
-            ratio(&twin),
+            per_q(thermal.kt(twin.joules)),
             twin.inputs
         ),
     ];
@@ -278,16 +285,16 @@ pub fn run(job: &EnergyJob) -> Result<EnergySummary> {
             .map(|b| b.name.rsplit(": ").next().unwrap_or(&b.name).to_string())
             .unwrap_or_default();
         notes.push(format!(
-            "circuit {}: dominant term {top}; drawn from sources and supplies {drawn:.3e} J per sample = {:.3e} × the ideal heat at {} K; dissipation measured on {rows} trajectories × {} snapshots",
+            "circuit {}: dominant term {top}; drawn from sources and supplies {drawn:.3e} J per sample = {} × the ideal heat at {} K; dissipation measured on {rows} trajectories × {} snapshots",
             profile.name,
-            thermal.kt(drawn) / qm,
+            per_q(thermal.kt(drawn)),
             thermal.temperature_k,
             steps.div_ceil(stride)
         ));
         advantages.push(format!(
-            "circuit {} (sources + supplies, {drawn:.3e} J) / ideal ⟨Q⟩ = {:.3e} (sample time t_f·t_unit = {seconds:.3e} s; kT at {} K)",
+            "circuit {} (sources + supplies, {drawn:.3e} J) / ideal ⟨Q⟩ = {} (sample time t_f·t_unit = {seconds:.3e} s; kT at {} K)",
             profile.name,
-            thermal.kt(drawn) / qm,
+            per_q(thermal.kt(drawn)),
             thermal.temperature_k
         ));
         budgets.extend(rows_c);
