@@ -7,7 +7,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use thermocad::metrics::mean_std;
-use thermocad::workflow::{bench, demo, energy, export, init, sample, train};
+use thermocad::workflow::{bench, demo, export, init, sample, train};
 
 #[derive(Parser)]
 #[command(
@@ -93,14 +93,14 @@ enum Command {
         #[arg(long)]
         run: bool,
     },
+    /// Energy budgets per sample: ideal heat, digital alternatives, the circuit's own power.
+    Energy(thermocad::workflow::energy::EnergyJob),
     /// Run an ngspice netlist in batch and summarise its node voltages.
     Spice {
         /// The netlist.
         #[arg(long)]
         netlist: PathBuf,
     },
-    /// Energy budgets per sample: ideal heat, digital alternatives, the circuit's own power.
-    Energy(energy::EnergyJob),
     /// Throughput of the sampling step and training gradient relative to a plain SGEMM.
     Bench(bench::BenchJob),
 }
@@ -142,7 +142,7 @@ fn print_waveforms(w: &thermocad::hardware::spice::Waveforms) {
     println!("final node voltages: mean {m:.4e} V, std {sd:.4e} V");
 }
 
-fn print_energy(s: &energy::EnergySummary, out: &std::path::Path) {
+fn print_energy(s: &thermocad::workflow::energy::EnergySummary, out: &std::path::Path) {
     let (m, sd) = mean_std(&s.heat_kt);
     println!(
         "heat Q: mean {m:.4e} kT, std {sd:.3e} kT over {} samples",
@@ -151,7 +151,7 @@ fn print_energy(s: &energy::EnergySummary, out: &std::path::Path) {
     for b in &s.budgets {
         println!("{:<52} {:.3e} J", b.name, b.joules);
     }
-    println!("advantage ratios:");
+    println!("advantage ratios (with their assumptions) and notes:");
     for a in s.advantages.iter().chain(&s.notes) {
         println!("  {a}");
     }
@@ -234,6 +234,7 @@ fn run(cli: Cli) -> Result<()> {
             }
             println!("results in {} (summary.md)", out.display());
         }
+        Command::Energy(job) => print_energy(&thermocad::workflow::energy::run(&job)?, &job.out),
         Command::Export { job, run } => {
             let s = export::export(&job)?;
             let out = job.out;
@@ -266,7 +267,6 @@ fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Spice { netlist } => print_waveforms(&export::run_spice(&netlist)?),
-        Command::Energy(job) => print_energy(&energy::run(&job)?, &job.out),
         Command::Bench(job) => {
             if job.batch == 0 || job.steps == 0 || job.visible + job.hidden == 0 {
                 anyhow::bail!(thermocad::Error::Invalid(
