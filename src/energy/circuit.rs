@@ -5,7 +5,9 @@
 //!   integrated over the sample's duration. The snapshots are an array [rows, nodes] per
 //!   time point, from any simulator of the same IR; [`NodeMap`] derives them from the ideal
 //!   sampler's unit states (v = v0·x on unit nodes, gain·v(input) on buffer outputs, the
-//!   unit's voltage on an inductor midpoint — the RC limit, exact to O(ε)).
+//!   unit's voltage on an inductor midpoint — the RC limit, exact to O(ε)); it maps the ideal
+//!   circuit, so component perturbations (e.g. buffer offsets) are left to the simulator that
+//!   produces the snapshots.
 //! - Noise sources: a white current of two-sided PSD S into a node of capacitance C delivers
 //!   S/(2C) [W] (Itô: d(½Cv²) = v·ξ dt + S/(2C) dt).
 //! - Static power of active elements: op-amp buffers draw I_q·V_supply each; a
@@ -42,6 +44,7 @@ impl NodeMap {
                     input,
                     output,
                     gain,
+                    ..
                 } => Some((output, (input, gain))),
                 _ => None,
             })
