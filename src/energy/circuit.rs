@@ -1,7 +1,8 @@
 //! The circuit's own cost, from the circuit IR (`hardware::circuit`) and its profile.
 //!
-//! - Conductive dissipation, measured on node-voltage snapshots: P(t) = Σ_R (v_a − v_b)²/R
-//!   + Σ_cubic k v⁴ [W] (resistors and cubic elements; a resistor to ground has v_b = 0),
+//! - Conductive dissipation, measured on node-voltage snapshots:
+//!   P(t) = Σ_R (v_a − v_b)²/R + Σ_cubic k v⁴ [W] (resistors and cubic elements; a resistor
+//!   to ground has v_b = 0),
 //!   integrated over the sample's duration. The snapshots are an array [rows, nodes] per
 //!   time point, from any simulator of the same IR; [`NodeMap`] derives them from the ideal
 //!   sampler's unit states (v = v0·x on unit nodes, gain·v(input) on buffer outputs, the
