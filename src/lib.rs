@@ -5,6 +5,7 @@
 pub mod config;
 pub mod data;
 pub mod dynamics;
+pub mod energy;
 pub mod error;
 pub mod io;
 pub mod linalg;

@@ -110,6 +110,8 @@ enum Command {
         #[arg(long)]
         run: bool,
     },
+    /// Energy budgets per sample: ideal heat, digital alternatives, the circuit's own power.
+    Energy(thermocad::workflow::energy::EnergyJob),
     /// Run an ngspice netlist in batch and summarise its node voltages.
     Spice {
         /// The netlist.
@@ -206,6 +208,25 @@ fn print_waveforms(w: &thermocad::hardware::spice::Waveforms) {
     println!("final node voltages: mean {m:.4e} V, std {sd:.4e} V");
 }
 
+fn print_energy(s: &thermocad::workflow::energy::EnergySummary, out: &std::path::Path) {
+    let (m, sd) = mean_std(&s.heat_kt);
+    println!(
+        "heat Q: mean {m:.4e} kT, std {sd:.3e} kT over {} samples",
+        s.heat_kt.len()
+    );
+    for b in &s.budgets {
+        println!("{:<52} {:.3e} J", b.name, b.joules);
+    }
+    println!("advantage ratios (with their assumptions) and notes:");
+    for a in s.advantages.iter().chain(&s.notes) {
+        println!("  {a}");
+    }
+    println!(
+        "report in {} (energy.md, energy.csv, energy.png)",
+        out.display()
+    );
+}
+
 fn run(cli: Cli) -> Result<()> {
     let progress = std::io::stderr().is_terminal();
     match cli.command {
@@ -268,6 +289,7 @@ fn run(cli: Cli) -> Result<()> {
             }
             println!("results in {} (summary.md)", out.display());
         }
+        Command::Energy(job) => print_energy(&thermocad::workflow::energy::run(&job)?, &job.out),
         Command::Export { job, run } => {
             let s = export::export(&job)?;
             let out = job.out;

@@ -1,5 +1,7 @@
 //! The behavioral simulator against the ideal sampler, and the chip perturbations.
 
+mod common;
+
 use ndarray::Array2;
 use std::path::Path;
 use thermocad::dynamics::rng::{stream, Purpose};
@@ -9,7 +11,7 @@ use thermocad::hardware::circuit::{build, Circuit, Component};
 use thermocad::hardware::perturb::{perturb, Nonidealities, Spread};
 use thermocad::hardware::profile::{load_profile, CouplingStyle, Profile};
 use thermocad::linalg::{Parallelism, Real};
-use thermocad::model::{Computer, Connectivity, Params, Physics, Topology};
+use thermocad::model::{Computer, Connectivity, Physics};
 
 fn profile(name: &str) -> Profile {
     load_profile(
@@ -21,31 +23,8 @@ fn profile(name: &str) -> Profile {
 }
 
 fn computer(nv: usize, nh: usize, scale: f64, seed: u64) -> Computer<f32> {
-    let topology = Topology::visible_hidden(
-        nv,
-        nh,
-        &Connectivity::VisibleHiddenHiddenHidden,
-        &["hidden"],
-    )
-    .unwrap();
-    let n = topology.n();
-    let mut rng = stream(seed, Purpose::Init, 0);
-    let mut params = Params::<f32>::zeros(n);
-    for i in 0..n {
-        for j in (i + 1)..n {
-            if topology.mask()[[i, j]] != 0.0 {
-                let v = (scale * f64::std_normal(&mut rng)) as f32;
-                params.j[[i, j]] = v;
-                params.j[[j, i]] = v;
-            }
-        }
-        params.b[i] = (0.3 * f64::std_normal(&mut rng)) as f32;
-    }
-    Computer {
-        physics: Physics::PAPER,
-        topology,
-        params,
-    }
+    let vh = Connectivity::VisibleHiddenHiddenHidden;
+    common::computer(nv, nh, Physics::PAPER, vh, scale, seed)
 }
 
 fn as_f64(c: &Computer<f32>) -> Computer<f64> {

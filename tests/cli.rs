@@ -226,3 +226,74 @@ fn init_writes_a_reference_model_that_exports() {
     assert_eq!(code, 2);
     assert!(one_error_line(&err).contains("model.visible"), "{err}");
 }
+
+#[test]
+fn energy_writes_its_report_and_rejects_bad_tables_in_one_line() {
+    let d = tempfile::tempdir().unwrap();
+    let model = tiny_model(d.path(), 0.0);
+    let root = env!("CARGO_MANIFEST_DIR");
+    let out = d.path().join("energy").display().to_string();
+    let rc = format!("{root}/hardware/discrete-rc.toml");
+    let (code, stdout, err) = thermocad(&[
+        "energy",
+        "--model",
+        &model,
+        "--hardware",
+        &rc,
+        "--samples",
+        "20",
+        "--forward",
+        "2",
+        "--out",
+        &out,
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(stdout.contains("paper: 5.280e14 kT"), "{stdout}");
+    for f in ["energy.md", "energy.csv", "energy.png"] {
+        assert!(Path::new(&out).join(f).exists(), "{f}");
+    }
+    let md = std::fs::read_to_string(Path::new(&out).join("energy.md")).unwrap();
+    assert!(
+        md.contains("| budget | kT | J | formula | inputs |"),
+        "{md}"
+    );
+    assert!(md.contains("circuit discrete-rc: buffers (static)"), "{md}");
+    let table = std::fs::read_to_string(format!("{root}/hardware/digital-energy.toml")).unwrap();
+    let cases = [
+        (
+            table.replacen("add_pj = 0.9", "add_pj = -0.9", 1),
+            vec![],
+            "precision.fp32.add_pj",
+        ),
+        (
+            table.clone(),
+            vec!["--precision", "fp64"],
+            "budget.precision",
+        ),
+        (
+            table.replacen("layers = [784, 128, 128, 784]", "layers = []", 1),
+            vec![],
+            "mlp.layers",
+        ),
+    ];
+    for (text, extra, field) in cases {
+        let bad = write(d.path(), "bad-digital.toml", &text);
+        let mut args = vec![
+            "energy",
+            "--model",
+            &model,
+            "--digital",
+            &bad,
+            "--out",
+            &out,
+        ];
+        args.extend(extra);
+        let (code, _, err) = thermocad(&args);
+        assert_eq!(code, 2, "{err}");
+        let line = one_error_line(&err);
+        assert!(
+            line.contains("bad-digital.toml") && line.contains(field),
+            "{line}"
+        );
+    }
+}

@@ -1,42 +1,16 @@
 //! Analytic checks of the Langevin core: gradient vs finite differences, Ornstein–Uhlenbeck
-//! variance, quartic equilibrium, heat as a sum of Stratonovich increments, determinism.
+//! variance, quartic equilibrium, determinism. (Heat accounting: tests/energy.rs.)
+
+mod common;
+use common::computer;
 
 use ndarray::{s, Array2};
 use thermocad::dynamics::equilibrium::{onsite_average, OnsiteEquilibrium};
 use thermocad::dynamics::rng::{stream, Purpose};
 use thermocad::dynamics::sampler::Batch;
 use thermocad::linalg::{Parallelism, Real};
-use thermocad::model::{Computer, Connectivity, Params, Physics, Topology};
+use thermocad::model::{Computer, Connectivity, Physics};
 use thermocad::train::reverse_nll::ReverseNll;
-
-fn computer<R: Real>(
-    nv: usize,
-    nh: usize,
-    physics: Physics,
-    conn: Connectivity,
-    scale: f64,
-    seed: u64,
-) -> Computer<R> {
-    let topology = Topology::visible_hidden(nv, nh, &conn, &["hidden"]).unwrap();
-    let n = topology.n();
-    let mut rng = stream(seed, Purpose::Init, 0);
-    let mut params = Params::<R>::zeros(n);
-    for i in 0..n {
-        for j in (i + 1)..n {
-            if topology.mask()[[i, j]] != 0.0 {
-                let v = R::of(scale * f64::std_normal(&mut rng));
-                params.j[[i, j]] = v;
-                params.j[[j, i]] = v;
-            }
-        }
-        params.b[i] = R::of(0.3 * f64::std_normal(&mut rng));
-    }
-    Computer {
-        physics,
-        topology,
-        params,
-    }
-}
 
 fn loss_of(c: &Computer<f64>, traj: &Array2<f64>) -> f64 {
     let mut acc = ReverseNll::new(c.n());
@@ -165,46 +139,6 @@ fn quartic_unit_equilibrium_matches_quadrature() {
             ph.j2
         );
     }
-}
-
-/// |Q − Σ Stratonovich increments| / |Q| along one coupled trajectory with time step `dt`.
-fn heat_mismatch(dt: f64) -> f64 {
-    let ph = Physics {
-        j2: 1.0,
-        j4: 1.0,
-        mu: 1.0,
-        kt: 0.1,
-        dt,
-    };
-    let c = computer::<f64>(6, 4, ph, Connectivity::VisibleHiddenHiddenHidden, 0.3, 11);
-    let par = Parallelism::SEQUENTIAL;
-    let steps = ph.steps(1.0);
-    let mut x0 = Array2::zeros((1, c.n()));
-    x0.row_mut(0).fill(1.0); // start away from equilibrium so that heat flows
-    let mut batch = Batch::from_states(x0.clone(), 3, 0);
-    let mut prev = x0.clone();
-    let mut grad = Array2::zeros((1, c.n()));
-    let mut strat = 0.0;
-    batch.run(&c, steps, par, |_, x| {
-        let mid = (&prev + &x) * 0.5;
-        c.grad_potential(mid.view(), grad.view_mut(), par);
-        strat -= (&grad * &(&x - &prev)).sum();
-        prev.assign(&x);
-    });
-    let q = c.energy(x0.view(), par)[0] - c.energy(batch.x.view(), par)[0];
-    assert!(q > 0.0, "relaxation from x = 1 releases heat");
-    (q - strat).abs() / q.abs()
-}
-
-#[test]
-fn heat_equals_sum_of_stratonovich_increments() {
-    let coarse = heat_mismatch(1e-3);
-    let fine = heat_mismatch(1e-5);
-    assert!(fine < 2e-3, "Δt = 1e-5: relative mismatch {fine}");
-    assert!(
-        fine < coarse / 3.0,
-        "mismatch must shrink with Δt: {coarse} -> {fine}"
-    );
 }
 
 fn sample_run(threads: usize, batch: usize, first: u64) -> Array2<f32> {

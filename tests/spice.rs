@@ -1,5 +1,7 @@
 //! Cross-validation of the exported netlist against the model, through ngspice.
 
+mod common;
+
 use ndarray::Array2;
 use std::path::Path;
 use thermocad::dynamics::rng::{stream, Purpose};
@@ -34,31 +36,8 @@ fn profile(coupling: CouplingStyle) -> Profile {
 }
 
 fn computer(nv: usize, nh: usize, scale: f64) -> Computer<f32> {
-    let topology = Topology::visible_hidden(
-        nv,
-        nh,
-        &Connectivity::VisibleHiddenHiddenHidden,
-        &["hidden"],
-    )
-    .unwrap();
-    let n = topology.n();
-    let mut rng = stream(21, Purpose::Init, 0);
-    let mut params = Params::<f32>::zeros(n);
-    for i in 0..n {
-        for j in (i + 1)..n {
-            if topology.mask()[[i, j]] != 0.0 {
-                let v = (scale * f64::std_normal(&mut rng)) as f32;
-                params.j[[i, j]] = v;
-                params.j[[j, i]] = v;
-            }
-        }
-        params.b[i] = (0.3 * f64::std_normal(&mut rng)) as f32;
-    }
-    Computer {
-        physics: Physics::PAPER,
-        topology,
-        params,
-    }
+    let vh = Connectivity::VisibleHiddenHiddenHidden;
+    common::computer(nv, nh, Physics::PAPER, vh, scale, 21)
 }
 
 /// Noise-free model dynamics dx/dt = −μ∇V by RK4 with step h, sampled every `every` steps.

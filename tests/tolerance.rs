@@ -1,20 +1,10 @@
 //! Tolerance studies end to end: determinism across threads, shards merged bit for bit,
 //! resume, and one clear error line for impossible settings.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
-fn thermocad(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_thermocad"))
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::thermocad;
+use std::path::{Path, PathBuf};
 
 /// An untrained 784 + 16 unit model on the synthetic digits with a short generation time.
 fn model(dir: &Path) -> String {

@@ -550,13 +550,14 @@ fn parse_in(name: &str, file: &str, text: &str) -> Result<Profile, ProfileError>
     Ok(profile)
 }
 
-/// Field checks that produce [`ProfileError::Invalid`].
-struct Validator<'a> {
-    file: &'a str,
+/// Field checks that produce [`ProfileError::Invalid`] (shared with other hardware tables,
+/// e.g. `energy::digital`).
+pub(crate) struct Validator<'a> {
+    pub(crate) file: &'a str,
 }
 
 impl Validator<'_> {
-    fn invalid(&self, field: &str, message: String) -> ProfileError {
+    pub(crate) fn invalid(&self, field: &str, message: String) -> ProfileError {
         ProfileError::Invalid {
             file: self.file.to_string(),
             field: field.to_string(),
@@ -564,7 +565,7 @@ impl Validator<'_> {
         }
     }
 
-    fn positive(&self, field: &str, x: f64) -> Result<f64, ProfileError> {
+    pub(crate) fn positive(&self, field: &str, x: f64) -> Result<f64, ProfileError> {
         if x.is_nan() || x <= 0.0 {
             Err(self.invalid(field, format!("must be positive, got {x}")))
         } else if !x.is_finite() {
@@ -582,7 +583,7 @@ impl Validator<'_> {
         }
     }
 
-    fn non_negative(&self, field: &str, x: f64) -> Result<f64, ProfileError> {
+    pub(crate) fn non_negative(&self, field: &str, x: f64) -> Result<f64, ProfileError> {
         if x.is_finite() && x >= 0.0 {
             Ok(x)
         } else {
@@ -603,7 +604,7 @@ impl Validator<'_> {
 }
 
 /// Turn a TOML/serde error into a [`ProfileError::Syntax`] naming the field it points at.
-fn syntax_error(file: &str, text: &str, e: &toml::de::Error) -> ProfileError {
+pub(crate) fn syntax_error(file: &str, text: &str, e: &toml::de::Error) -> ProfileError {
     let message = e.message().trim().to_string();
     let located = e.span().map(|span| locate(text, span.start));
     let mut field = match backticked(&message, "missing field `") {

@@ -4,4 +4,5 @@
 //! (e.g. generated digits) to PNG with an embedded font, so it works on machines without
 //! any system fonts.
 
+pub mod bars;
 pub mod plot;

@@ -156,7 +156,7 @@ pub fn ensure_fonts() -> bool {
     })
 }
 
-fn fonts_for(path: &Path) -> Result<(), PlotError> {
+pub(crate) fn fonts_for(path: &Path) -> Result<(), PlotError> {
     if ensure_fonts() {
         Ok(())
     } else {
@@ -166,11 +166,11 @@ fn fonts_for(path: &Path) -> Result<(), PlotError> {
     }
 }
 
-fn font(size: f64) -> FontDesc<'static> {
+pub(crate) fn font(size: f64) -> FontDesc<'static> {
     (FONT_FAMILY, size).into_font()
 }
 
-fn text_style(size: f64) -> TextStyle<'static> {
+pub(crate) fn text_style(size: f64) -> TextStyle<'static> {
     TextStyle::from(font(size)).color(&BLACK)
 }
 
@@ -178,7 +178,7 @@ fn memory_path() -> PathBuf {
     PathBuf::from("<memory>")
 }
 
-fn draw_err(path: &Path) -> impl Fn(String) -> PlotError + '_ {
+pub(crate) fn draw_err(path: &Path) -> impl Fn(String) -> PlotError + '_ {
     move |cause| PlotError::Draw {
         path: path.to_path_buf(),
         cause,
@@ -313,7 +313,7 @@ pub fn linear_tick_label(v: f64, span: f64, magnitude: f64) -> String {
 }
 
 /// Label formatter for log axes: only powers of ten are labelled (the others are minor ticks).
-fn log_tick_label(v: &f64) -> String {
+pub(crate) fn log_tick_label(v: &f64) -> String {
     if *v <= 0.0 || !v.is_finite() {
         return String::new();
     }
@@ -344,13 +344,13 @@ const PALETTE: [RGBColor; 10] = [
 ];
 
 /// Tick label font size.
-const TICK_FONT: f64 = 15.0;
+pub(crate) const TICK_FONT: f64 = 15.0;
 /// plotters centres y tick labels on the anchor's layout box, which with the ab_glyph backend
 /// sits ~0.2 em too high; push them down so the digits line up with their ticks.
 const TICK_Y_OFFSET: i32 = 3;
 
-const LIGHT_GRID: RGBColor = RGBColor(236, 236, 236);
-const BOLD_GRID: RGBColor = RGBColor(214, 214, 214);
+pub(crate) const LIGHT_GRID: RGBColor = RGBColor(236, 236, 236);
+pub(crate) const BOLD_GRID: RGBColor = RGBColor(214, 214, 214);
 
 // ---------------------------------------------------------------------------------------------
 // Line chart
@@ -503,7 +503,23 @@ fn check_canvas(path: &Path, size: (u32, u32), min: (u32, u32)) -> Result<(), Pl
     Ok(())
 }
 
-fn draw_title<DB: DrawingBackend>(
+/// A chart builder on `area` with the margins of histograms and bar charts and a y label
+/// area `y_label_area` pixels wide.
+pub(crate) fn framed<'a, 'b, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, plotters::coord::Shift>,
+    y_label_area: u32,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut b = ChartBuilder::on(area);
+    b.margin_left(12)
+        .margin_right(28)
+        .margin_top(6)
+        .margin_bottom(8)
+        .x_label_area_size(58)
+        .y_label_area_size(y_label_area);
+    b
+}
+
+pub(crate) fn draw_title<DB: DrawingBackend>(
     root: &DrawingArea<DB, plotters::coord::Shift>,
     title: &str,
 ) -> Result<DrawingArea<DB, plotters::coord::Shift>, String> {
@@ -762,13 +778,7 @@ fn draw_histogram<DB: DrawingBackend>(
     let body = draw_title(root, title)?;
     let max_count = data.counts.iter().copied().max().unwrap_or(0).max(1);
     let y_top = (max_count as f64 * 1.08).ceil() as u32 + 1;
-    let mut chart = ChartBuilder::on(&body)
-        .margin_left(12)
-        .margin_right(28)
-        .margin_top(6)
-        .margin_bottom(8)
-        .x_label_area_size(58)
-        .y_label_area_size(88)
+    let mut chart = framed(&body, 88)
         .build_cartesian_2d(data.x.clone(), 0u32..y_top)
         .map_err(s)?;
     let xs = data.x.end - data.x.start;

@@ -42,14 +42,15 @@ impl Generative {
         epoch_order(self.seed, self.biases.len(), id)
     }
 
+    /// The full-strength (λ = 1) bias [N] of the image that trajectory `id` noises.
+    pub fn bias(&self, id: u64) -> &Array1<f32> {
+        &self.biases[self.image_of(id)]
+    }
+
     /// The noising trajectory [T+1, N] of index `id`.
     pub fn trajectory(&self, computer: &Computer<f32>, id: u64) -> Array2<f32> {
-        self.protocol.trajectory(
-            &computer.physics,
-            &self.biases[self.image_of(id)],
-            self.seed,
-            id,
-        )
+        self.protocol
+            .trajectory(&computer.physics, self.bias(id), self.seed, id)
     }
 }
 

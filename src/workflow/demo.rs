@@ -1,10 +1,12 @@
 //! `thermocad demo`: the whole pipeline on the embedded synthetic digits, in about a minute.
 
+use super::energy::{self, EnergyJob};
 use super::export::{export, run_spice, ExportJob};
 use super::sample::{self, SampleJob, SampleSummary};
 use super::tolerance::{self, ToleranceJob};
 use super::train::{self, TrainJob, TrainSummary};
 use crate::config::{check, parse};
+use crate::energy::units::{Thermal, ROOM_TEMPERATURE_K};
 use crate::error::{io_err, Result};
 use crate::hardware::perturb::Spread;
 use crate::metrics::mean_std;
@@ -95,6 +97,7 @@ pub fn run(job: DemoJob) -> Result<(TrainSummary, SampleSummary, CircuitSummary)
     })?;
     let mut c = circuit_stage(&job, &model_dir)?;
     c.lines.extend(tolerance_stage(&job, &model_dir)?);
+    c.lines.push(energy_stage(&job, &model_dir)?);
     write_summary(&job, &t, &s, &c)?;
     Ok((t, s, c))
 }
@@ -194,6 +197,40 @@ fn tolerance_stage(job: &DemoJob, model: &std::path::Path) -> Result<Vec<String>
     Ok(lines)
 }
 
+/// The energy report of the demo model on the ideal profile, over at most 25 samples (a few
+/// seconds; `thermocad energy` takes 1000 by default).
+fn energy_stage(job: &DemoJob, model: &std::path::Path) -> Result<String> {
+    let out = job.out.join("energy");
+    let e = energy::run(&EnergyJob {
+        model: model.to_path_buf(),
+        hardware: Some(job.out.join("ideal.toml")),
+        digital: None,
+        precision: None,
+        samples: job.samples.clamp(1, 25),
+        forward: 5,
+        temperature: ROOM_TEMPERATURE_K,
+        seed: 1,
+        data: None,
+        threads: 0,
+        out,
+    })?;
+    let room = Thermal {
+        temperature_k: ROOM_TEMPERATURE_K,
+    };
+    let kt = |name: &str| {
+        e.budgets
+            .iter()
+            .find(|b| b.name.starts_with(name))
+            .map_or(f64::NAN, |b| room.kt(b.joules))
+    };
+    Ok(format!(
+        "| energy | `energy/energy.md`: ideal heat {:.3e} kT vs digital twin {:.3e} kT and MLP denoiser {:.3e} kT per sample (1 pJ per MAC, 300 K) |",
+        kt("ideal: generation heat"),
+        kt("digital Langevin twin"),
+        kt("digital MLP denoiser")
+    ))
+}
+
 fn write_summary(
     job: &DemoJob,
     t: &TrainSummary,
@@ -219,8 +256,9 @@ fn write_summary(
          | heat | ⟨Q⟩ = {:.4e} kT, std {:.3e} kT |\n{}\n\n\
          Files: `model/` (model.toml, params.npz, loss.csv, loss.png), `samples/` (samples.npy, \
          heat.csv, samples.png, trajectories.png, receptive_fields.png, heat.png, quality.csv), \
-         `netlist.cir`, `netlist-pruned.cir` (ngspice decks on `ideal.toml`), \
-         `tolerance-bits/`, `tolerance-mismatch/` (tolerance.csv, tolerance.png, yield.png, summary.md on `gm-c.toml`).\n",
+         `netlist.cir`, `netlist-pruned.cir` (ngspice decks on `ideal.toml`), `energy/` (energy.md, \
+         energy.csv, energy.png), `tolerance-bits/`, `tolerance-mismatch/` (tolerance.csv, \
+         tolerance.png, yield.png, summary.md on `gm-c.toml`).\n",
         t.trajectories,
         t.images,
         t.first_loss,

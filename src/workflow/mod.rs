@@ -4,6 +4,7 @@
 pub mod bench;
 pub mod classify;
 pub mod demo;
+pub mod energy;
 pub mod export;
 pub mod init;
 pub mod sample;

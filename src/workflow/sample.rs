@@ -2,7 +2,7 @@
 //! equilibrium (noise) and running the trained dynamics to t_f.
 
 use super::training_set;
-use crate::dynamics::sampler::Batch;
+use crate::energy::heat::generate;
 use crate::error::{io_err, Result};
 use crate::io::{save_npy, write_csv};
 use crate::linalg::Parallelism;
@@ -44,8 +44,6 @@ pub struct SampleSummary {
     pub inverted_fraction: Option<f64>,
 }
 
-/// Rows sampled at once (bounds memory; results do not depend on it).
-const CHUNK: usize = 1000;
 /// Trajectories shown in trajectories.png.
 const SHOWN: usize = 3;
 /// Snapshot times in trajectories.png, as fractions of t_f.
@@ -64,7 +62,6 @@ pub fn run(job: SampleJob) -> Result<SampleSummary> {
         .map(|f| (f * steps as f64).round() as usize)
         .collect();
     let mut samples = Array2::<f32>::zeros((job.n, nv));
-    let mut heat = Vec::with_capacity(job.n);
     let mut frames = Array2::<f32>::zeros((SHOWN * snap_steps.len(), nv));
     let bar = if job.progress {
         ProgressBar::new((job.n * steps) as u64)
@@ -78,38 +75,34 @@ pub fn run(job: SampleJob) -> Result<SampleSummary> {
         .expect("static template")
         .progress_chars("=> "),
     );
-    par.install(|| {
-        for start in (0..job.n).step_by(CHUNK) {
-            let count = CHUNK.min(job.n - start);
-            let mut batch = Batch::from_equilibrium(c, job.seed, start as u64, count);
-            let e0 = c.energy(batch.x.view(), par);
-            let record = |k: usize, x: ndarray::ArrayView2<'_, f32>, frames: &mut Array2<f32>| {
+    let heat = par.install(|| {
+        generate(
+            c,
+            job.n,
+            job.seed,
+            steps,
+            par,
+            |start, k, x| {
+                if k > 0 {
+                    bar.inc(x.nrows() as u64);
+                }
                 if start > 0 {
                     return;
                 }
                 for (col, _) in snap_steps.iter().enumerate().filter(|(_, &s)| s == k) {
-                    for r in 0..SHOWN.min(count) {
+                    for r in 0..SHOWN.min(x.nrows()) {
                         frames
                             .row_mut(r * snap_steps.len() + col)
                             .assign(&x.slice(s![r, ..nv]));
                     }
                 }
-            };
-            record(0, batch.x.view(), &mut frames);
-            batch.run(c, steps, par, |k, x| {
-                record(k, x, &mut frames);
-                bar.inc(count as u64);
-            });
-            let e1 = c.energy(batch.x.view(), par);
-            heat.extend(
-                e0.iter()
-                    .zip(e1.iter())
-                    .map(|(a, b)| (a - b) / c.physics.kt),
-            );
-            samples
-                .slice_mut(s![start..start + count, ..])
-                .assign(&batch.x.slice(s![.., ..nv]));
-        }
+            },
+            |start, x| {
+                samples
+                    .slice_mut(s![start..start + x.nrows(), ..])
+                    .assign(&x.slice(s![.., ..nv]));
+            },
+        )
     });
     bar.finish_and_clear();
     write_files(&job, &md, &samples, &heat, &frames, &snap_steps)?;

@@ -1,0 +1,298 @@
+//! The circuit's own cost, from the circuit IR (`hardware::circuit`) and its profile.
+//!
+//! - Conductive dissipation, measured on node-voltage snapshots:
+//!   P(t) = Σ_R (v_a − v_b)²/R + Σ_cubic k v⁴ [W] (resistors and cubic elements; a resistor
+//!   to ground has v_b = 0),
+//!   integrated over the sample's duration. The snapshots are an array [rows, nodes] per
+//!   time point, from any simulator of the same IR; [`NodeMap`] derives them from the ideal
+//!   sampler's unit states (v = v0·x on unit nodes, gain·v(input) on buffer outputs, the
+//!   unit's voltage on an inductor midpoint — the RC limit, exact to O(ε)); it maps the ideal
+//!   circuit, so component perturbations (e.g. buffer offsets) are left to the simulator that
+//!   produces the snapshots.
+//! - Noise sources: a white current of two-sided PSD S into a node of capacitance C delivers
+//!   S/(2C) [W] (Itô: d(½Cv²) = v·ξ dt + S/(2C) dt).
+//! - Static power of active elements: op-amp buffers draw I_q·V_supply each; a
+//!   transconductor of transconductance gm draws a tail current I = 2|gm|/(gm/I_D) (or
+//!   I_bias·|gm|/g_u without gm/I_D) from V_supply — in a VCCS-style circuit with a `[power]`
+//!   section every conductance, ground branches included, is such a transconductor; bias
+//!   current sources draw |I_b|·V_supply.
+//!
+//! Energies per sample multiply powers by the sample's duration t_f·t_unit [s].
+
+use super::Budget;
+use crate::hardware::circuit::{Circuit, Component, NodeId, NodeRole, Terminal};
+use crate::hardware::profile::{CouplingStyle, Profile};
+use crate::linalg::Real;
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis, Zip};
+use rayon::prelude::*;
+use std::collections::HashMap;
+
+/// Every node's voltage as a multiple of one unit's state: v_node = volts_per_x · x_unit.
+#[derive(Clone, Debug)]
+pub struct NodeMap {
+    unit: Vec<usize>,
+    volts_per_x: Vec<f64>,
+}
+
+impl NodeMap {
+    /// The map of `circuit`'s nodes.
+    pub fn new(circuit: &Circuit) -> Self {
+        let buffers: HashMap<NodeId, (NodeId, f64)> = circuit
+            .components
+            .iter()
+            .filter_map(|c| match *c {
+                Component::Buffer {
+                    input,
+                    output,
+                    gain,
+                    ..
+                } => Some((output, (input, gain))),
+                _ => None,
+            })
+            .collect();
+        let v0 = circuit.mapping.v0;
+        let resolve = |mut id: NodeId| {
+            let mut factor = v0;
+            loop {
+                match &circuit.nodes[id.0 as usize].role {
+                    NodeRole::Unit { unit } => return (*unit, factor),
+                    NodeRole::Buffered { of, sign } => {
+                        let (input, gain) =
+                            buffers.get(&id).copied().unwrap_or((*of, f64::from(*sign)));
+                        factor *= gain;
+                        id = input;
+                    }
+                    NodeRole::Inductor { of } => id = *of,
+                }
+            }
+        };
+        let (unit, volts_per_x) = (0..circuit.nodes.len())
+            .map(|i| resolve(NodeId(i as u32)))
+            .unzip();
+        NodeMap { unit, volts_per_x }
+    }
+
+    /// Number of nodes.
+    pub fn nodes(&self) -> usize {
+        self.unit.len()
+    }
+
+    /// Node voltages [rows, nodes] (V) of unit states `x` [rows, N].
+    pub fn voltages<R: Real>(&self, x: ArrayView2<'_, R>) -> Array2<f64> {
+        let mut v = Array2::zeros((x.nrows(), self.nodes()));
+        Zip::from(v.rows_mut())
+            .and(x.rows())
+            .par_for_each(|mut v, x| {
+                for ((v, &u), &f) in v.iter_mut().zip(&self.unit).zip(&self.volts_per_x) {
+                    *v = f * x[u].f64();
+                }
+            });
+        v
+    }
+}
+
+/// Accumulated conductive dissipation of a batch of trajectories.
+#[derive(Clone, Debug)]
+pub struct Dissipation {
+    resistors: Vec<(Option<usize>, Option<usize>, f64)>,
+    cubics: Vec<(usize, f64)>,
+    /// Energy dissipated so far by each row [J].
+    pub joules: Array1<f64>,
+}
+
+fn node_of(t: Terminal) -> Option<usize> {
+    match t {
+        Terminal::Ground => None,
+        Terminal::Node(n) => Some(n.0 as usize),
+    }
+}
+
+impl Dissipation {
+    /// An accumulator for `rows` trajectories of `circuit`.
+    pub fn new(circuit: &Circuit, rows: usize) -> Self {
+        let mut resistors = Vec::new();
+        let mut cubics = Vec::new();
+        for c in &circuit.components {
+            match *c {
+                Component::Resistor { a, b, ohms } => {
+                    resistors.push((node_of(a), node_of(b), 1.0 / ohms))
+                }
+                Component::Cubic {
+                    node,
+                    amps_per_volt3,
+                } => cubics.push((node.0 as usize, amps_per_volt3)),
+                _ => {}
+            }
+        }
+        Dissipation {
+            resistors,
+            cubics,
+            joules: Array1::zeros(rows),
+        }
+    }
+
+    /// Instantaneous conductive power of one snapshot of node voltages [W].
+    pub fn power(&self, v: ArrayView1<'_, f64>) -> f64 {
+        let at = |n: Option<usize>| n.map_or(0.0, |i| v[i]);
+        let r: f64 = self
+            .resistors
+            .iter()
+            .map(|&(a, b, g)| {
+                let d = at(a) - at(b);
+                g * d * d
+            })
+            .sum();
+        let c: f64 = self.cubics.iter().map(|&(n, k)| k * v[n].powi(4)).sum();
+        r + c
+    }
+
+    /// Add snapshots `v` [rows, nodes], each held for `seconds`.
+    pub fn add(&mut self, v: ArrayView2<'_, f64>, seconds: f64) {
+        let this = &*self;
+        let p: Vec<f64> = v
+            .axis_iter(Axis(0))
+            .into_par_iter()
+            .map(|row| this.power(row))
+            .collect();
+        for (j, p) in self.joules.iter_mut().zip(p) {
+            *j += p * seconds;
+        }
+    }
+}
+
+/// Powers drawn by the circuit's sources and active elements [W].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct StaticPower {
+    /// Noise current sources, Σ S/(2C).
+    pub noise: f64,
+    /// Op-amp buffers, count × I_q × V_supply.
+    pub buffers: f64,
+    /// Number of buffers.
+    pub buffer_count: usize,
+    /// Transconductors, Σ I_tail × V_supply.
+    pub transconductors: f64,
+    /// Number of transconductors.
+    pub transconductor_count: usize,
+    /// Bias current sources, Σ |I_b| × V_supply.
+    pub bias_sources: f64,
+}
+
+/// The powers of `circuit` built on `profile`.
+pub fn static_power(circuit: &Circuit, profile: &Profile) -> StaticPower {
+    let m = &circuit.mapping;
+    let supply = profile
+        .power
+        .map(|p| p.supply)
+        .or(profile.buffer.map(|b| b.supply));
+    let tail = |gm: f64| {
+        profile.power.map_or(0.0, |p| match p.gm_over_id {
+            Some(r) => 2.0 * gm.abs() / r,
+            None => p.bias_current * gm.abs() / m.g_unit(),
+        })
+    };
+    let otas_everywhere = profile.power.is_some() && profile.coupling == CouplingStyle::Vccs;
+    let mut s = StaticPower {
+        noise: 0.0,
+        buffers: 0.0,
+        buffer_count: 0,
+        transconductors: 0.0,
+        transconductor_count: 0,
+        bias_sources: 0.0,
+    };
+    let mut tail_current = 0.0;
+    let mut bias_current = 0.0;
+    for c in &circuit.components {
+        match *c {
+            Component::NoiseCurrent { psd, .. } => s.noise += psd / (2.0 * m.c),
+            Component::Buffer { .. } => s.buffer_count += 1,
+            Component::Vccs { siemens, .. } if profile.power.is_some() => {
+                tail_current += tail(siemens);
+                s.transconductor_count += 1;
+            }
+            Component::Resistor { ohms, .. } if otas_everywhere => {
+                tail_current += tail(1.0 / ohms);
+                s.transconductor_count += 1;
+            }
+            Component::CurrentSource { amps, .. } => bias_current += amps.abs(),
+            _ => {}
+        }
+    }
+    if let Some(b) = profile.buffer {
+        s.buffers = s.buffer_count as f64 * b.quiescent_current * b.supply;
+    }
+    if let Some(v) = supply {
+        s.transconductors = tail_current * v;
+        s.bias_sources = bias_current * v;
+    }
+    s
+}
+
+/// The circuit budgets per sample: measured conductive dissipation `dissipated` [J], and the
+/// powers `p` over `seconds` of sample duration.
+pub fn budgets(
+    profile: &Profile,
+    circuit: &Circuit,
+    p: &StaticPower,
+    dissipated: f64,
+    seconds: f64,
+) -> Vec<Budget> {
+    let name = &profile.name;
+    let dur = format!("t = t_f·t_unit = {seconds:.3e} s");
+    let mut rows = vec![
+        Budget {
+            name: format!("circuit {name}: conductive dissipation"),
+            joules: dissipated,
+            formula: "∫ [Σ_R (v_a − v_b)²/R + Σ k v⁴] dt".into(),
+            inputs: format!(
+                "{} nodes, v = v0·x (v0 = {:.3e} V) on ideal-sampler trajectories, {dur}",
+                circuit.nodes.len(),
+                circuit.mapping.v0
+            ),
+        },
+        Budget {
+            name: format!("circuit {name}: noise sources"),
+            joules: p.noise * seconds,
+            formula: "Σ_nodes S/(2C) · t".into(),
+            inputs: format!(
+                "S = 2 P0 C kT, C = {:.3e} F, T_noise = {:.4e} K, {dur}",
+                circuit.mapping.c, profile.noise_temperature
+            ),
+        },
+    ];
+    if let Some(b) = profile.buffer {
+        rows.push(Budget {
+            name: format!("circuit {name}: buffers (static)"),
+            joules: p.buffers * seconds,
+            formula: "n_buf · I_q · V_supply · t".into(),
+            inputs: format!(
+                "n_buf = {}, I_q = {:.3e} A, V_supply = {} V, {dur}",
+                p.buffer_count, b.quiescent_current, b.supply
+            ),
+        });
+    }
+    if let Some(pw) = profile.power {
+        rows.push(Budget {
+            name: format!("circuit {name}: transconductors (static)"),
+            joules: p.transconductors * seconds,
+            formula: match pw.gm_over_id {
+                Some(_) => "Σ 2|gm|/(gm/I_D) · V_supply · t".into(),
+                None => "Σ I_bias·|gm|/g_u · V_supply · t".into(),
+            },
+            inputs: format!(
+                "{} transconductors, gm/I_D = {}, V_supply = {} V, {dur}",
+                p.transconductor_count,
+                pw.gm_over_id.map_or("-".into(), |r| r.to_string()),
+                pw.supply
+            ),
+        });
+    }
+    if p.bias_sources > 0.0 {
+        rows.push(Budget {
+            name: format!("circuit {name}: bias sources (static)"),
+            joules: p.bias_sources * seconds,
+            formula: "Σ |I_b| · V_supply · t".into(),
+            inputs: dur.clone(),
+        });
+    }
+    rows
+}

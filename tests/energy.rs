@@ -1,0 +1,324 @@
+//! Energy budgets: the paper's digital figures, heat accounting (potential drop vs
+//! Stratonovich sum, Ornstein–Uhlenbeck relaxation, first law of the noising process),
+//! circuit-level power on node-voltage snapshots, and digital-table validation.
+
+mod common;
+use common::computer;
+
+use ndarray::{Array1, Array2};
+use thermocad::dynamics::noising::{HiddenProjection, Protocol, Schedule};
+use thermocad::dynamics::sampler::Batch;
+use thermocad::energy::circuit::{static_power, Dissipation, NodeMap};
+use thermocad::energy::digital::{
+    mlp_macs, paper_digital_kt, parse_table, DEFAULT_TABLE, PAPER_HEAT_KT,
+};
+use thermocad::energy::forward::account;
+use thermocad::energy::heat::{generate, StratonovichHeat};
+use thermocad::energy::units::{Thermal, PAPER_KT_PER_PJ};
+use thermocad::hardware::circuit::build;
+use thermocad::hardware::profile::load_profile;
+use thermocad::linalg::Parallelism;
+use thermocad::metrics::mean_std;
+use thermocad::model::{Connectivity, Physics};
+
+#[test]
+fn paper_digital_figures_are_reproduced_to_the_digit() {
+    // The paper's rounding: 2.2e5 MACs × 10 steps × 2.4e8 kT per pJ-MAC.
+    let paper = paper_digital_kt();
+    assert_eq!(format!("{paper:.2e}"), "5.28e14");
+    assert!((paper / 5.28e14 - 1.0).abs() < 1e-12);
+    assert!(paper >= 5e14);
+    let advantage = paper / PAPER_HEAT_KT.0;
+    assert_eq!(format!("{advantage:.3e}"), "1.821e11");
+    assert!(advantage > 1e11);
+    // The unrounded figure: 784→128→128→784 is 217,088 MACs; at 300 K, kT = 4.14e-21 J,
+    // so 1 pJ = 2.41e8 kT (the paper's 2.4e8 implies T ≈ 302 K).
+    let room = Thermal::new(300.0).unwrap();
+    assert_eq!(format!("{:.2e}", room.kt_joules()), "4.14e-21");
+    assert_eq!(format!("{:.3e}", room.kt(1e-12)), "2.414e8");
+    assert_eq!(format!("{:.1e}", PAPER_KT_PER_PJ), "2.4e8");
+    assert_eq!(mlp_macs(&[784, 128, 128, 784]), 217_088);
+    let table = parse_table("shipped", DEFAULT_TABLE, Some("paper")).unwrap();
+    let mlp = table.mlp();
+    assert!(
+        (mlp.joules / 2.17088e-6 - 1.0).abs() < 1e-12,
+        "{}",
+        mlp.joules
+    );
+    assert_eq!(format!("{:.4e}", room.kt(mlp.joules)), "5.2412e14");
+    assert_eq!(
+        format!("{:.3e}", room.kt(mlp.joules) / PAPER_HEAT_KT.0),
+        "1.807e11"
+    );
+    // A real precision: fp32 MAC = 3.7 + 0.9 pJ.
+    let fp32 = parse_table("shipped", DEFAULT_TABLE, Some("fp32")).unwrap();
+    assert!((fp32.mlp().joules / (217_088.0 * 10.0 * 4.6e-12) - 1.0).abs() < 1e-12);
+}
+
+#[test]
+fn digital_twin_and_weight_traffic_count_what_they_say() {
+    let ph = Physics::PAPER;
+    let c = computer::<f32>(
+        784,
+        512,
+        ph,
+        Connectivity::VisibleHiddenHiddenHidden,
+        0.0,
+        1,
+    );
+    let t = parse_table("shipped", DEFAULT_TABLE, Some("int8")).unwrap();
+    let twin = t.twin(&c.topology, 2500);
+    let m = (512 * 784 + 1296 * 512) as f64;
+    let per_step = m * 0.23 + 1296.0 * 5.0 * 0.23 + 1296.0 * 25.0;
+    assert!((twin.joules / (2500.0 * per_step * 1e-12) - 1.0).abs() < 1e-12);
+    // 217,088 int8 weights = 212 KB: the smallest level that holds them is the 1 MB SRAM.
+    let tr = t.traffic("MLP", 217_088, 10).unwrap();
+    assert!(tr.name.contains("sram-1mb"), "{}", tr.name);
+    assert!((tr.joules / (10.0 * 27_136.0 * 100e-12) - 1.0).abs() < 1e-12);
+}
+
+fn bad_table(from: &str, to: &str) -> String {
+    assert!(DEFAULT_TABLE.contains(from), "{from}");
+    DEFAULT_TABLE.replacen(from, to, 1)
+}
+
+#[test]
+fn bad_digital_tables_name_the_file_and_field() {
+    let cases = [
+        (
+            bad_table("mult_pj = 3.7", "mult_pj = -3.7"),
+            None,
+            "precision.fp32.mult_pj",
+        ),
+        (
+            bad_table("read_64bit_pj = 1300.0", "read_64bit_pj = -1"),
+            None,
+            "memory[3].read_64bit_pj",
+        ),
+        (DEFAULT_TABLE.to_string(), Some("fp64"), "budget.precision"),
+        (
+            bad_table("layers = [784, 128, 128, 784]", "layers = []"),
+            None,
+            "mlp.layers",
+        ),
+        (
+            bad_table("normal_pj = 25.0", "normal_pj = nan"),
+            None,
+            "rng.normal_pj",
+        ),
+    ];
+    for (text, precision, field) in cases {
+        let e = parse_table("t.toml", &text, precision).unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.starts_with(&format!("t.toml: {field}: ")), "{msg}");
+        assert_eq!(msg.lines().count(), 1, "{msg}");
+    }
+}
+
+/// Run `rows` trajectories of `c` from `x0` for `steps` steps; the potential drop and the
+/// Stratonovich sum of each row [model energy units].
+fn heat_both_ways(
+    c: &thermocad::model::Computer<f64>,
+    x0: Array2<f64>,
+    steps: usize,
+) -> (Array1<f64>, Array1<f64>) {
+    let par = Parallelism::SEQUENTIAL;
+    let mut batch = Batch::from_states(x0.clone(), 3, 0);
+    let mut strat = StratonovichHeat::new(x0.view());
+    batch.run(c, steps, par, |_, x| strat.step(c, x, par));
+    let q = c.energy(x0.view(), par) - c.energy(batch.x.view(), par);
+    (q, strat.heat)
+}
+
+/// |Q − Σ Stratonovich increments| / |Q| along one coupled trajectory with time step `dt`.
+fn heat_mismatch(dt: f64) -> f64 {
+    let ph = Physics {
+        dt,
+        ..Physics::PAPER
+    };
+    let c = computer::<f64>(6, 4, ph, Connectivity::VisibleHiddenHiddenHidden, 0.3, 11);
+    let x0 = Array2::from_elem((1, c.n()), 1.0); // away from equilibrium so that heat flows
+    let (q, strat) = heat_both_ways(&c, x0, ph.steps(1.0));
+    assert!(q[0] > 0.0, "relaxation from x = 1 releases heat");
+    (q[0] - strat[0]).abs() / q[0].abs()
+}
+
+#[test]
+fn heat_equals_sum_of_stratonovich_increments() {
+    let coarse = heat_mismatch(1e-3);
+    let fine = heat_mismatch(1e-5);
+    assert!(fine < 2e-3, "Δt = 1e-5: relative mismatch {fine}");
+    assert!(
+        fine < coarse / 3.0,
+        "mismatch must shrink with Δt: {coarse} -> {fine}"
+    );
+}
+
+#[test]
+fn generated_heat_is_the_potential_drop_of_each_sample() {
+    // The shared generator (also behind `thermocad sample`) reports V(x(0)) − V(x(t_f)) in kT;
+    // the Stratonovich sum along the same paths agrees to discretisation error.
+    let ph = Physics {
+        dt: 1e-4,
+        ..Physics::PAPER
+    };
+    let c = computer::<f64>(8, 4, ph, Connectivity::VisibleHiddenHiddenHidden, 0.3, 5);
+    let par = Parallelism::SEQUENTIAL;
+    let mut strat: Option<StratonovichHeat<f64>> = None;
+    let heat = generate(
+        &c,
+        6,
+        9,
+        ph.steps(0.5),
+        par,
+        |_, k, x| match (k, strat.as_mut()) {
+            (0, _) => strat = Some(StratonovichHeat::new(x)),
+            (_, Some(s)) => s.step(&c, x, par),
+            _ => unreachable!("step 0 comes first"),
+        },
+        |_, _| {},
+    );
+    let sum = strat.unwrap().heat;
+    assert_eq!(heat.len(), 6);
+    let scale = heat.iter().map(|q| q.abs()).fold(1.0, f64::max);
+    for (q, s) in heat.iter().zip(sum.iter()) {
+        let s = s / ph.kt;
+        assert!((q - s).abs() < 0.02 * scale, "Q = {q} kT vs Σ dQ = {s} kT");
+    }
+}
+
+#[test]
+fn ornstein_uhlenbeck_relaxation_heat_matches_the_analytic_mean() {
+    // V = J2 x², x(0) = x0: ⟨Q(t)⟩ = J2 [x0² − ⟨x_t²⟩],
+    // ⟨x_t²⟩ = x0² e^(−4μJ2 t) + (kT/2J2)(1 − e^(−4μJ2 t)).
+    let ph = Physics {
+        j2: 1.0,
+        j4: 0.0,
+        mu: 1.0,
+        kt: 1.0,
+        dt: 1e-3,
+    };
+    let mut c = computer::<f64>(1, 0, ph, Connectivity::Full, 0.0, 1);
+    c.params.b.fill(0.0);
+    let (x0, rows) = (2.0, 20_000);
+    let par = Parallelism::new(0);
+    let mut batch = Batch::from_states(Array2::from_elem((rows, 1), x0), 7, 0);
+    let mut checked = 0;
+    let e0 = ph.j2 * x0 * x0;
+    batch.run(&c, ph.steps(1.0), par, |k, x| {
+        if k % 250 != 0 {
+            return;
+        }
+        let t = k as f64 * ph.dt;
+        let decay = (-4.0 * ph.mu * ph.j2 * t).exp();
+        let x2 = x0 * x0 * decay + ph.kt / (2.0 * ph.j2) * (1.0 - decay);
+        let exact = ph.j2 * (x0 * x0 - x2);
+        let q: Vec<f64> = c.energy(x, par).iter().map(|e| e0 - e).collect();
+        let (m, sd) = mean_std(&q);
+        let err = sd / (rows as f64).sqrt();
+        assert!(
+            (m - exact).abs() < 4.0 * err + 0.01 * exact,
+            "t = {t}: ⟨Q⟩ = {m} ± {err} vs {exact}"
+        );
+        checked += 1;
+    });
+    assert_eq!(checked, 4);
+}
+
+fn forward_residual(dt: f64) -> (f64, f64) {
+    let ph = Physics {
+        dt,
+        ..Physics::PAPER
+    };
+    let protocol = Protocol {
+        bias_scale: 3.0,
+        hidden_scale: 1.0,
+        hidden_projection: HiddenProjection::Copy,
+        t_eq: 0.5,
+        t_final: 1.0,
+        fade_fraction: 0.75,
+        schedule: Schedule::Linear,
+    };
+    let image = Array1::from_shape_fn(12, |i| if i % 3 == 0 { 1.5f32 } else { -0.7 });
+    let b: Array1<f32> = protocol.image_bias(image.view(), 4, None);
+    let traj = protocol.trajectory(&ph, &b, 4, 0);
+    let f = account(&ph, &protocol, &b, traj.view());
+    assert!(
+        f.work > 0.0,
+        "removing the bias that holds x does work: {f:?}"
+    );
+    ((f.delta_v - (f.work - f.heat)).abs(), f.work)
+}
+
+#[test]
+fn noising_obeys_the_first_law() {
+    let (coarse, w) = forward_residual(1e-3);
+    let (fine, _) = forward_residual(1e-5);
+    assert!(coarse < 0.02 * w, "ΔV − (W − Q) = {coarse} with W = {w}");
+    assert!(
+        fine < coarse / 3.0,
+        "residual must shrink with Δt: {coarse} -> {fine}"
+    );
+}
+
+#[test]
+fn conductive_power_of_snapshots_follows_the_circuit_ir() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let profile = load_profile(std::path::Path::new(&format!(
+        "{root}/hardware/discrete-rc.toml"
+    )))
+    .unwrap();
+    let ph = Physics::PAPER;
+    let mut c = computer::<f32>(1, 1, ph, Connectivity::Full, 0.0, 1);
+    c.params.j[[0, 1]] = 0.2;
+    c.params.j[[1, 0]] = 0.2;
+    c.params.b.fill(0.0);
+    let circuit = build(&c, &profile).unwrap();
+    let map = NodeMap::new(&circuit);
+    let x = Array2::from_shape_vec((1, 2), vec![0.5f32, -0.25]).unwrap();
+    let v = map.voltages(x.view());
+    let v0 = profile.v0();
+    let (v1, v2) = (0.5 * v0, -0.25 * v0);
+    // Ground branches (2 J2 − |J|) g_u, couplings |J| g_u to the buffered −sign(J)·v, cubic k v⁴.
+    let gu = profile.unit_conductance(ph.mu);
+    let k3 = profile.cubic_coefficient(ph.j4, ph.mu);
+    let g = (2.0 - 0.2) * gu;
+    let expect = g * (v1 * v1 + v2 * v2)
+        + 0.2 * gu * ((v1 + v2).powi(2) * 2.0)
+        + k3 * (v1.powi(4) + v2.powi(4));
+    let p = Dissipation::new(&circuit, 1).power(v.row(0));
+    // E96 snapping moves resistor values by up to ±1 %.
+    assert!((p / expect - 1.0).abs() < 0.02, "P = {p} W vs {expect} W");
+    let s = static_power(&circuit, &profile);
+    assert_eq!(s.buffer_count, 2, "one −v buffer per unit");
+    assert!((s.buffers - 2.0 * 1.5e-3 * 10.0).abs() < 1e-12);
+    let noise = 2.0 * profile.noise_psd(ph.kt, ph.mu) / (2.0 * profile.capacitance);
+    assert!((s.noise / noise - 1.0).abs() < 1e-12);
+}
+
+#[test]
+fn equilibrium_dissipation_balances_the_noise_power() {
+    // A linear RC node in equilibrium dissipates on average exactly what its noise source
+    // delivers: g⟨v²⟩ = g v0² kT/(2 J2) = S/(2C).
+    let root = env!("CARGO_MANIFEST_DIR");
+    let profile =
+        load_profile(std::path::Path::new(&format!("{root}/hardware/ideal.toml"))).unwrap();
+    let ph = Physics {
+        j4: 0.0,
+        ..Physics::PAPER
+    };
+    let mut c = computer::<f32>(1, 0, ph, Connectivity::Full, 0.0, 1);
+    c.params.b.fill(0.0);
+    let circuit = build(&c, &profile).unwrap();
+    let rows = 40_000;
+    let x = Batch::from_equilibrium(&c, 3, 0, rows).x;
+    let v = NodeMap::new(&circuit).voltages(x.view());
+    let mut d = Dissipation::new(&circuit, rows);
+    d.add(v.view(), 1.0);
+    let (p, _) = mean_std(d.joules.as_slice().unwrap());
+    let noise = static_power(&circuit, &profile).noise;
+    assert!(
+        (p / noise - 1.0).abs() < 0.03,
+        "⟨P⟩ = {p} W vs S/(2C) = {noise} W"
+    );
+}
