@@ -3,6 +3,7 @@
 //! cost of the circuit built on a profile. Formulas: docs/energy.md.
 
 use super::training_set;
+use crate::dynamics::sampler::Batch;
 use crate::energy::circuit::{self as cost, Dissipation, NodeMap};
 use crate::energy::digital::{load_table, mlp_macs, paper_digital_kt, PAPER_HEAT_KT};
 use crate::energy::forward::{account, ForwardHeat};
@@ -11,13 +12,13 @@ use crate::energy::report::{self, Report};
 use crate::energy::units::{Thermal, ROOM_TEMPERATURE_K};
 use crate::energy::Budget;
 use crate::error::{Error, Result};
+use crate::hardware::behavioral::Behavioral;
 use crate::hardware::circuit;
 use crate::hardware::profile::load_profile;
 use crate::linalg::Parallelism;
 use crate::metrics::mean_std;
 use crate::model::build::load_dir;
 use crate::train::generative::Generative;
-use ndarray::s;
 use rayon::prelude::*;
 use std::path::PathBuf;
 
@@ -98,13 +99,7 @@ pub fn run(job: &EnergyJob) -> Result<EnergySummary> {
         None => None,
     };
 
-    // Generation: heat per sample, and node voltages of the first trajectories.
-    let rows = CIRCUIT_ROWS.min(job.samples);
-    let stride = (steps / CIRCUIT_SNAPSHOTS).max(1);
-    let mut probe = hardware
-        .as_ref()
-        .map(|(_, ci)| (NodeMap::new(ci), Dissipation::new(ci, rows)));
-    let mut last = 0;
+    // Generation by the ideal computer: the heat per sample.
     let heat = par.install(|| {
         generate(
             c,
@@ -112,19 +107,34 @@ pub fn run(job: &EnergyJob) -> Result<EnergySummary> {
             job.seed,
             steps,
             par,
-            |first, k, x| {
-                let due = k > 0 && (k % stride == 0 || k == steps);
-                if let (0, true, Some((map, diss))) = (first, due, probe.as_mut()) {
-                    let v = map.voltages(x.slice(s![..rows, ..]));
-                    let held = (k - last) as f64 * ph.dt;
-                    let t_unit = hardware.as_ref().map_or(0.0, |(p, _)| p.time_unit);
-                    diss.add(v.view(), held * t_unit);
-                    last = k;
-                }
-            },
+            |_, _, _| {},
             |_, _| {},
         )
     });
+    // The circuit's own dissipation, measured along trajectories of its behavioral simulation
+    // (the compiled circuit IR), started from the same noise as the first generations.
+    let rows = CIRCUIT_ROWS.min(job.samples);
+    let stride = (steps / CIRCUIT_SNAPSHOTS).max(1);
+    let dissipation = match &hardware {
+        Some((profile, ci)) => {
+            let sim = Behavioral::<f32>::compile(ci, ph.dt)?;
+            let map = NodeMap::new(ci);
+            let mut diss = Dissipation::new(ci, rows);
+            let mut last = 0;
+            let mut batch = Batch::from_equilibrium(c, job.seed, 0, rows);
+            par.install(|| {
+                batch.run(&sim, steps, par, |k, x| {
+                    if k % stride == 0 || k == steps {
+                        let held = (k - last) as f64 * ph.dt;
+                        diss.add(map.voltages(x).view(), held * profile.time_unit);
+                        last = k;
+                    }
+                })
+            });
+            Some(diss)
+        }
+        None => None,
+    };
     let (qm, qs) = mean_std(&heat);
     let mut notes = Vec::new();
     let mut budgets = vec![Budget {
@@ -263,9 +273,9 @@ pub fn run(job: &EnergyJob) -> Result<EnergySummary> {
     if let Some((profile, built)) = &hardware {
         let seconds = t_f * profile.time_unit;
         let powers = cost::static_power(built, profile);
-        let (dissipated, _) = probe.as_ref().map_or((0.0, 0.0), |(_, d)| {
-            mean_std(d.joules.as_slice().unwrap_or(&[]))
-        });
+        let (dissipated, _) = dissipation
+            .as_ref()
+            .map_or((0.0, 0.0), |d| mean_std(d.joules.as_slice().unwrap_or(&[])));
         let rows_c = cost::budgets(profile, built, &powers, dissipated, seconds);
         let kt_noise = profile.kt_joules() / ph.kt;
         budgets.push(Budget {
@@ -285,7 +295,7 @@ pub fn run(job: &EnergyJob) -> Result<EnergySummary> {
             .map(|b| b.name.rsplit(": ").next().unwrap_or(&b.name).to_string())
             .unwrap_or_default();
         notes.push(format!(
-            "circuit {}: dominant term {top}; drawn from sources and supplies {drawn:.3e} J per sample = {} × the ideal heat at {} K; dissipation measured on {rows} trajectories × {} snapshots",
+            "circuit {}: dominant term {top}; drawn from sources and supplies {drawn:.3e} J per sample = {} × the ideal heat at {} K; dissipation measured on {rows} behavioral-simulator trajectories × {} snapshots",
             profile.name,
             per_q(thermal.kt(drawn)),
             thermal.temperature_k,
