@@ -1,4 +1,5 @@
-//! Helpers shared by the command-line tests.
+//! Helpers shared by the integration tests (each test crate uses some of them).
+#![allow(dead_code)]
 
 use std::process::Command;
 
@@ -21,4 +22,51 @@ pub fn one_error_line(stderr: &str) -> &str {
     assert_eq!(lines.len(), 1, "exactly one line: {stderr:?}");
     assert!(lines[0].starts_with("thermocad: error: "), "{stderr}");
     lines[0]
+}
+
+/// A small clamped model: input (6, clamped) – hidden (4) – output (3) with random couplings
+/// of rms `scale` in every block, input–input included (a circuit drops those), and random
+/// biases (the clamped units' biases do not act).
+pub fn clamped_computer(scale: f64, seed: u64) -> thermocad::model::Computer<f32> {
+    use thermocad::dynamics::rng::{stream, Purpose};
+    use thermocad::linalg::Real;
+    use thermocad::model::{Block, Computer, GroupSpec, Params, Physics, Topology};
+    let group = |name: &str, size, clamped: bool| GroupSpec {
+        name: name.into(),
+        size,
+        clamped,
+        shape: None,
+        trainable_bias: !clamped,
+    };
+    let mut blocks = Vec::new();
+    for a in 0..3 {
+        for b in a..3 {
+            blocks.push((a, b, Block::Full));
+        }
+    }
+    let topology = Topology::from_groups(
+        &[
+            group("input", 6, true),
+            group("hidden", 4, false),
+            group("output", 3, false),
+        ],
+        &blocks,
+    )
+    .unwrap();
+    let n = topology.n();
+    let mut rng = stream(seed, Purpose::Init, 0);
+    let mut params = Params::<f32>::zeros(n);
+    for i in 0..n {
+        for j in (i + 1)..n {
+            let v = (scale * f64::std_normal(&mut rng)) as f32;
+            params.j[[i, j]] = v;
+            params.j[[j, i]] = v;
+        }
+        params.b[i] = (0.3 * f64::std_normal(&mut rng)) as f32;
+    }
+    Computer {
+        physics: Physics::PAPER,
+        topology,
+        params,
+    }
 }
