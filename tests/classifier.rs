@@ -345,6 +345,70 @@ fn teach_then_classify_on_synthetic_digits_with_resume() {
 }
 
 #[test]
+fn exported_classifier_drives_its_inputs() {
+    // A short teach run, then its deck: the 784 inputs are DC sources at v0·x, without
+    // capacitor, noise or initial condition; only couplings into hidden/output are built.
+    let d = tempfile::tempdir().unwrap();
+    let cfg = config(d.path(), 784);
+    let out = d.path().join("m").display().to_string();
+    let (code, so, se) = thermocad(&[
+        "teach",
+        "--config",
+        &cfg,
+        "--out",
+        &out,
+        "--set",
+        "train.trajectories=40",
+        "--set",
+        "teach.teacher_epochs=2",
+        "--set",
+        "teach.eval_images=10",
+    ]);
+    assert_eq!(code, 0, "{so}{se}");
+    let deck = d.path().join("m.cir");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (code, so, se) = thermocad(&[
+        "export",
+        "--model",
+        &out,
+        "--hardware",
+        &root.join("hardware/ideal.toml").display().to_string(),
+        "--t",
+        "0.01",
+        "--out",
+        &deck.display().to_string(),
+    ]);
+    assert_eq!(code, 0, "{so}{se}");
+    let text = std::fs::read_to_string(&deck).unwrap();
+    let elements = |kind: char, node: &dyn Fn(&str) -> bool| {
+        text.lines()
+            .filter(|l| l.starts_with(kind))
+            .filter(|l| l.split_whitespace().nth(1).is_some_and(node))
+            .count()
+    };
+    let input = |n: &str| n.starts_with('i');
+    let any = |_: &str| true;
+    assert_eq!(elements('V', &input), 784);
+    assert_eq!(elements('V', &any), 784);
+    assert_eq!(elements('C', &input), 0);
+    assert_eq!(
+        elements('I', &input),
+        0,
+        "no noise or bias current on inputs"
+    );
+    assert_eq!(elements('B', &input), 0);
+    assert_eq!(elements('G', &input), 0, "no coupling into an input");
+    assert_eq!(elements('C', &any), 16 + 10);
+    // input–hidden, hidden–output (both directions) and input–output couplings.
+    assert_eq!(elements('G', &any), 784 * 16 + 2 * 16 * 10 + 784 * 10);
+    assert!(
+        !text.contains(".ic v(i"),
+        "inputs have no initial condition"
+    );
+    assert_eq!(text.matches(".ic v(").count(), 26);
+}
+
+#[test]
 fn bad_classifier_input_is_one_line() {
     let d = tempfile::tempdir().unwrap();
     // A model whose input group does not match 784-pixel images.
