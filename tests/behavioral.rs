@@ -11,7 +11,7 @@ use thermocad::hardware::circuit::{build, Circuit, Component};
 use thermocad::hardware::perturb::{perturb, Nonidealities, Spread};
 use thermocad::hardware::profile::{load_profile, CouplingStyle, Profile};
 use thermocad::linalg::{Parallelism, Real};
-use thermocad::model::{Computer, Connectivity, Params, Physics, Topology};
+use thermocad::model::{Computer, Connectivity, Topology};
 
 fn profile(name: &str) -> Profile {
     load_profile(
@@ -30,24 +30,7 @@ fn computer(nv: usize, nh: usize, scale: f64, seed: u64) -> Computer<f32> {
         &["hidden"],
     )
     .unwrap();
-    let n = topology.n();
-    let mut rng = stream(seed, Purpose::Init, 0);
-    let mut params = Params::<f32>::zeros(n);
-    for i in 0..n {
-        for j in (i + 1)..n {
-            if topology.mask()[[i, j]] != 0.0 {
-                let v = (scale * f64::std_normal(&mut rng)) as f32;
-                params.j[[i, j]] = v;
-                params.j[[j, i]] = v;
-            }
-        }
-        params.b[i] = (0.3 * f64::std_normal(&mut rng)) as f32;
-    }
-    Computer {
-        physics: Physics::PAPER,
-        topology,
-        params,
-    }
+    common::random_computer(topology, scale, seed)
 }
 
 fn as_f64(c: &Computer<f32>) -> Computer<f64> {

@@ -43,24 +43,7 @@ fn computer(nv: usize, nh: usize, scale: f64) -> Computer<f32> {
         &["hidden"],
     )
     .unwrap();
-    let n = topology.n();
-    let mut rng = stream(21, Purpose::Init, 0);
-    let mut params = Params::<f32>::zeros(n);
-    for i in 0..n {
-        for j in (i + 1)..n {
-            if topology.mask()[[i, j]] != 0.0 {
-                let v = (scale * f64::std_normal(&mut rng)) as f32;
-                params.j[[i, j]] = v;
-                params.j[[j, i]] = v;
-            }
-        }
-        params.b[i] = (0.3 * f64::std_normal(&mut rng)) as f32;
-    }
-    Computer {
-        physics: Physics::PAPER,
-        topology,
-        params,
-    }
+    common::random_computer(topology, scale, 21)
 }
 
 /// Noise-free model dynamics dx/dt = −μ∇V by RK4 with step h, sampled every `every` steps.

@@ -24,13 +24,40 @@ pub fn one_error_line(stderr: &str) -> &str {
     lines[0]
 }
 
-/// A small clamped model: input (6, clamped) – hidden (4) – output (3) with random couplings
-/// of rms `scale` in every block, input–input included (a circuit drops those), and random
-/// biases (the clamped units' biases do not act).
-pub fn clamped_computer(scale: f64, seed: u64) -> thermocad::model::Computer<f32> {
+/// A computer on `topology` with Physics::PAPER, couplings of rms `scale` on the topology's
+/// mask and biases of rms 0.3, drawn from stream (`seed`, Init, 0) in row-major pair order.
+pub fn random_computer(
+    topology: thermocad::model::Topology,
+    scale: f64,
+    seed: u64,
+) -> thermocad::model::Computer<f32> {
     use thermocad::dynamics::rng::{stream, Purpose};
     use thermocad::linalg::Real;
-    use thermocad::model::{Block, Computer, GroupSpec, Params, Physics, Topology};
+    use thermocad::model::{Computer, Params, Physics};
+    let n = topology.n();
+    let mut rng = stream(seed, Purpose::Init, 0);
+    let mut params = Params::<f32>::zeros(n);
+    for i in 0..n {
+        for j in (i + 1)..n {
+            if topology.mask()[[i, j]] != 0.0 {
+                let v = (scale * f64::std_normal(&mut rng)) as f32;
+                params.j[[i, j]] = v;
+                params.j[[j, i]] = v;
+            }
+        }
+        params.b[i] = (0.3 * f64::std_normal(&mut rng)) as f32;
+    }
+    Computer {
+        physics: Physics::PAPER,
+        topology,
+        params,
+    }
+}
+
+/// A small clamped model: input (6, clamped) – hidden (4) – output (3), every block fully
+/// coupled, input–input included (a circuit drops those); see [`random_computer`].
+pub fn clamped_computer(scale: f64, seed: u64) -> thermocad::model::Computer<f32> {
+    use thermocad::model::{Block, GroupSpec, Topology};
     let group = |name: &str, size, clamped: bool| GroupSpec {
         name: name.into(),
         size,
@@ -53,20 +80,5 @@ pub fn clamped_computer(scale: f64, seed: u64) -> thermocad::model::Computer<f32
         &blocks,
     )
     .unwrap();
-    let n = topology.n();
-    let mut rng = stream(seed, Purpose::Init, 0);
-    let mut params = Params::<f32>::zeros(n);
-    for i in 0..n {
-        for j in (i + 1)..n {
-            let v = (scale * f64::std_normal(&mut rng)) as f32;
-            params.j[[i, j]] = v;
-            params.j[[j, i]] = v;
-        }
-        params.b[i] = (0.3 * f64::std_normal(&mut rng)) as f32;
-    }
-    Computer {
-        physics: Physics::PAPER,
-        topology,
-        params,
-    }
+    random_computer(topology, scale, seed)
 }
