@@ -275,21 +275,20 @@ fn write_idx(dir: &Path, n_images: usize, n_labels: usize) -> String {
     dir.display().to_string()
 }
 
+/// Run `thermocad teach --config cfg --out out extra…`, which must succeed.
+fn teach(cfg: &str, out: &str, extra: &[&str]) {
+    let mut args = vec!["teach", "--config", cfg, "--out", out];
+    args.extend_from_slice(extra);
+    let (code, so, se) = thermocad(&args);
+    assert_eq!(code, 0, "{so}{se}");
+}
+
 #[test]
 fn teach_then_classify_on_synthetic_digits_with_resume() {
     let d = tempfile::tempdir().unwrap();
     let cfg = config(d.path(), 784);
     let out = d.path().join("m").display().to_string();
-    let (code, so, se) = thermocad(&[
-        "teach",
-        "--config",
-        &cfg,
-        "--out",
-        &out,
-        "--set",
-        "train.trajectories=600",
-    ]);
-    assert_eq!(code, 0, "{so}{se}");
+    teach(&cfg, &out, &["--set", "train.trajectories=600"]);
     let (code, so, se) = thermocad(&["teach", "--config", &cfg, "--out", &out, "--resume"]);
     assert_eq!(code, 0, "{so}{se}");
     assert!(so.contains("student: 1200 idealised trajectories"), "{so}");
@@ -351,20 +350,12 @@ fn exported_classifier_drives_its_inputs() {
     let d = tempfile::tempdir().unwrap();
     let cfg = config(d.path(), 784);
     let out = d.path().join("m").display().to_string();
-    let (code, so, se) = thermocad(&[
-        "teach",
-        "--config",
-        &cfg,
-        "--out",
-        &out,
-        "--set",
+    let sets = [
         "train.trajectories=40",
-        "--set",
         "teach.teacher_epochs=2",
-        "--set",
         "teach.eval_images=10",
-    ]);
-    assert_eq!(code, 0, "{so}{se}");
+    ];
+    teach(&cfg, &out, &sets.map(|v| ["--set", v]).concat());
     let deck = d.path().join("m.cir");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let (code, so, se) = thermocad(&[
