@@ -35,16 +35,20 @@ fn as_f64(c: &Computer<f32>) -> Computer<f64> {
     }
 }
 
-/// Final states of `rows` trajectories of `steps` steps from fixed starting states.
+/// Fixed starting states of `rows` trajectories.
+fn starting_states<R: Real>(n: usize, rows: usize) -> Array2<R> {
+    let mut rng = stream(3, Purpose::SampleInit, 0);
+    Array2::from_shape_fn((rows, n), |_| R::of(0.4 * f64::std_normal(&mut rng)))
+}
+
+/// Final states of `rows` trajectories of `steps` steps from [`starting_states`].
 fn final_states<R: Real, D: thermocad::dynamics::sampler::Dynamics<R>>(
     d: &D,
     n: usize,
     rows: usize,
     steps: usize,
 ) -> Array2<R> {
-    let mut rng = stream(3, Purpose::SampleInit, 0);
-    let x0 = Array2::from_shape_fn((rows, n), |_| R::of(0.4 * f64::std_normal(&mut rng)));
-    let mut b = Batch::from_states(x0, 11, 0);
+    let mut b = Batch::from_states(starting_states(n, rows), 11, 0);
     b.run(d, steps, Parallelism::SEQUENTIAL, |_, _| {});
     b.x
 }
@@ -72,6 +76,58 @@ fn ideal_circuits_reproduce_the_ideal_sampler_step_for_step() {
             eprintln!("{style:?}, |J| scale {scale}: max |x_circuit − x_model| = {worst:.2e} after 800 steps");
             assert!(worst < 1e-9, "{style:?}: {worst}");
         }
+    }
+}
+
+#[test]
+fn ideal_circuit_of_a_clamped_model_reproduces_the_ideal_sampler_step_for_step() {
+    // 6 clamped inputs, 4 hidden, 3 output units: the inputs are driven nodes, their couplings
+    // a per-run offset, and both dynamics draw noise for the evolving units only.
+    for (style, scale) in [(CouplingStyle::Vccs, 0.3), (CouplingStyle::Resistive, 0.05)] {
+        let mut p = profile("ideal.toml");
+        p.coupling = style;
+        if style == CouplingStyle::Resistive {
+            p.buffer = profile("discrete-rc.toml").buffer;
+        }
+        let c = common::clamped_computer(scale, 5);
+        let circuit = build(&c, &p).unwrap();
+        let drives = count(&circuit, |k| matches!(k, Component::Drive { .. }));
+        let caps = count(&circuit, |k| matches!(k, Component::Capacitor { .. }));
+        assert_eq!((drives, caps), (6, 7), "{style:?}");
+        let sim = Behavioral::<f64>::compile(&circuit, c.physics.dt).unwrap();
+        let (rows, steps) = (4, 400);
+        let x0 = starting_states::<f64>(c.n(), rows);
+        let a = final_states(&as_f64(&c), c.n(), rows, steps);
+        let b = final_states(&sim, c.n(), rows, steps);
+        let worst = (&a - &b).iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let inputs = ndarray::s![.., 0..6];
+        assert_eq!(b.slice(inputs), x0.slice(inputs), "{style:?}: inputs moved");
+        assert_eq!(a.slice(inputs), x0.slice(inputs));
+        let moved = (&b - &x0)
+            .slice(ndarray::s![.., 6..])
+            .iter()
+            .fold(0.0f64, |m, v| m.max(v.abs()));
+        eprintln!("clamped model, {style:?}: max |x_circuit − x_model| = {worst:.2e} after {steps} steps (evolving units moved up to {moved:.2})");
+        assert!(worst < 1e-9, "{style:?}: {worst}");
+        assert!(moved > 0.1, "{style:?}: the evolving units do move");
+        // A perturbed chip (faults and mismatch on the remaining couplings) still compiles and
+        // keeps its inputs.
+        let mut nd = Nonidealities::none();
+        nd.mismatch = 0.05;
+        nd.resistor_tolerance = 0.05;
+        nd.buffer_gain_error = 0.01;
+        nd.buffer_offset = 2e-3;
+        nd.fault_rate = 0.2;
+        let chip = perturb(&circuit, &nd, 3, 1);
+        assert_eq!(chip.clamped_units(), circuit.clamped_units());
+        let sim = Behavioral::<f64>::compile(&chip, c.physics.dt).unwrap();
+        let b = final_states(&sim, c.n(), rows, steps);
+        assert_eq!(
+            b.slice(inputs),
+            x0.slice(inputs),
+            "{style:?}: chip inputs moved"
+        );
+        assert!(b.iter().all(|v| v.is_finite()));
     }
 }
 

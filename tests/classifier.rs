@@ -275,21 +275,20 @@ fn write_idx(dir: &Path, n_images: usize, n_labels: usize) -> String {
     dir.display().to_string()
 }
 
+/// Run `thermocad teach --config cfg --out out extra…`, which must succeed.
+fn teach(cfg: &str, out: &str, extra: &[&str]) {
+    let mut args = vec!["teach", "--config", cfg, "--out", out];
+    args.extend_from_slice(extra);
+    let (code, so, se) = thermocad(&args);
+    assert_eq!(code, 0, "{so}{se}");
+}
+
 #[test]
 fn teach_then_classify_on_synthetic_digits_with_resume() {
     let d = tempfile::tempdir().unwrap();
     let cfg = config(d.path(), 784);
     let out = d.path().join("m").display().to_string();
-    let (code, so, se) = thermocad(&[
-        "teach",
-        "--config",
-        &cfg,
-        "--out",
-        &out,
-        "--set",
-        "train.trajectories=600",
-    ]);
-    assert_eq!(code, 0, "{so}{se}");
+    teach(&cfg, &out, &["--set", "train.trajectories=600"]);
     let (code, so, se) = thermocad(&["teach", "--config", &cfg, "--out", &out, "--resume"]);
     assert_eq!(code, 0, "{so}{se}");
     assert!(so.contains("student: 1200 idealised trajectories"), "{so}");
@@ -342,6 +341,62 @@ fn teach_then_classify_on_synthetic_digits_with_resume() {
     // The student model directory loads like any other model.
     let md = thermocad::model::build::load_dir(Path::new(&out)).unwrap();
     assert_eq!(md.computer.n(), 784 + 16 + 10);
+}
+
+#[test]
+fn exported_classifier_drives_its_inputs() {
+    // A short teach run, then its deck: the 784 inputs are DC sources at v0·x, without
+    // capacitor, noise or initial condition; only couplings into hidden/output are built.
+    let d = tempfile::tempdir().unwrap();
+    let cfg = config(d.path(), 784);
+    let out = d.path().join("m").display().to_string();
+    let sets = [
+        "train.trajectories=40",
+        "teach.teacher_epochs=2",
+        "teach.eval_images=10",
+    ];
+    teach(&cfg, &out, &sets.map(|v| ["--set", v]).concat());
+    let deck = d.path().join("m.cir");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let (code, so, se) = thermocad(&[
+        "export",
+        "--model",
+        &out,
+        "--hardware",
+        &root.join("hardware/ideal.toml").display().to_string(),
+        "--t",
+        "0.01",
+        "--out",
+        &deck.display().to_string(),
+    ]);
+    assert_eq!(code, 0, "{so}{se}");
+    let text = std::fs::read_to_string(&deck).unwrap();
+    let elements = |kind: char, node: &dyn Fn(&str) -> bool| {
+        text.lines()
+            .filter(|l| l.starts_with(kind))
+            .filter(|l| l.split_whitespace().nth(1).is_some_and(node))
+            .count()
+    };
+    let input = |n: &str| n.starts_with('i');
+    let any = |_: &str| true;
+    assert_eq!(elements('V', &input), 784);
+    assert_eq!(elements('V', &any), 784);
+    assert_eq!(elements('C', &input), 0);
+    assert_eq!(
+        elements('I', &input),
+        0,
+        "no noise or bias current on inputs"
+    );
+    assert_eq!(elements('B', &input), 0);
+    assert_eq!(elements('G', &input), 0, "no coupling into an input");
+    assert_eq!(elements('C', &any), 16 + 10);
+    // input–hidden, hidden–output (both directions) and input–output couplings.
+    assert_eq!(elements('G', &any), 784 * 16 + 2 * 16 * 10 + 784 * 10);
+    assert!(
+        !text.contains(".ic v(i"),
+        "inputs have no initial condition"
+    );
+    assert_eq!(text.matches(".ic v(").count(), 26);
 }
 
 #[test]

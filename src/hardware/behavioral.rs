@@ -16,6 +16,12 @@
 //! exactly over a step (stable for any parasitic inductance). For the ideal circuit of a model
 //! these are a = 2μJ2, c = 4μJ4, e = μb, M = μJ, σ = √(2μkTΔt): the model's Euler–Maruyama step.
 //! Nothing here reads the model: a perturbed circuit is simulated exactly as it is built.
+//!
+//! A clamped unit's node is held by an ideal voltage source ([`Component::Drive`]) at the value
+//! it starts a run with: it has no equation of its own (any element on it only changes the
+//! current its source supplies), and its columns of the coupling matrix are a per-run constant,
+//! the [`Dynamics::offset`] e_i + Σ_(k clamped) M_ki x_k, as in the ideal computer. Steps
+//! update, and draw noise for, the evolving units only.
 
 use super::circuit::{Circuit, CircuitError, Component, Mapping, NodeId, NodeRole, Terminal};
 use crate::dynamics::sampler::Dynamics;
@@ -30,6 +36,10 @@ const MAX_RATE_DT: f64 = 0.5;
 #[derive(Clone, Debug)]
 pub struct Behavioral<R> {
     coupling: BlockSparse<R>,
+    /// With clamped units: M split by source into (evolving rows, clamped rows).
+    split: Option<(BlockSparse<R>, BlockSparse<R>)>,
+    /// Contiguous ranges of evolving units, in unit order.
+    evolving: Vec<std::ops::Range<usize>>,
     linear: Array1<R>,
     cubic: Array1<R>,
     constant: Array1<R>,
@@ -63,6 +73,7 @@ impl<R: Real> Behavioral<R> {
     /// Compile `circuit` for Euler–Maruyama steps of `dt` model time units.
     pub fn compile(circuit: &Circuit, dt: f64) -> Result<Self, CircuitError> {
         let n = circuit.n_units();
+        let clamped = circuit.clamped_units();
         let unsupported =
             |what: String| CircuitError::Invalid(format!("behavioral simulator: {what}"));
         let mut aux = vec![Aux::Unknown; circuit.nodes.len()];
@@ -181,6 +192,9 @@ impl<R: Real> Behavioral<R> {
                     g[[unit_of(out)?, unit_of(ctrl)?]] += siemens
                 }
                 Component::Buffer { .. } => {}
+                Component::Drive { node } => {
+                    unit_of(node)?;
+                }
                 Component::Cubic {
                     node,
                     amps_per_volt3,
@@ -201,6 +215,13 @@ impl<R: Real> Behavioral<R> {
         let mut sigma = Array1::zeros(n);
         for i in 0..n {
             let name = &circuit.nodes[i].name;
+            if clamped[i] {
+                // Driven node: no equation; its column of M stays zero.
+                if any_branch {
+                    branch.push((R::zero(), R::zero()));
+                }
+                continue;
+            }
             if cap[i] <= 0.0 {
                 return Err(unsupported(format!("unit node {name} has no capacitance")));
             }
@@ -235,9 +256,30 @@ impl<R: Real> Behavioral<R> {
                 });
             }
         }
-        let ranges = circuit.groups.iter().map(|(_, r)| r.clone()).collect();
+        let ranges: Vec<_> = circuit.groups.iter().map(|(_, r)| r.clone()).collect();
+        let split = clamped.iter().any(|&c| c).then(|| {
+            let rows = |keep: bool| {
+                let mut m = coupling.clone();
+                for (k, mut row) in m.rows_mut().into_iter().enumerate() {
+                    if clamped[k] != keep {
+                        row.fill(R::zero());
+                    }
+                }
+                BlockSparse::new(m, ranges.clone())
+            };
+            (rows(false), rows(true))
+        });
+        let mut evolving: Vec<std::ops::Range<usize>> = Vec::new();
+        for i in (0..n).filter(|&i| !clamped[i]) {
+            match evolving.last_mut() {
+                Some(r) if r.end == i => r.end += 1,
+                _ => evolving.push(i..i + 1),
+            }
+        }
         Ok(Behavioral {
             coupling: BlockSparse::new(coupling, ranges),
+            split,
+            evolving,
             linear,
             cubic: cub,
             constant,
@@ -248,7 +290,8 @@ impl<R: Real> Behavioral<R> {
         })
     }
 
-    /// The coupling matrix M [N, N] (drift of unit i gets Σ_k M_ki x_k) and its stored blocks.
+    /// The coupling matrix M [N, N] (drift of unit i gets Σ_k M_ki x_k; the columns of clamped
+    /// units are zero) and its stored blocks.
     pub fn coupling(&self) -> &BlockSparse<R> {
         &self.coupling
     }
@@ -326,22 +369,45 @@ impl<R: Real> Dynamics<R> for Behavioral<R> {
         self.branch.len()
     }
 
-    fn field(&self, x: ArrayView2<'_, R>, out: ArrayViewMut2<'_, R>, par: Parallelism) {
-        self.coupling.product(x, out, false, par);
+    /// With clamped units: e_i + Σ_(k clamped) M_ki x_k from the starting states [B, N] (the
+    /// drive voltages hold for the whole run); [B, 0] otherwise (e_i is added per step).
+    fn offset(&self, x: ArrayView2<'_, R>, par: Parallelism) -> Array2<R> {
+        let Some((_, from_clamped)) = &self.split else {
+            return Array2::zeros((x.nrows(), 0));
+        };
+        let mut out = Array2::zeros(x.raw_dim());
+        out.assign(
+            &self
+                .constant
+                .broadcast(x.raw_dim())
+                .expect("constant shape"),
+        );
+        from_clamped.product(x, out.view_mut(), true, par);
+        out
     }
 
-    fn advance(&self, x: &mut [R], aux: &mut [R], field: &[R], _offset: &[R], rng: &mut Pcg64) {
+    /// Σ_k M_ki x_k over evolving sources k.
+    fn field(&self, x: ArrayView2<'_, R>, out: ArrayViewMut2<'_, R>, par: Parallelism) {
+        let m = self.split.as_ref().map_or(&self.coupling, |(m, _)| m);
+        m.product(x, out, false, par);
+    }
+
+    fn advance(&self, x: &mut [R], aux: &mut [R], field: &[R], offset: &[R], rng: &mut Pcg64) {
         let dt = self.dt;
         let branch = !aux.is_empty();
-        for (i, xi) in x.iter_mut().enumerate() {
-            let v = *xi;
+        for i in self.evolving.iter().flat_map(|r| r.clone()) {
+            let v = x[i];
             let u = if branch { aux[i] } else { R::zero() };
-            let drift =
-                v * (self.linear[i] + self.cubic[i] * v * v) + self.constant[i] + field[i] + u;
-            *xi = v - dt * drift + self.sigma[i] * R::std_normal(rng);
+            let constant = if offset.is_empty() {
+                self.constant[i]
+            } else {
+                offset[i]
+            };
+            let drift = v * (self.linear[i] + self.cubic[i] * v * v) + constant + field[i] + u;
+            x[i] = v - dt * drift + self.sigma[i] * R::std_normal(rng);
             if branch {
                 let (decay, gain) = self.branch[i];
-                aux[i] = decay * u + gain * *xi;
+                aux[i] = decay * u + gain * x[i];
             }
         }
     }

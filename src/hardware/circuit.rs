@@ -6,6 +6,10 @@
 //! capacitance C; G(v) = P0·V(v/v0) is realised by its gradient currents, so that
 //! C dv_i/dt = −∂G/∂v_i + ξ_i reproduces the model with μ_phys = μ/t_unit = P0/(C v0²) and
 //! k_B T_noise = C v0² ↔ the model's kT.
+//!
+//! A clamped unit (an input, e.g. a pixel) is not a capacitor node: an ideal voltage source
+//! ([`Component::Drive`]) holds it at v0·x_input for the whole run, and only the coupling
+//! elements whose output is an evolving node are built (input–input couplings are dropped).
 
 use super::profile::{resistive_margin, CouplingStyle, Profile};
 use crate::model::Computer;
@@ -77,6 +81,11 @@ pub enum Component {
     CurrentSource { node: NodeId, amps: f64 },
     /// White noise current into `node` with two-sided PSD [A²/Hz].
     NoiseCurrent { node: NodeId, psd: f64 },
+    /// Ideal voltage source holding the node of a clamped (input) unit at v0·x, where x is the
+    /// unit's input value (per image, so not part of the circuit: the netlist takes it from the
+    /// deck's initial state, the simulator from each row's starting state). Whatever current
+    /// the couplings draw is supplied by the source.
+    Drive { node: NodeId },
 }
 
 /// Constants of the model ↔ circuit mapping.
@@ -112,7 +121,8 @@ pub struct Circuit {
     pub components: Vec<Component>,
     /// Mapping constants.
     pub mapping: Mapping,
-    /// Resistive-coupling margin per unit: (2 J2 − Σ_j |J_ij|)/(2 J2); None for VCCS couplings.
+    /// Resistive-coupling margin per unit: (2 J2 − Σ_j |J_ij|)/(2 J2) (+∞ for clamped units,
+    /// which have no ground branch to compensate); None for VCCS couplings.
     pub margins: Option<Vec<f64>>,
     /// The model's unit groups (name and unit range), in unit order.
     pub groups: Vec<(String, std::ops::Range<usize>)>,
@@ -122,6 +132,19 @@ impl Circuit {
     /// Number of unit nodes (model units); they are the first nodes.
     pub fn n_units(&self) -> usize {
         self.groups.last().map_or(0, |(_, r)| r.end)
+    }
+
+    /// Per unit node, true when it is clamped (held by a [`Component::Drive`]).
+    pub fn clamped_units(&self) -> Vec<bool> {
+        let mut clamped = vec![false; self.n_units()];
+        for comp in &self.components {
+            if let Component::Drive { node } = *comp {
+                if let Some(c) = clamped.get_mut(node.0 as usize) {
+                    *c = true;
+                }
+            }
+        }
+        clamped
     }
 }
 
@@ -188,6 +211,10 @@ pub fn build(computer: &Computer<f32>, profile: &Profile) -> Result<Circuit, Cir
         .collect();
     let id = |i: usize| NodeId(i as u32);
     let j = &computer.params.j;
+    let mut clamped = vec![false; n];
+    for g in computer.topology.groups().iter().filter(|g| g.clamped) {
+        clamped[g.range.clone()].fill(true);
+    }
     let mut components = Vec::new();
 
     // Ground conductance per unit, reduced by the loading of resistive couplings.
@@ -197,6 +224,9 @@ pub fn build(computer: &Computer<f32>, profile: &Profile) -> Result<Circuit, Cir
         CouplingStyle::Resistive => {
             let m: Vec<f64> = (0..n)
                 .map(|i| {
+                    if clamped[i] {
+                        return f64::INFINITY;
+                    }
                     let row = j.row(i);
                     ground[i] -= row.iter().map(|v| f64::from(v.abs())).sum::<f64>() * gu;
                     resistive_margin(ph.j2, row.iter().map(|&v| f64::from(v)))
@@ -219,6 +249,10 @@ pub fn build(computer: &Computer<f32>, profile: &Profile) -> Result<Circuit, Cir
     let noise_psd = profile.noise_psd(ph.kt, ph.mu);
     for i in 0..n {
         let node = id(i);
+        if clamped[i] {
+            components.push(Component::Drive { node });
+            continue;
+        }
         components.push(Component::Capacitor { node, farads: c });
         if ground[i] != 0.0 {
             let ohms = snap(1.0 / ground[i]);
@@ -266,9 +300,10 @@ pub fn build(computer: &Computer<f32>, profile: &Profile) -> Result<Circuit, Cir
         });
     }
 
-    // Couplings, one element per direction so that each node's current is local.
+    // Couplings, one element per direction so that each node's current is local; a clamped
+    // node's current is supplied by its drive, so only directions into evolving nodes are built.
     let mut buffers: std::collections::HashMap<(usize, i8), NodeId> = Default::default();
-    for i in 0..n {
+    for i in (0..n).filter(|&i| !clamped[i]) {
         for (k, &jv) in j.row(i).iter().enumerate() {
             if jv == 0.0 || k == i {
                 continue;

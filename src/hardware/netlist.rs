@@ -2,7 +2,8 @@
 //!
 //! The deck's first line is its title, the second the machine-readable mapping summary
 //! `* thermocad-mapping: v0=<V> t_unit=<s> kT=<J> c=<F>`, followed by comments with the model
-//! constants, the elements, `.ic v(NODE)=VALUE` initial conditions, a `.tran … uic` analysis and
+//! constants, the elements, `.ic v(NODE)=VALUE` initial conditions of the evolving unit nodes
+//! (a clamped unit's node is a DC voltage source at v0·x of its initial value instead), a `.tran … uic` analysis and
 //! a `.control` block that writes every unit node voltage with `wrdata`.
 
 use super::circuit::{Circuit, Component, NodeRole, Terminal};
@@ -23,7 +24,8 @@ pub struct Transient {
     pub seed: u64,
     /// ngspice's relative tolerance (`reltol`; its default is 1e-3).
     pub reltol: f64,
-    /// Initial state in model units, one value per unit node (None: all zero).
+    /// Initial state in model units, one value per unit node (None: all zero). Clamped units
+    /// keep theirs: it sets their drive voltage v0·x.
     pub initial: Option<Vec<f64>>,
     /// File the `.control` block writes the unit voltages to (relative to the deck).
     pub data_file: String,
@@ -64,6 +66,7 @@ pub fn write(
     writeln!(w, ".options seed={} reltol={:e}", tran.seed, tran.reltol)?;
     let nt = tran.step * m.t_unit;
     let name = |i: usize| &circuit.nodes[i].name;
+    let initial = |unit: usize| tran.initial.as_ref().and_then(|x| x.get(unit).copied());
     for (k, comp) in circuit.components.iter().enumerate() {
         match *comp {
             Component::Capacitor { node, farads } => {
@@ -126,12 +129,20 @@ pub fn write(
                     )?
                 }
             }
+            Component::Drive { node } => {
+                let volts = initial(node.0 as usize).unwrap_or(0.0) * m.v0;
+                writeln!(w, "V{k} {} 0 DC {volts:.9e}", name(node.0 as usize))?
+            }
         }
     }
-    if let Some(x) = &tran.initial {
+    if tran.initial.is_some() {
+        let clamped = circuit.clamped_units();
         for (i, node) in circuit.nodes.iter().enumerate() {
             if let NodeRole::Unit { unit } = node.role {
-                writeln!(w, ".ic v({})={:.9e}", name(i), x[unit] * m.v0)?;
+                if !clamped.get(unit).copied().unwrap_or(false) {
+                    let x = initial(unit).unwrap_or(0.0);
+                    writeln!(w, ".ic v({})={:.9e}", name(i), x * m.v0)?;
+                }
             }
         }
     }

@@ -310,7 +310,8 @@ pub fn perturb(circuit: &Circuit, nonideal: &Nonidealities, seed: u64, chip: u64
             Component::NoiseCurrent { psd, .. } => *psd *= 1.0 + nd.noise_temperature_error,
             Component::Inductor { .. }
             | Component::Cubic { .. }
-            | Component::CurrentSource { .. } => {}
+            | Component::CurrentSource { .. }
+            | Component::Drive { .. } => {}
         }
         components.push(c);
     }

@@ -102,7 +102,7 @@ pub fn export(job: &ExportJob) -> Result<ExportSummary> {
                 .map_or("out".into(), |s| s.to_string_lossy().into_owned())
         ),
     };
-    let comments = vec![
+    let mut comments = vec![
         format!(
             "model {}: N = {} units ({}), {} couplings",
             job.model.display(),
@@ -129,6 +129,19 @@ pub fn export(job: &ExportJob) -> Result<ExportSummary> {
         ),
         "node voltage v = v0 * x; unit nodes v<k> (visible), h<k> (hidden)".into(),
     ];
+    let clamped: Vec<&str> = computer
+        .topology
+        .groups()
+        .iter()
+        .filter(|g| g.clamped)
+        .map(|g| g.name.as_str())
+        .collect();
+    if !clamped.is_empty() {
+        comments.push(format!(
+            "clamped units ({}): ideal DC sources V at v0 * x of the initial state (one image); set their values per input",
+            clamped.join(", ")
+        ));
+    }
     let title = format!("thermocad netlist of {}", job.model.display());
     let file = std::fs::File::create(&job.out).map_err(io_err(&job.out))?;
     let mut w = BufWriter::new(file);

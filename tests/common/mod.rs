@@ -1,10 +1,10 @@
-//! Helpers shared by the integration tests (each test file uses a subset).
+//! Helpers shared by the integration tests (each test crate uses some of them).
 #![allow(dead_code)]
 
 use std::process::Command;
 use thermocad::dynamics::rng::{stream, Purpose};
 use thermocad::linalg::Real;
-use thermocad::model::{Computer, Connectivity, Params, Physics, Topology};
+use thermocad::model::{Block, Computer, Connectivity, GroupSpec, Params, Physics, Topology};
 
 /// Run the thermocad binary: (exit code, stdout, stderr).
 pub fn thermocad(args: &[&str]) -> (i32, String, String) {
@@ -27,17 +27,14 @@ pub fn one_error_line(stderr: &str) -> &str {
     lines[0]
 }
 
-/// A computer of `nv` visible and `nh` hidden units with Gaussian couplings of std `scale`
-/// inside the mask of `conn` and biases of std 0.3, drawn from `seed`.
-pub fn computer<R: Real>(
-    nv: usize,
-    nh: usize,
+/// A computer on `topology` with couplings of rms `scale` on the topology's mask and biases of
+/// rms 0.3, drawn from stream (`seed`, Init, 0) in row-major pair order.
+pub fn random_params<R: Real>(
+    topology: Topology,
     physics: Physics,
-    conn: Connectivity,
     scale: f64,
     seed: u64,
 ) -> Computer<R> {
-    let topology = Topology::visible_hidden(nv, nh, &conn, &["hidden"]).unwrap();
     let n = topology.n();
     let mut rng = stream(seed, Purpose::Init, 0);
     let mut params = Params::<R>::zeros(n);
@@ -56,4 +53,51 @@ pub fn computer<R: Real>(
         topology,
         params,
     }
+}
+
+/// A computer of `nv` visible and `nh` hidden units connected by `conn` (see
+/// [`random_params`]).
+pub fn computer<R: Real>(
+    nv: usize,
+    nh: usize,
+    physics: Physics,
+    conn: Connectivity,
+    scale: f64,
+    seed: u64,
+) -> Computer<R> {
+    let topology = Topology::visible_hidden(nv, nh, &conn, &["hidden"]).unwrap();
+    random_params(topology, physics, scale, seed)
+}
+
+/// An f32 computer with the paper's constants on `topology` (see [`random_params`]).
+pub fn random_computer(topology: Topology, scale: f64, seed: u64) -> Computer<f32> {
+    random_params(topology, Physics::PAPER, scale, seed)
+}
+
+/// A small clamped model: input (6, clamped) – hidden (4) – output (3), every block fully
+/// coupled, input–input included (a circuit drops those); see [`random_params`].
+pub fn clamped_computer(scale: f64, seed: u64) -> Computer<f32> {
+    let group = |name: &str, size, clamped: bool| GroupSpec {
+        name: name.into(),
+        size,
+        clamped,
+        shape: None,
+        trainable_bias: !clamped,
+    };
+    let mut blocks = Vec::new();
+    for a in 0..3 {
+        for b in a..3 {
+            blocks.push((a, b, Block::Full));
+        }
+    }
+    let topology = Topology::from_groups(
+        &[
+            group("input", 6, true),
+            group("hidden", 4, false),
+            group("output", 3, false),
+        ],
+        &blocks,
+    )
+    .unwrap();
+    random_computer(topology, scale, seed)
 }
