@@ -88,23 +88,17 @@ fn studies_are_deterministic_shardable_and_resumable() {
         assert_eq!(code, 0, "{err}");
         assert!(out.contains("thermocad merge"), "{out}");
     }
-    let (code, _, err) = thermocad(&[
-        "merge",
-        "--out",
-        p("merged").to_str().unwrap(),
-        p("shard1").to_str().unwrap(),
-        p("shard2").to_str().unwrap(),
-    ]);
+    let merge = |shards: &[&str]| {
+        let out = p("merged");
+        let dirs: Vec<PathBuf> = shards.iter().map(|s| p(s)).collect();
+        let mut args = vec!["merge", "--out", out.to_str().unwrap()];
+        args.extend(dirs.iter().map(|d| d.to_str().unwrap()));
+        thermocad(&args)
+    };
+    let (code, _, err) = merge(&["shard1", "shard2"]);
     assert_eq!(code, 2, "a shard is missing");
     assert!(err.contains("missing"), "{err}");
-    let (code, _, err) = thermocad(&[
-        "merge",
-        "--out",
-        p("merged").to_str().unwrap(),
-        p("shard1").to_str().unwrap(),
-        p("shard2").to_str().unwrap(),
-        p("shard3").to_str().unwrap(),
-    ]);
+    let (code, _, err) = merge(&["shard1", "shard2", "shard3"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(csv(&p("merged")), reference, "merged shards = single run");
 

@@ -197,14 +197,15 @@ impl Study<'_> {
     /// The compiled circuit of a task.
     pub fn circuit(&self, task: Task) -> crate::Result<Behavioral<f32>> {
         let dt = self.model.physics.dt;
-        let (computer, profile, nd, chip) = match task {
+        // The ideal reference is built as designed; a chip gets its draw of deviations.
+        let (computer, profile, draw) = match task {
             Task::Ideal => {
                 let p = Profile {
                     resistor_series: None,
                     inductance: None,
                     ..self.profile.clone()
                 };
-                (self.model.clone(), p, Nonidealities::none(), 0)
+                (self.model.clone(), p, None)
             }
             Task::Chip { value, chip } => {
                 let mut nd = self.base;
@@ -226,13 +227,14 @@ impl Study<'_> {
                     inductance,
                     ..self.profile.clone()
                 };
-                (computer, p, nd, chip)
+                (computer, p, Some((nd, chip)))
             }
         };
-        let built = circuit::build(&computer, &profile)?;
-        let chip_circuit = perturb(&built, &nd, self.spec.seed, chip as u64);
-        drop(built);
-        Behavioral::compile(&chip_circuit, dt).map_err(|e| match e {
+        let mut built = circuit::build(&computer, &profile)?;
+        if let Some((nd, chip)) = draw {
+            built = perturb(&built, &nd, self.spec.seed, chip as u64);
+        }
+        Behavioral::compile(&built, dt).map_err(|e| match e {
             CircuitError::Invalid(m) => {
                 CircuitError::Invalid(format!("{m} (task {task:?})")).into()
             }

@@ -5,7 +5,7 @@ use crate::config::DataSource;
 use crate::data::Digits;
 use crate::error::{io_err, Error, Result};
 use crate::hardware::perturb::{Nonidealities, Spread};
-use crate::hardware::profile::parse_profile;
+use crate::hardware::profile::load_profile;
 use crate::linalg::Parallelism;
 use crate::model::build::load_dir;
 use crate::nn::Mlp;
@@ -238,30 +238,17 @@ fn read_spec(path: &Path) -> Result<StudySpec> {
 pub fn run(job: &ToleranceJob) -> Result<ToleranceSummary> {
     let (sweep, shard) = job.check()?;
     let md = load_dir(&job.model)?;
-    std::fs::create_dir_all(&job.out).map_err(io_err(&job.out))?;
-    let net = if job.no_classifier {
-        None
-    } else {
-        Some(classifier(job, &md.config, Parallelism::new(job.threads))?)
-    };
-    let recognizer = net.as_ref().map(|(n, _)| n as &dyn Recognizer);
-    let profile_text = std::fs::read_to_string(&job.hardware).map_err(io_err(&job.hardware))?;
-    let name = job
-        .hardware
-        .file_stem()
-        .map_or("profile".into(), |s| s.to_string_lossy().into_owned());
-    let profile = parse_profile(&name, &profile_text).map_err(|e| {
-        Error::Invalid(
-            e.to_string()
-                .replacen(&name, &job.hardware.display().to_string(), 1),
-        )
-    })?;
+    let profile = load_profile(&job.hardware)?;
     let spec = StudySpec {
         model_fingerprint: fingerprint([
             read_bytes(&job.model.join("params.npz"))?.as_slice(),
             read_bytes(&job.model.join("model.toml"))?.as_slice(),
         ]),
-        hardware: format!("{name} {}", fingerprint([profile_text.as_bytes()])),
+        hardware: format!(
+            "{} {}",
+            profile.name,
+            fingerprint([read_bytes(&job.hardware)?.as_slice()])
+        ),
         sweep: sweep.to_string(),
         chips: job.chips,
         samples: job.samples,
@@ -271,10 +258,18 @@ pub fn run(job: &ToleranceJob) -> Result<ToleranceSummary> {
         spread: job.spread,
         heldout: job.heldout,
         resamples: job.resamples,
-        classifier: recognizer.is_some(),
+        classifier: !job.no_classifier,
         yield_threshold: job.yield_threshold,
     };
+    // Refuse another study's directory before any expensive work (the classifier).
+    std::fs::create_dir_all(&job.out).map_err(io_err(&job.out))?;
     claim(&job.out, &spec)?;
+    let net = if job.no_classifier {
+        None
+    } else {
+        Some(classifier(job, &md.config, Parallelism::new(job.threads))?)
+    };
+    let recognizer = net.as_ref().map(|(n, _)| n as &dyn Recognizer);
 
     let cfg = &md.config;
     let visible = md
