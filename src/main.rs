@@ -317,8 +317,18 @@ fn run(cli: Cli) -> Result<()> {
                 let worst = m.iter().cloned().fold(f64::INFINITY, f64::min);
                 println!("resistive couplings: smallest ground-conductance margin {worst:.3}");
             }
+            if let Some(d) = &s.digit {
+                println!(
+                    "inputs driven by image {} of the data set (digit {})",
+                    d.index, d.label
+                );
+            }
             if run {
-                print_waveforms(&export::run_spice(&out)?);
+                let w = export::run_spice(&out)?;
+                print_waveforms(&w);
+                if let Some(p) = s.digit.as_ref().and_then(|d| d.prediction(&w)) {
+                    println!("ngspice prediction: digit {p}");
+                }
             }
         }
         Command::Tolerance(mut job) => {

@@ -1,4 +1,4 @@
-//! Generation-quality and heat statistics.
+//! Statistics of samples and classifier outputs: heat, correlations, top-k accuracy.
 
 use ndarray::{ArrayView1, ArrayView2, Axis};
 
@@ -80,4 +80,26 @@ mod tests {
         assert!((m[0].correlation + 1.0).abs() < 1e-12);
         assert_eq!(mean_std(&[1.0, 3.0]), (2.0, 1.0));
     }
+}
+
+/// Rank of the true label among a classifier's outputs, per row: the number of outputs
+/// strictly larger than the label's (0 = correct top-1, ≤ 1 = correct top-2).
+pub fn label_ranks(outputs: ArrayView2<'_, f32>, labels: &[u8]) -> Vec<usize> {
+    outputs
+        .axis_iter(Axis(0))
+        .zip(labels)
+        .map(|(row, &l)| {
+            let v = row[l as usize];
+            row.iter().filter(|&&o| o > v).count()
+        })
+        .collect()
+}
+
+/// Fractions of rows whose label is the largest output (top-1) or one of the two largest
+/// (top-2).
+pub fn top_accuracy(outputs: ArrayView2<'_, f32>, labels: &[u8]) -> (f64, f64) {
+    let ranks = label_ranks(outputs, labels);
+    let n = ranks.len().max(1) as f64;
+    let within = |k: usize| ranks.iter().filter(|&&r| r < k).count() as f64 / n;
+    (within(1), within(2))
 }

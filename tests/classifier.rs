@@ -10,6 +10,7 @@ use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
 use rand_pcg::Pcg64;
 use std::path::Path;
+use thermocad::data::normalise::classifier_inputs;
 use thermocad::dynamics::ideal::{ideal_bias, relax, targets, TargetMap};
 use thermocad::dynamics::sampler::Batch;
 use thermocad::linalg::Parallelism;
@@ -366,11 +367,46 @@ fn exported_classifier_drives_its_inputs() {
         &root.join("hardware/ideal.toml").display().to_string(),
         "--t",
         "0.01",
+        "--image",
+        "3",
         "--out",
         &deck.display().to_string(),
     ]);
     assert_eq!(code, 0, "{so}{se}");
     let text = std::fs::read_to_string(&deck).unwrap();
+    // The inputs carry image 3 of the model's data set, normalised as in training.
+    let md = thermocad::model::build::load_dir(Path::new(&out)).unwrap();
+    let all = thermocad::workflow::load_digits(&md.config.data, None).unwrap();
+    let norm = md.config.teach.as_ref().unwrap().input_norm.unwrap();
+    let x = classifier_inputs(all.images.slice(ndarray::s![3..4, ..]), norm);
+    let number = |s: &str| s.parse::<f64>().unwrap();
+    let v0 = number(
+        text.split("v0=")
+            .nth(1)
+            .unwrap()
+            .split_whitespace()
+            .next()
+            .unwrap(),
+    );
+    let mut lit = 0;
+    for k in 0..784 {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(&format!("V{k} i{k} 0 DC ")))
+            .unwrap_or_else(|| panic!("no drive of input {k}"));
+        let v = number(line.rsplit(' ').next().unwrap());
+        assert!((v - v0 * f64::from(x[[0, k]])).abs() < 1e-9 * v0, "{line}");
+        lit += usize::from(v > 0.0);
+    }
+    assert!(lit > 20, "a digit has lit pixels: {lit}");
+    assert!(
+        text.contains(&format!(
+            "image 3 of the data set (digit {})",
+            all.labels[3]
+        )),
+        "the deck names its digit"
+    );
+    assert!(so.contains("inputs driven by image 3"), "{so}");
     let elements = |kind: char, node: &dyn Fn(&str) -> bool| {
         text.lines()
             .filter(|l| l.starts_with(kind))
@@ -397,6 +433,37 @@ fn exported_classifier_drives_its_inputs() {
         "inputs have no initial condition"
     );
     assert_eq!(text.matches(".ic v(").count(), 26);
+    // An image beyond the data set, and --image on a generative model, are one line each.
+    let hw = root.join("hardware/ideal.toml").display().to_string();
+    let deck = deck.display().to_string();
+    let export = |model: &str, image: &str| {
+        let args = [
+            "export",
+            "--model",
+            model,
+            "--hardware",
+            &hw,
+            "--image",
+            image,
+        ];
+        thermocad(&[&args[..], &["--out", &deck]].concat())
+    };
+    let (code, _, se) = export(&out, "400");
+    assert_eq!(code, 2);
+    let line = one_error_line(&se);
+    assert!(
+        line.contains("--image 400") && line.contains("400 images"),
+        "{line}"
+    );
+    let gen_cfg = d.path().join("g.toml");
+    std::fs::write(&gen_cfg, "[model]\nvisible = 784\nhidden = 4\n").unwrap();
+    let gen = d.path().join("g").display().to_string();
+    let (code, _, se) = thermocad(&["init", "--config", gen_cfg.to_str().unwrap(), "--out", &gen]);
+    assert_eq!(code, 0, "{se}");
+    let (code, _, se) = export(&gen, "0");
+    assert_eq!(code, 2);
+    let line = one_error_line(&se);
+    assert!(line.contains("not a classifier"), "{line}");
 }
 
 #[test]
@@ -432,6 +499,88 @@ fn bad_classifier_input_is_one_line() {
     let line = one_error_line(&se);
     assert!(
         line.contains("20 images") && line.contains("15 labels"),
+        "{line}"
+    );
+}
+
+#[test]
+fn classifier_tolerance_study_scores_accuracy() {
+    // A classifier goes through the same hardware path as a generative model: its tolerance
+    // study classifies the held-out digits on every chip and reports top-1/top-2 accuracy.
+    let d = tempfile::tempdir().unwrap();
+    let cfg = config(d.path(), 784);
+    let model = d.path().join("m").display().to_string();
+    let args = ["teach", "--config", &cfg, "--out", &model];
+    let (code, so, se) = thermocad(&args);
+    assert_eq!(code, 0, "{so}{se}");
+    let taught: f64 = so
+        .split("held-out top-1 ")
+        .nth(1)
+        .and_then(|s| s.split(',').next())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no held-out top-1 in {so}"));
+    let hw = Path::new(env!("CARGO_MANIFEST_DIR")).join("hardware/gm-c.toml");
+    let hw = hw.to_str().unwrap();
+    let out = d.path().join("study");
+    let out = out.to_str().unwrap();
+    let study = |extra: &[&str]| {
+        let mut a = vec![
+            "tolerance",
+            "--model",
+            &model,
+            "--hardware",
+            hw,
+            "--chips",
+            "2",
+            "--resamples",
+            "50",
+            "--isolate",
+            "--out",
+            out,
+        ];
+        a.extend_from_slice(extra);
+        thermocad(&a)
+    };
+    let (code, so, se) = study(&["--sweep", "bits=2,8"]);
+    assert_eq!(code, 0, "{so}{se}");
+    assert!(so.contains("top1 (top-1 accuracy"), "{so}");
+    let csv = std::fs::read_to_string(Path::new(out).join("tolerance.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(
+        &rows[0][..6],
+        ["task", "condition", "chip", "top1", "top1_lo", "top1_hi"]
+    );
+    assert_eq!(
+        rows.len(),
+        1 + 1 + 2 * 2,
+        "header, ideal, 2 bit widths × 2 chips"
+    );
+    let top1 = |r: usize| rows[r][3].parse::<f64>().unwrap();
+    // The ideal circuit classifies the same 100 held-out digits with the same noise streams
+    // as `teach` did with the model (f32 round-off may flip a borderline digit).
+    assert!(
+        (top1(1) - taught).abs() <= 0.02,
+        "ideal chip {} vs model {taught}",
+        top1(1)
+    );
+    let (lo, hi): (f64, f64) = (rows[1][4].parse().unwrap(), rows[1][5].parse().unwrap());
+    assert!(
+        lo < top1(1) && top1(1) < hi,
+        "bootstrap interval {lo}..{hi}"
+    );
+    // 8 bits keep the accuracy; 2 bits (couplings in {−1, 0, 1}·full scale) lose it.
+    for r in [4, 5] {
+        assert!((top1(r) - top1(1)).abs() <= 0.03, "8 bits: {}", top1(r));
+    }
+    for r in [2, 3] {
+        assert!(top1(r) < top1(1) - 0.1, "2 bits: {}", top1(r));
+    }
+    // Only the model's held-out digits are scored.
+    let (code, _, se) = study(&["--sweep", "bits=8", "--samples", "101"]);
+    assert_eq!(code, 2);
+    let line = one_error_line(&se);
+    assert!(
+        line.contains("--samples") && line.contains("teach.test_images"),
         "{line}"
     );
 }

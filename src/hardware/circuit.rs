@@ -12,7 +12,7 @@
 //! elements whose output is an evolving node are built (input–input couplings are dropped).
 
 use super::profile::{resistive_margin, CouplingStyle, Profile};
-use crate::model::Computer;
+use crate::model::{Computer, Group};
 
 pub use super::profile::BOLTZMANN as K_B;
 
@@ -165,12 +165,17 @@ pub enum CircuitError {
     Invalid(String),
 }
 
-/// Node names of the units: the group's first letter and the index in the group
+/// The letter that starts the node names of a group's units: the group name's first letter.
+pub fn node_prefix(group: &Group) -> char {
+    group.name.chars().next().unwrap_or('u')
+}
+
+/// Node names of the units: the group's [`node_prefix`] and the index in the group
 /// (`v0`…`v783` for visible units, `h0`…`h511` for hidden ones).
 pub fn unit_names(computer: &Computer<f32>) -> Vec<String> {
     let mut names = Vec::with_capacity(computer.n());
     for g in computer.topology.groups() {
-        let prefix = g.name.chars().next().unwrap_or('u');
+        let prefix = node_prefix(g);
         names.extend((0..g.len()).map(|k| format!("{prefix}{k}")));
     }
     names

@@ -262,6 +262,24 @@ impl Topology {
         self.groups.iter().find(|g| g.name == name)
     }
 
+    /// The input and output unit ranges of a classifier: groups named `input` (clamped) and
+    /// `output` (evolving), plus an evolving `hidden` group.
+    pub fn classifier_groups(&self) -> Result<(Range<usize>, Range<usize>), TopologyError> {
+        let find = |name: &str, clamped: bool| {
+            self.group(name)
+                .filter(|g| g.clamped == clamped)
+                .map(|g| g.range.clone())
+                .ok_or_else(|| {
+                    TopologyError::Layout(format!(
+                        "a classifier needs a{} group named \"{name}\"",
+                        if clamped { " clamped" } else { "n evolving" }
+                    ))
+                })
+        };
+        find("hidden", false)?;
+        Ok((find("input", true)?, find("output", false)?))
+    }
+
     /// Number of evolving (not clamped) units.
     pub fn n_evolving(&self) -> usize {
         self.groups

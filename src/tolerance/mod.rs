@@ -1,10 +1,12 @@
-//! Monte Carlo tolerance studies: how generation degrades on real hardware.
+//! Monte Carlo tolerance studies: how generation or classification degrades on real hardware.
 //!
 //! A study sweeps one non-ideality (bits, resistor tolerance, mismatch, …) over a list of
 //! values. Every (value, chip) pair is a *task*: quantize the model, build its circuit on the
 //! hardware profile, draw the chip's component deviations ([`perturb`]), compile the circuit
-//! into the behavioral simulator and generate samples from it; the samples are scored by
-//! [`quality`]. Task 0 is the ideal reference (the unquantized model on an ideal circuit).
+//! into the behavioral simulator and run it. A generative model generates samples, scored by
+//! [`quality`]; a classifier classifies held-out digits with its inputs clamped, scored by
+//! top-1/top-2 accuracy ([`table::Workload`]). Task 0 is the ideal reference (the unquantized
+//! model on an ideal circuit).
 //!
 //! Tasks are independent and deterministic: their randomness comes only from (seed, chip)
 //! streams, and each runs single-threaded, so results do not depend on the thread count, on
@@ -22,13 +24,15 @@ use crate::hardware::perturb::{perturb, Nonidealities, Spread};
 use crate::hardware::profile::Profile;
 use crate::hardware::quantize::{quantize_computer, BitWidth, QuantSpec};
 use crate::linalg::Parallelism;
+use crate::metrics::label_ranks;
 use crate::model::Computer;
-use ndarray::{s, Array2};
-use quality::{mean_estimate, Reference};
+use ndarray::{s, Array2, ArrayView2};
+use quality::{mean_estimate, Estimate, Reference};
 use std::fmt;
+use std::ops::Range;
 use std::str::FromStr;
 use sweep::Sweep;
-use table::Row;
+use table::{Row, Workload, CLASSES};
 
 /// Invalid study settings; each message names the setting.
 #[derive(Debug, thiserror::Error)]
@@ -115,6 +119,9 @@ impl fmt::Display for Shard {
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StudySpec {
+    /// What the chips do (absent in studies written before classifiers: generation).
+    #[serde(default)]
+    pub workload: Workload,
     /// Fingerprint (FNV-1a, hex) of the model's params.npz and model.toml.
     pub model_fingerprint: String,
     /// Hardware profile name and the fingerprint of its file.
@@ -123,7 +130,8 @@ pub struct StudySpec {
     pub sweep: String,
     /// Chips per condition.
     pub chips: usize,
-    /// Samples generated per chip.
+    /// Samples generated per chip (generation), or held-out digits classified per chip
+    /// (classification).
     pub samples: usize,
     /// Seed of chips, samples and bootstraps.
     pub seed: u64,
@@ -133,11 +141,11 @@ pub struct StudySpec {
     pub isolate: bool,
     /// Distribution of toleranced values.
     pub spread: Spread,
-    /// Held-out noising trajectories scoring −ln P̃.
+    /// Held-out noising trajectories scoring −ln P̃ (generation; 0 for a classifier).
     pub heldout: usize,
     /// Bootstrap resamples per metric.
     pub resamples: usize,
-    /// Whether the digit classifier scores the samples.
+    /// Whether the digit classifier scores the samples (generation; false for a classifier).
     pub classifier: bool,
     /// A chip passes when a metric is within this fraction of the ideal.
     pub yield_threshold: f64,
@@ -158,18 +166,56 @@ pub struct Study<'a> {
     pub sweep: Sweep,
     /// The trained model (full precision).
     pub model: &'a Computer<f32>,
-    /// Model time of a generation t_f.
+    /// Model time of a run t_f (a generation, or an inference).
     pub t_final: f64,
     /// The hardware profile.
     pub profile: &'a Profile,
     /// Non-idealities every chip has besides the swept one.
     pub base: Nonidealities,
-    /// Training digits, metrics references and classifier.
-    pub reference: Reference<'a>,
-    /// Held-out noising trajectories [T+1, N].
-    pub heldout: &'a [Array2<f32>],
-    /// Units scored by the image metrics (the visible group).
-    pub visible: std::ops::Range<usize>,
+    /// How a chip is run and scored.
+    pub scoring: Scoring<'a>,
+}
+
+/// How a study's chips are run and scored.
+pub enum Scoring<'a> {
+    /// Generate samples from thermal equilibrium and score them.
+    Generation {
+        /// Training digits, metrics references and classifier.
+        reference: Reference<'a>,
+        /// Held-out noising trajectories [T+1, N].
+        heldout: &'a [Array2<f32>],
+        /// Units scored by the image metrics (the visible group).
+        visible: Range<usize>,
+    },
+    /// Classify held-out digits: every row of `states` starts a trajectory.
+    Classification {
+        /// Initial states [D, N]: inputs clamped to the normalised digit, 0 elsewhere.
+        states: ArrayView2<'a, f32>,
+        /// The digits' labels.
+        labels: &'a [u8],
+        /// Output units.
+        output: Range<usize>,
+    },
+}
+
+impl Scoring<'_> {
+    /// The workload this scoring belongs to.
+    pub fn workload(&self) -> Workload {
+        match self {
+            Scoring::Generation { .. } => Workload::Generation,
+            Scoring::Classification { .. } => Workload::Classification,
+        }
+    }
+}
+
+/// An error unless every value of `x` is finite.
+fn finite(x: ArrayView2<'_, f32>, t: usize, task: Task) -> crate::Result<()> {
+    if x.iter().all(|v| v.is_finite()) {
+        return Ok(());
+    }
+    Err(crate::Error::Invalid(format!(
+        "task {t} ({task:?}): the simulated circuit diverged (non-finite node voltages)"
+    )))
 }
 
 /// What a task is.
@@ -247,23 +293,57 @@ impl Study<'_> {
         let task = self.task(t);
         let sim = self.circuit(task)?;
         let par = Parallelism::SEQUENTIAL;
-        // Every chip starts from the same thermal noise with the same noise streams.
-        let mut batch = Batch::from_equilibrium(self.model, self.spec.seed, 0, self.spec.samples);
         let steps = self.model.physics.steps(self.t_final);
-        batch.run(&sim, steps, par, |_, _| {});
-        let samples = batch.x.slice(s![.., self.visible.clone()]);
-        if samples.iter().any(|v| !v.is_finite()) {
-            return Err(crate::Error::Invalid(format!(
-                "task {t} ({task:?}): the simulated circuit diverged (non-finite node voltages)"
-            )));
-        }
-        let q = self.reference.quality(samples);
-        let nll: Vec<f64> = self
-            .heldout
-            .iter()
-            .map(|tr| sim.reverse_nll(tr.view(), par))
-            .collect();
-        let nll = mean_estimate(&nll, self.spec.resamples, self.spec.seed + 3);
+        let (seed, resamples) = (self.spec.seed, self.spec.resamples);
+        // Every chip starts from the same states with the same noise streams.
+        let (metrics, classes) = match &self.scoring {
+            Scoring::Generation {
+                reference,
+                heldout,
+                visible,
+            } => {
+                let mut batch = Batch::from_equilibrium(self.model, seed, 0, self.spec.samples);
+                batch.run(&sim, steps, par, |_, _| {});
+                let samples = batch.x.slice(s![.., visible.clone()]);
+                finite(samples, t, task)?;
+                let q = reference.quality(samples);
+                let nll: Vec<f64> = heldout
+                    .iter()
+                    .map(|tr| sim.reverse_nll(tr.view(), par))
+                    .collect();
+                let nll = mean_estimate(&nll, resamples, seed + 3);
+                (
+                    vec![Some(q.corr), q.confident, q.frechet, Some(nll)],
+                    q.classes.into_iter().map(Some).collect(),
+                )
+            }
+            Scoring::Classification {
+                states,
+                labels,
+                output,
+            } => {
+                let mut batch = Batch::from_states(states.to_owned(), seed, 0);
+                batch.run(&sim, steps, par, |_, _| {});
+                let outputs = batch.x.slice(s![.., output.clone()]);
+                finite(outputs, t, task)?;
+                let ranks = label_ranks(outputs, labels);
+                let top = |k: usize, stream: u64| -> Estimate {
+                    let hit: Vec<f64> = ranks.iter().map(|&r| f64::from(u8::from(r < k))).collect();
+                    mean_estimate(&hit, resamples, seed + stream)
+                };
+                let recall = (0..CLASSES as u8)
+                    .map(|c| {
+                        let of_c: Vec<usize> =
+                            (0..labels.len()).filter(|&i| labels[i] == c).collect();
+                        (!of_c.is_empty()).then(|| {
+                            of_c.iter().filter(|&&i| ranks[i] == 0).count() as f64
+                                / of_c.len() as f64
+                        })
+                    })
+                    .collect();
+                (vec![Some(top(1, 4)), Some(top(2, 5))], recall)
+            }
+        };
         let (value, chip) = match task {
             Task::Ideal => (None, 0),
             Task::Chip { value, chip } => (Some(self.sweep.values[value]), chip),
@@ -272,11 +352,8 @@ impl Study<'_> {
             task: t,
             value,
             chip,
-            corr: q.corr,
-            confident: q.confident,
-            frechet: q.frechet,
-            nll,
-            classes: q.classes,
+            metrics,
+            classes,
         })
     }
 }

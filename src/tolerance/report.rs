@@ -5,7 +5,7 @@
 //! (≥ (1 − thr)·ideal for metrics where higher is better, ≤ (1 + thr)·ideal otherwise).
 
 use super::sweep::{Sweep, SweepKey};
-use super::table::{Row, METRICS};
+use super::table::{Row, Workload};
 use crate::error::Result;
 use crate::report::plot::{line_chart_rgb, RgbImage, Series};
 use std::collections::BTreeMap;
@@ -49,15 +49,17 @@ pub fn within(v: f64, ideal: f64, higher_better: bool, threshold: f64) -> bool {
     }
 }
 
-/// Per-condition statistics of `metric`, and the ideal value.
+/// Per-condition statistics of metric number `metric` of `workload`, and the ideal value.
 pub fn stats(
     rows: &BTreeMap<usize, Row>,
     sweep: &Sweep,
+    workload: Workload,
     metric: usize,
     threshold: f64,
 ) -> Option<(f64, Vec<ConditionStats>)> {
-    let (name, higher, _) = METRICS[metric];
-    let ideal = rows.get(&0)?.metric(name)?.value;
+    let higher = workload.metrics()[metric].higher_better;
+    let metric_of = |r: &Row| r.metrics.get(metric).copied().flatten().map(|e| e.value);
+    let ideal = metric_of(rows.get(&0)?)?;
     let out = sweep
         .values
         .iter()
@@ -65,7 +67,7 @@ pub fn stats(
             let mut v: Vec<f64> = rows
                 .values()
                 .filter(|r| r.value == Some(value))
-                .filter_map(|r| r.metric(name).map(|e| e.value))
+                .filter_map(metric_of)
                 .collect();
             v.sort_by(f64::total_cmp);
             let ok = v
@@ -131,6 +133,7 @@ pub fn design_answer(
 pub fn write(
     dir: &Path,
     sweep: &Sweep,
+    workload: Workload,
     rows: &BTreeMap<usize, Row>,
     threshold: f64,
     title: &str,
@@ -146,8 +149,9 @@ pub fn write(
         rows.values().filter(|r| r.value == sweep.values.first().copied()).count(),
         100.0 * threshold
     );
-    for (m, &(name, higher, label)) in METRICS.iter().enumerate() {
-        let Some((ideal, cs)) = stats(rows, sweep, m, threshold) else {
+    for (m, metric) in workload.metrics().iter().enumerate() {
+        let (name, higher, label) = (metric.name, metric.higher_better, metric.label);
+        let Some((ideal, cs)) = stats(rows, sweep, workload, m, threshold) else {
             continue;
         };
         let pts =

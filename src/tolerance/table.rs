@@ -11,13 +11,69 @@ use std::path::Path;
 /// Classes of the digit classifier (columns `class_0` … `class_9`).
 pub const CLASSES: usize = 10;
 
-/// The metrics, in column order: (name, higher is better, axis label).
-pub const METRICS: [(&str, bool, &str); 4] = [
-    ("corr", true, "mean largest |corr| with a training digit"),
-    ("confident", true, "fraction recognised with p > 0.9"),
-    ("frechet", false, "Fréchet distance of classifier features"),
-    ("nll", false, "held-out reverse −ln P per unit and step"),
+/// A metric column: its name, whether higher is better, and its axis label.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Metric {
+    /// Column name.
+    pub name: &'static str,
+    /// True when a larger value is better.
+    pub higher_better: bool,
+    /// What it measures (axis label).
+    pub label: &'static str,
+}
+
+const fn metric(name: &'static str, higher_better: bool, label: &'static str) -> Metric {
+    Metric {
+        name,
+        higher_better,
+        label,
+    }
+}
+
+/// What the chips of a study do, which decides how they are scored.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Workload {
+    /// A generative model: samples scored by [`GENERATION`]; `class_c` is the fraction of
+    /// samples recognised as digit c.
+    #[default]
+    Generation,
+    /// A classifier (clamped inputs): held-out digits scored by [`CLASSIFICATION`]; `class_c`
+    /// is the top-1 accuracy on the digits of class c (recall).
+    Classification,
+}
+
+/// Metrics of a generative study, in column order.
+pub const GENERATION: [Metric; 4] = [
+    metric("corr", true, "mean largest |corr| with a training digit"),
+    metric("confident", true, "fraction recognised with p > 0.9"),
+    metric("frechet", false, "Fréchet distance of classifier features"),
+    metric("nll", false, "held-out reverse −ln P per unit and step"),
 ];
+
+/// Metrics of a classifier study, in column order.
+pub const CLASSIFICATION: [Metric; 2] = [
+    metric("top1", true, "top-1 accuracy on held-out digits"),
+    metric("top2", true, "top-2 accuracy on held-out digits"),
+];
+
+impl Workload {
+    /// Lower-case name, as in `study.toml`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Workload::Generation => "generation",
+            Workload::Classification => "classification",
+        }
+    }
+
+    /// The metric columns of this workload's table.
+    pub fn metrics(self) -> &'static [Metric] {
+        match self {
+            Workload::Generation => &GENERATION,
+            Workload::Classification => &CLASSIFICATION,
+        }
+    }
+}
 
 /// The results of one task.
 #[derive(Clone, Debug, PartialEq)]
@@ -28,35 +84,18 @@ pub struct Row {
     pub value: Option<f64>,
     /// Chip index within its condition.
     pub chip: usize,
-    /// Mean largest |correlation|.
-    pub corr: Estimate,
-    /// Confidently recognised fraction.
-    pub confident: Option<Estimate>,
-    /// Fréchet distance.
-    pub frechet: Option<Estimate>,
-    /// Held-out −ln P̃ per unit and step.
-    pub nll: Estimate,
-    /// Class fractions (empty without classifier).
-    pub classes: Vec<f64>,
+    /// One estimate per metric of the workload (None when not scored, e.g. without a digit
+    /// classifier).
+    pub metrics: Vec<Option<Estimate>>,
+    /// The `class_c` columns (None: not scored, or no digit of that class).
+    pub classes: Vec<Option<f64>>,
 }
 
-impl Row {
-    /// A metric's estimate by name.
-    pub fn metric(&self, name: &str) -> Option<Estimate> {
-        match name {
-            "corr" => Some(self.corr),
-            "confident" => self.confident,
-            "frechet" => self.frechet,
-            "nll" => Some(self.nll),
-            _ => None,
-        }
-    }
-}
-
-/// The CSV header.
-pub fn header() -> Vec<String> {
+/// The CSV header of a workload's table.
+pub fn header(workload: Workload) -> Vec<String> {
     let mut h: Vec<String> = ["task", "condition", "chip"].map(String::from).to_vec();
-    for (m, _, _) in METRICS {
+    for m in workload.metrics() {
+        let m = m.name;
         h.extend([m.to_string(), format!("{m}_lo"), format!("{m}_hi")]);
     }
     h.extend((0..CLASSES).map(|c| format!("class_{c}")));
@@ -69,19 +108,25 @@ fn record(r: &Row) -> Vec<String> {
         r.value.map_or("ideal".into(), |v| v.to_string()),
         r.chip.to_string(),
     ];
-    for (m, _, _) in METRICS {
-        match r.metric(m) {
+    for m in &r.metrics {
+        match m {
             Some(e) => out.extend([e.value, e.lo, e.hi].map(|v| v.to_string())),
             None => out.extend(std::iter::repeat_n(String::new(), 3)),
         }
     }
     for c in 0..CLASSES {
-        out.push(r.classes.get(c).map_or(String::new(), |v| v.to_string()));
+        out.push(
+            r.classes
+                .get(c)
+                .copied()
+                .flatten()
+                .map_or(String::new(), |v| v.to_string()),
+        );
     }
     out
 }
 
-fn parse_row(rec: &csv::StringRecord, at: &str) -> Result<Row> {
+fn parse_row(rec: &csv::StringRecord, at: &str, metrics: usize) -> Result<Row> {
     let bad = |what: &str| Error::Invalid(format!("{at}: {what}"));
     let f = |i: usize| -> Result<Option<f64>> {
         let s = rec.get(i).ok_or_else(|| bad("too few columns"))?;
@@ -109,40 +154,33 @@ fn parse_row(rec: &csv::StringRecord, at: &str) -> Result<Row> {
         Some("ideal") => None,
         _ => Some(f(1)?.ok_or_else(|| bad("empty condition"))?),
     };
-    let classes = (0..CLASSES)
-        .map(|c| f(3 + 3 * METRICS.len() + c))
-        .collect::<Result<Vec<_>>>()?
-        .into_iter()
-        .flatten()
-        .collect();
     Ok(Row {
         task: int(0)?,
         value,
         chip: int(2)?,
-        corr: est(0)?.ok_or_else(|| bad("corr is missing"))?,
-        confident: est(1)?,
-        frechet: est(2)?,
-        nll: est(3)?.ok_or_else(|| bad("nll is missing"))?,
-        classes,
+        metrics: (0..metrics).map(est).collect::<Result<_>>()?,
+        classes: (0..CLASSES)
+            .map(|c| f(3 + 3 * metrics + c))
+            .collect::<Result<_>>()?,
     })
 }
 
-/// Write rows (sorted by task) to `path` atomically.
-pub fn write(path: &Path, rows: &BTreeMap<usize, Row>) -> Result<()> {
-    let h = header();
+/// Write a workload's rows (sorted by task) to `path` atomically.
+pub fn write(path: &Path, workload: Workload, rows: &BTreeMap<usize, Row>) -> Result<()> {
+    let h = header(workload);
     let h: Vec<&str> = h.iter().map(String::as_str).collect();
     crate::io::write_csv(path, &h, rows.values().map(record))
 }
 
-/// Read a `tolerance.csv` (absent file: no rows).
-pub fn read(path: &Path) -> Result<BTreeMap<usize, Row>> {
+/// Read a workload's `tolerance.csv` (absent file: no rows).
+pub fn read(path: &Path, workload: Workload) -> Result<BTreeMap<usize, Row>> {
     let mut rows = BTreeMap::new();
     if !path.exists() {
         return Ok(rows);
     }
     let mut rd = csv::Reader::from_path(path)
         .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?;
-    let expect = header();
+    let expect = header(workload);
     let got: Vec<String> = rd
         .headers()
         .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?
@@ -151,14 +189,15 @@ pub fn read(path: &Path) -> Result<BTreeMap<usize, Row>> {
         .collect();
     if got != expect {
         return Err(Error::Invalid(format!(
-            "{}: not a tolerance.csv (header differs)",
-            path.display()
+            "{}: not the tolerance.csv of a {} study (header differs)",
+            path.display(),
+            workload.name()
         )));
     }
     for (i, rec) in rd.records().enumerate() {
         let at = format!("{}:{}", path.display(), i + 2);
         let rec = rec.map_err(|e| Error::Invalid(format!("{at}: {e}")))?;
-        let row = parse_row(&rec, &at)?;
+        let row = parse_row(&rec, &at, workload.metrics().len())?;
         rows.insert(row.task, row);
     }
     Ok(rows)

@@ -14,13 +14,12 @@ use crate::dynamics::sampler::Batch;
 use crate::error::{io_err, Error, Result};
 use crate::io::write_csv;
 use crate::linalg::{gemm, Parallelism};
-use crate::metrics::mean_std;
+use crate::metrics::{mean_std, top_accuracy};
 use crate::model::build::load_dir;
-use crate::model::{Computer, Topology};
+use crate::model::Computer;
 use crate::nn::{argmax, Mlp};
 use crate::report::plot::{histogram, image_grid, line_chart, Colormap, ImageGrid, Series};
 use ndarray::{s, Array2, ArrayView2, Axis};
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -33,24 +32,6 @@ pub const TEACHER_NPZ: &str = "teacher.npz";
 
 /// Rows simulated at once (bounds memory; results do not depend on it).
 const CHUNK: usize = 2000;
-
-/// The input (clamped) and output unit ranges of a classifier topology: groups named
-/// `input` (clamped) and `output` (evolving), plus an evolving `hidden` group.
-pub fn classifier_groups(t: &Topology) -> Result<(Range<usize>, Range<usize>)> {
-    let find = |name: &str, clamped: bool| {
-        t.group(name)
-            .filter(|g| g.clamped == clamped)
-            .map(|g| g.range.clone())
-            .ok_or_else(|| {
-                Error::Invalid(format!(
-                    "model.groups: a classifier needs a{} group named \"{name}\"",
-                    if clamped { " clamped" } else { "n evolving" }
-                ))
-            })
-    };
-    find("hidden", false)?;
-    Ok((find("input", true)?, find("output", false)?))
-}
 
 /// Result of running the classifier on a batch of inputs.
 pub struct Inference {
@@ -74,7 +55,7 @@ pub fn infer(
     traced: usize,
     par: Parallelism,
 ) -> Result<Inference> {
-    let (inp, outp) = classifier_groups(&c.topology)?;
+    let (inp, outp) = c.topology.classifier_groups()?;
     let (b, n) = (inputs.nrows(), c.n());
     let rows = b * k;
     let mut outputs = Array2::<f32>::zeros((b, outp.len()));
@@ -114,20 +95,6 @@ pub fn infer(
         heat_kt,
         traces,
     })
-}
-
-/// Fractions of rows whose label is the largest output (top-1) or one of the two largest
-/// (top-2).
-pub fn top_accuracy(outputs: ArrayView2<'_, f32>, labels: &[u8]) -> (f64, f64) {
-    let (mut t1, mut t2) = (0usize, 0usize);
-    for (row, &l) in outputs.axis_iter(Axis(0)).zip(labels) {
-        let v = row[l as usize];
-        let above = row.iter().filter(|&&o| o > v).count();
-        t1 += usize::from(above == 0);
-        t2 += usize::from(above <= 1);
-    }
-    let n = labels.len().max(1) as f64;
-    (t1 as f64 / n, t2 as f64 / n)
 }
 
 /// A classify job.
@@ -187,7 +154,7 @@ pub fn run(job: ClassifyJob) -> Result<ClassifySummary> {
         ))
     })?;
     let c = &md.computer;
-    let (inp, outp) = classifier_groups(&c.topology)?;
+    let (inp, outp) = c.topology.classifier_groups()?;
     let digits = load_mnist_dir(&job.data)?;
     if digits.pixels() != inp.len() {
         return Err(Error::Invalid(format!(

@@ -118,6 +118,8 @@ fn circuit_stage(job: &DemoJob, model: &std::path::Path) -> Result<CircuitSummar
         noise,
         seed: 1,
         t_stop,
+        image: None,
+        data: None,
     };
     let full = export(&deck("netlist.cir", 0.0, true, None))?;
     let mut lines = vec![format!(
@@ -154,7 +156,7 @@ fn tolerance_stage(job: &DemoJob, model: &std::path::Path) -> Result<Vec<String>
         hardware: profile.clone(),
         sweep: sweep.into(),
         chips,
-        samples: 30,
+        samples: Some(30),
         seed: 1,
         data: None,
         out: job.out.join(name),

@@ -1,14 +1,18 @@
 //! `thermocad export` and `thermocad spice`: quantize a trained model, build its circuit on a
 //! hardware profile, stream the ngspice deck to disk, and optionally run it.
 
+use crate::config::TeachSpec;
+use crate::data::normalise::classifier_inputs;
 use crate::dynamics::sampler::Batch;
-use crate::error::{io_err, Result};
+use crate::error::{io_err, Error, Result};
 use crate::hardware::circuit::{self, Circuit};
 use crate::hardware::netlist::{self, Transient};
 use crate::hardware::profile::load_profile;
 use crate::hardware::quantize::{quantize_computer, BitWidth, Granularity, QuantReport, QuantSpec};
 use crate::hardware::spice::{self, Waveforms};
-use crate::model::build::load_dir;
+use crate::model::build::{load_dir, ModelDir};
+use crate::model::Computer;
+use ndarray::s;
 use std::io::BufWriter;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -43,9 +47,41 @@ pub struct ExportJob {
     /// Seed of the initial state and of ngspice's noise.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Simulated duration in model time units (default: the model's t_f).
+    /// Simulated duration in model time units (default: the model's t_f; a classifier's
+    /// observation time `teach.t_final`).
     #[arg(long = "t", value_name = "T")]
     pub t_stop: Option<f64>,
+    /// Classifier models: drive the inputs with image N (0-based) of the model's data set
+    /// (default: its first held-out digit).
+    #[arg(long, value_name = "N")]
+    pub image: Option<usize>,
+    /// MNIST directory of a classifier trained on MNIST (default: the one in model.toml).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+}
+
+/// The digit a classifier deck's inputs are driven with.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DrivenDigit {
+    /// Index in the model's data set.
+    pub index: usize,
+    /// Its label.
+    pub label: u8,
+    /// Node names of the output units; the largest at t_f is the prediction.
+    pub outputs: Vec<String>,
+}
+
+impl DrivenDigit {
+    /// The class an ngspice run predicts: the output node with the largest final voltage.
+    pub fn prediction(&self, w: &Waveforms) -> Option<usize> {
+        let finals: Option<Vec<f64>> = self
+            .outputs
+            .iter()
+            .map(|n| w.node(n).and_then(|v| v.last().copied()))
+            .collect();
+        let finals = finals?;
+        (0..finals.len()).max_by(|&a, &b| finals[a].total_cmp(&finals[b]))
+    }
 }
 
 /// What an export produced.
@@ -60,6 +96,8 @@ pub struct ExportSummary {
     pub bytes: u64,
     /// Wall time of building and writing [s].
     pub seconds: f64,
+    /// The digit driving a classifier's inputs (None for other models).
+    pub digit: Option<DrivenDigit>,
 }
 
 /// Quantize, build and write the deck.
@@ -80,15 +118,32 @@ pub fn export(job: &ExportJob) -> Result<ExportSummary> {
     };
     let (computer, couplings, biases) = quantize_computer(&md.computer, &spec)?;
     let circuit = circuit::build(&computer, &profile)?;
-    // Initial state: one exact sample of the coupling-free equilibrium (the noise a generation starts from).
-    let x0 = Batch::from_equilibrium(&computer, job.seed, 0, 1)
-        .x
-        .row(0)
-        .mapv(f64::from)
-        .to_vec();
+    // Initial state: for a generative model one exact sample of the coupling-free equilibrium
+    // (the noise a generation starts from); for a classifier a digit on the inputs and 0
+    // elsewhere.
+    let (x0, digit, t_final) = match &md.config.teach {
+        None if job.image.is_some() => {
+            return Err(Error::Invalid(format!(
+                "--image: {} is not a classifier (its model.toml has no [teach] section)",
+                job.model.display()
+            )))
+        }
+        None => {
+            let x0 = Batch::from_equilibrium(&computer, job.seed, 0, 1)
+                .x
+                .row(0)
+                .to_vec();
+            (x0, None, md.config.noising.t_final)
+        }
+        Some(teach) => {
+            let (x0, digit) = classifier_state(job, &md, &computer, teach)?;
+            (x0, Some(digit), teach.t_final)
+        }
+    };
+    let x0: Vec<f64> = x0.into_iter().map(f64::from).collect();
     let ph = computer.physics;
     let tran = Transient {
-        t_stop: job.t_stop.unwrap_or(md.config.noising.t_final),
+        t_stop: job.t_stop.unwrap_or(t_final),
         step: ph.dt,
         max_step: ph.dt,
         noise: job.noise,
@@ -112,7 +167,7 @@ pub fn export(job: &ExportJob) -> Result<ExportSummary> {
         ),
         format!(
             "J2 = {} J4 = {} mu = {} kT = {} dt = {} t_f = {} (model units)",
-            ph.j2, ph.j4, ph.mu, ph.kt, ph.dt, md.config.noising.t_final
+            ph.j2, ph.j4, ph.mu, ph.kt, ph.dt, t_final
         ),
         format!(
             "hardware {} ({:?} couplings), bits {}, prune {}",
@@ -127,7 +182,16 @@ pub fn export(job: &ExportJob) -> Result<ExportSummary> {
             couplings.max_abs,
             100.0 * couplings.pruned_fraction
         ),
-        "node voltage v = v0 * x; unit nodes v<k> (visible), h<k> (hidden)".into(),
+        format!(
+            "node voltage v = v0 * x; unit nodes {}",
+            computer
+                .topology
+                .groups()
+                .iter()
+                .map(|g| format!("{}<k> ({})", circuit::node_prefix(g), g.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     ];
     let clamped: Vec<&str> = computer
         .topology
@@ -136,10 +200,17 @@ pub fn export(job: &ExportJob) -> Result<ExportSummary> {
         .filter(|g| g.clamped)
         .map(|g| g.name.as_str())
         .collect();
-    if !clamped.is_empty() {
+    if let Some(d) = &digit {
         comments.push(format!(
-            "clamped units ({}): ideal DC sources V at v0 * x of the initial state (one image); set their values per input",
-            clamped.join(", ")
+            "clamped units ({}): ideal DC sources V at v0 * x, x = image {} of the data set (digit {}), normalised; other units start at 0",
+            clamped.join(", "),
+            d.index,
+            d.label
+        ));
+        comments.push(format!(
+            "prediction: the largest of {} .. {} at t_f",
+            d.outputs.first().map_or("", String::as_str),
+            d.outputs.last().map_or("", String::as_str)
         ));
     }
     let title = format!("thermocad netlist of {}", job.model.display());
@@ -154,7 +225,55 @@ pub fn export(job: &ExportJob) -> Result<ExportSummary> {
         biases,
         bytes,
         seconds: start.elapsed().as_secs_f64(),
+        digit,
     })
+}
+
+/// A classifier's initial state: image `--image` (default: the first held-out digit) of the
+/// model's data set, normalised as in training, on the input units; 0 elsewhere.
+fn classifier_state(
+    job: &ExportJob,
+    md: &ModelDir,
+    computer: &Computer<f32>,
+    teach: &TeachSpec,
+) -> Result<(Vec<f32>, DrivenDigit)> {
+    let mdir = job.model.display();
+    let (inp, outp) = computer.topology.classifier_groups()?;
+    let all = super::load_digits(&md.config.data, job.data.as_deref())?;
+    let index = job
+        .image
+        .unwrap_or_else(|| all.len().saturating_sub(teach.test_images));
+    if index >= all.len() {
+        return Err(Error::Invalid(format!(
+            "--image {index}: the data set of {mdir} has {} images (0..{})",
+            all.len(),
+            all.len()
+        )));
+    }
+    if all.pixels() != inp.len() {
+        return Err(Error::Invalid(format!(
+            "{mdir}: the model has {} input units but its data set's images have {} pixels",
+            inp.len(),
+            all.pixels()
+        )));
+    }
+    let norm = teach.input_norm.ok_or_else(|| {
+        Error::Invalid(format!(
+            "{mdir}: teach.input_norm is missing from model.toml"
+        ))
+    })?;
+    let image = classifier_inputs(all.images.slice(s![index..index + 1, ..]), norm);
+    let mut x0 = vec![0.0f32; computer.n()];
+    x0[inp].copy_from_slice(image.as_slice().expect("a fresh standard-layout array"));
+    let names = circuit::unit_names(computer);
+    Ok((
+        x0,
+        DrivenDigit {
+            index,
+            label: all.labels[index],
+            outputs: names[outp].to_vec(),
+        },
+    ))
 }
 
 fn groups(c: &crate::model::Computer<f32>) -> String {

@@ -29,6 +29,17 @@ pub fn mnist_dir(cli: Option<&Path>, configured: Option<&PathBuf>) -> Result<Pat
         })
 }
 
+/// The whole data set of the `[data]` source: MNIST IDX files, or the synthetic digits
+/// (`data.per_class` of each of `data.digits`).
+pub fn load_digits(spec: &DataSpec, cli: Option<&Path>) -> Result<Digits> {
+    Ok(match &spec.source {
+        DataSource::Synthetic { seed } => {
+            data::synthetic::synthetic_digits(&spec.digits, spec.per_class, *seed)
+        }
+        DataSource::Mnist { dir } => data::load_mnist_dir(&mnist_dir(cli, dir.as_ref())?)?,
+    })
+}
+
 /// The training images selected by `spec`: `per_class` images of each class in `digits`,
 /// the first ones at or after index `offset`, class by class in the order of `digits`.
 pub fn training_set(spec: &DataSpec, cli_dir: Option<&Path>) -> Result<Digits> {

@@ -5,12 +5,11 @@
 //! parameters to minimise the forward Onsager–Machlup action of those trajectories. Progress,
 //! checkpoints and `--resume` are the executor's; the teacher is saved once and reused on resume.
 
-use super::classify::{infer, top_accuracy, TEACHER_NPZ};
-use super::mnist_dir;
+use super::classify::{infer, TEACHER_NPZ};
 use super::train::{executor, fingerprint, initial_state, tail_mean, write_outputs, TrainJob};
-use crate::config::{Config, DataSource};
 use crate::data::normalise::{classifier_inputs, max_row_norm, mnist_standardised};
-use crate::data::{self, Digits};
+use crate::metrics::top_accuracy;
+
 use crate::error::{io_err, Error, Result};
 use crate::io::write_csv;
 use crate::linalg::Parallelism;
@@ -59,9 +58,9 @@ pub fn run(job: TrainJob) -> Result<TeachSummary> {
         ));
     }
     let computer = build(&cfg.model, 0, cfg.train.seed)?;
-    let (inp, outp) = super::classify::classifier_groups(&computer.topology)?;
+    let (inp, outp) = computer.topology.classifier_groups()?;
     let hidden = computer.topology.group("hidden").map_or(0, |g| g.len());
-    let all = load_digits(cfg, job.data_dir.as_deref())?;
+    let all = super::load_digits(&cfg.data, job.data_dir.as_deref())?;
     if all.pixels() != inp.len() {
         return Err(Error::Invalid(format!(
             "model.groups: the input group has {} units but the images have {} pixels",
@@ -202,17 +201,6 @@ pub fn run(job: TrainJob) -> Result<TeachSummary> {
         trajectories: state.done,
         final_loss: tail_mean(&state.history),
         seconds: start.elapsed().as_secs_f64(),
-    })
-}
-
-/// The whole data set of the `[data]` source: MNIST IDX files, or the synthetic digits
-/// (`data.per_class` of each of `data.digits`).
-fn load_digits(cfg: &Config, cli: Option<&Path>) -> Result<Digits> {
-    Ok(match &cfg.data.source {
-        DataSource::Synthetic { seed } => {
-            data::synthetic::synthetic_digits(&cfg.data.digits, cfg.data.per_class, *seed)
-        }
-        DataSource::Mnist { dir } => data::load_mnist_dir(&mnist_dir(cli, dir.as_ref())?)?,
     })
 }
 

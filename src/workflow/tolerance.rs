@@ -1,22 +1,25 @@
 //! `thermocad tolerance` and `thermocad merge`: run (a shard of) a Monte Carlo tolerance study
 //! with progress and resume, and combine shards into the single-machine result.
 
-use crate::config::DataSource;
+use crate::config::{DataSource, TeachSpec};
+use crate::data::normalise::classifier_inputs;
 use crate::data::Digits;
 use crate::error::{io_err, Error, Result};
 use crate::hardware::perturb::{Nonidealities, Spread};
 use crate::hardware::profile::load_profile;
 use crate::linalg::Parallelism;
-use crate::model::build::load_dir;
+use crate::model::build::{load_dir, ModelDir};
 use crate::nn::Mlp;
 use crate::tolerance::quality::{Recognizer, Reference};
 use crate::tolerance::sweep::Sweep;
-use crate::tolerance::table::{self, Row};
-use crate::tolerance::{fingerprint, report, Shard, Study, StudyError, StudySpec};
+use crate::tolerance::table::{self, Row, Workload};
+use crate::tolerance::{fingerprint, report, Scoring, Shard, Study, StudyError, StudySpec};
 use crate::train::generative::Generative;
 use indicatif::{ProgressBar, ProgressStyle};
+use ndarray::{s, Array2, Axis};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -42,9 +45,10 @@ pub struct ToleranceJob {
     /// Chips (independent draws of the deviations) per swept value.
     #[arg(long, default_value_t = 20)]
     pub chips: usize,
-    /// Samples generated per chip.
-    #[arg(long, default_value_t = 100)]
-    pub samples: usize,
+    /// Samples generated per chip (default 100); for a classifier, held-out digits classified
+    /// per chip (default: all of its held-out digits, `teach.test_images`).
+    #[arg(long)]
+    pub samples: Option<usize>,
     /// Seed of chips, samples and bootstraps.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -91,6 +95,9 @@ pub struct ToleranceJob {
     #[arg(skip = true)]
     pub progress: bool,
 }
+
+/// Samples generated per chip of a generative study unless `--samples` says otherwise.
+const DEFAULT_SAMPLES: usize = 100;
 
 /// Held-out real digits per class that the Fréchet distance compares samples with.
 const REAL_PER_CLASS: usize = 100;
@@ -180,12 +187,6 @@ impl ToleranceJob {
         if self.chips == 0 {
             return Err(setting("--chips", "must be at least 1".into()));
         }
-        if self.samples < 2 {
-            return Err(setting(
-                "--samples",
-                format!("must be at least 2, got {}", self.samples),
-            ));
-        }
         if self.heldout == 0 {
             return Err(setting("--heldout", "must be at least 1".into()));
         }
@@ -234,12 +235,206 @@ fn read_spec(path: &Path) -> Result<StudySpec> {
         .map_err(|e| Error::Invalid(format!("{}: {}", path.display(), e.message())))
 }
 
-/// Run (the shard's part of) a study, resuming what `job.out` already holds.
+/// What a generative study scores samples against, loaded once.
+struct GenerationInputs {
+    /// The digit classifier and its held-out accuracy.
+    net: Option<(Mlp, f64)>,
+    /// Training digits (standardised).
+    train: Array2<f32>,
+    /// Held-out real digits of the training classes (standardised).
+    real: Array2<f32>,
+    /// Held-out noising trajectories.
+    heldout: Vec<Array2<f32>>,
+    /// The visible units.
+    visible: Range<usize>,
+    /// Generation time t_f.
+    t_final: f64,
+}
+
+/// What a study's chips are run on, loaded once per run.
+enum Inputs {
+    /// A generative model's references.
+    Generation(GenerationInputs),
+    /// A classifier's held-out digits.
+    Classification {
+        /// Initial states [D, N], inputs clamped to the digits.
+        states: Array2<f32>,
+        /// The digits' labels.
+        labels: Vec<u8>,
+        /// Output units.
+        output: Range<usize>,
+        /// Observation time t_f.
+        t_final: f64,
+    },
+}
+
+impl Inputs {
+    /// How the chips are scored, and the model time of one run.
+    fn scoring(&self, job: &ToleranceJob) -> (Scoring<'_>, f64) {
+        match self {
+            Inputs::Generation(g) => (g.scoring(job), g.t_final),
+            Inputs::Classification {
+                states,
+                labels,
+                output,
+                t_final,
+            } => (
+                Scoring::Classification {
+                    states: states.view(),
+                    labels,
+                    output: output.clone(),
+                },
+                *t_final,
+            ),
+        }
+    }
+}
+
+impl GenerationInputs {
+    fn load(job: &ToleranceJob, md: &ModelDir) -> Result<GenerationInputs> {
+        let net = if job.no_classifier {
+            None
+        } else {
+            Some(classifier(job, &md.config, Parallelism::new(job.threads))?)
+        };
+        let cfg = &md.config;
+        let visible = md
+            .computer
+            .topology
+            .group("visible")
+            .map(|g| g.range.clone())
+            .ok_or_else(|| Error::Invalid("the model has no `visible` group".into()))?;
+        let train = super::training_set(&cfg.data, job.data.as_deref())?.standardised();
+        if train.ncols() != visible.len() {
+            return Err(Error::Invalid(format!(
+                "{}: the model has {} visible units but its training images have {} pixels",
+                job.model.display(),
+                visible.len(),
+                train.ncols()
+            )));
+        }
+        // Real digits never trained on: the first ones score −ln P, all of them are the
+        // Fréchet reference.
+        let per_class = job
+            .heldout
+            .div_ceil(cfg.data.digits.len().max(1))
+            .max(REAL_PER_CLASS);
+        let real = super::held_out_set(&cfg.data, job.data.as_deref(), per_class)?.standardised();
+        let classes = cfg.data.digits.len().max(1);
+        let rows: Vec<usize> = (0..job.heldout)
+            .map(|i| (i % classes) * per_class + i / classes)
+            .collect();
+        let held = real.select(Axis(0), &rows);
+        let noising = Generative::new(&held, cfg.model.hidden, cfg.noising.clone(), cfg.train.seed);
+        // Trajectory ids far beyond any training run's: their noise streams were never
+        // trained on.
+        let heldout: Vec<_> = (0..job.heldout as u64)
+            .into_par_iter()
+            .map(|k| noising.trajectory(&md.computer, (1 << 40) + k))
+            .collect();
+        Ok(GenerationInputs {
+            net,
+            train,
+            real,
+            heldout,
+            visible,
+            t_final: cfg.noising.t_final,
+        })
+    }
+
+    fn scoring(&self, job: &ToleranceJob) -> Scoring<'_> {
+        Scoring::Generation {
+            reference: Reference::new(
+                self.train.view(),
+                self.real.view(),
+                self.net.as_ref().map(|(n, _)| n as &dyn Recognizer),
+                job.resamples,
+                job.seed,
+            ),
+            heldout: &self.heldout,
+            visible: self.visible.clone(),
+        }
+    }
+}
+
+/// The held-out digits a classifier study classifies: the last `count` images of the model's
+/// data set (inside its `teach.test_images` held-out block), as clamped initial states.
+fn classification_inputs(
+    job: &ToleranceJob,
+    md: &ModelDir,
+    teach: &TeachSpec,
+    count: usize,
+) -> Result<Inputs> {
+    let mdir = job.model.display();
+    let (inp, outp) = md.computer.topology.classifier_groups()?;
+    let all = super::load_digits(&md.config.data, job.data.as_deref())?;
+    if all.pixels() != inp.len() {
+        return Err(Error::Invalid(format!(
+            "{mdir}: the model has {} input units but its data set's images have {} pixels",
+            inp.len(),
+            all.pixels()
+        )));
+    }
+    let set = all.slice(all.len().saturating_sub(count), all.len())?;
+    if let Some(&bad) = set.labels.iter().find(|&&l| l as usize >= outp.len()) {
+        return Err(Error::Invalid(format!(
+            "{mdir}: label {bad} has no output unit (the model has {})",
+            outp.len()
+        )));
+    }
+    let norm = teach.input_norm.ok_or_else(|| {
+        Error::Invalid(format!(
+            "{mdir}: teach.input_norm is missing from model.toml"
+        ))
+    })?;
+    let mut states = Array2::<f32>::zeros((set.len(), md.computer.n()));
+    states
+        .slice_mut(s![.., inp])
+        .assign(&classifier_inputs(set.images.view(), norm));
+    Ok(Inputs::Classification {
+        states,
+        labels: set.labels,
+        output: outp,
+        t_final: teach.t_final,
+    })
+}
+
+/// Run (the shard's part of) a study, resuming what `job.out` already holds. A model with a
+/// `[teach]` section is a classifier: its chips classify held-out digits; any other model
+/// generates samples.
 pub fn run(job: &ToleranceJob) -> Result<ToleranceSummary> {
     let (sweep, shard) = job.check()?;
     let md = load_dir(&job.model)?;
     let profile = load_profile(&job.hardware)?;
+    let teach = md.config.teach.clone();
+    let workload = match teach {
+        Some(_) => Workload::Classification,
+        None => Workload::Generation,
+    };
+    let samples = match (job.samples, &teach) {
+        (Some(n), _) => n,
+        (None, Some(t)) => t.test_images,
+        (None, None) => DEFAULT_SAMPLES,
+    };
+    if samples < 2 {
+        return Err(setting(
+            "--samples",
+            format!("must be at least 2, got {samples}"),
+        ));
+    }
+    if let Some(t) = teach.as_ref().filter(|t| samples > t.test_images) {
+        return Err(setting(
+            "--samples",
+            format!(
+                "{samples} digits, but {} holds out only the last {} (teach.test_images)",
+                job.model.display(),
+                t.test_images
+            ),
+        ));
+    }
+    let generation = workload == Workload::Generation;
     let spec = StudySpec {
+        workload,
         model_fingerprint: fingerprint([
             read_bytes(&job.model.join("params.npz"))?.as_slice(),
             read_bytes(&job.model.join("model.toml"))?.as_slice(),
@@ -251,60 +446,25 @@ pub fn run(job: &ToleranceJob) -> Result<ToleranceSummary> {
         ),
         sweep: sweep.to_string(),
         chips: job.chips,
-        samples: job.samples,
+        samples,
         seed: job.seed,
         bits: job.bits,
         isolate: job.isolate,
         spread: job.spread,
-        heldout: job.heldout,
+        heldout: if generation { job.heldout } else { 0 },
         resamples: job.resamples,
-        classifier: !job.no_classifier,
+        classifier: generation && !job.no_classifier,
         yield_threshold: job.yield_threshold,
     };
     // Refuse another study's directory before any expensive work (the classifier).
     std::fs::create_dir_all(&job.out).map_err(io_err(&job.out))?;
     claim(&job.out, &spec)?;
-    let net = if job.no_classifier {
-        None
-    } else {
-        Some(classifier(job, &md.config, Parallelism::new(job.threads))?)
-    };
-    let recognizer = net.as_ref().map(|(n, _)| n as &dyn Recognizer);
 
-    let cfg = &md.config;
-    let visible = md
-        .computer
-        .topology
-        .group("visible")
-        .map(|g| g.range.clone())
-        .ok_or_else(|| Error::Invalid("the model has no `visible` group".into()))?;
-    let train = super::training_set(&cfg.data, job.data.as_deref())?.standardised();
-    if train.ncols() != visible.len() {
-        return Err(Error::Invalid(format!(
-            "{}: the model has {} visible units but its training images have {} pixels",
-            job.model.display(),
-            visible.len(),
-            train.ncols()
-        )));
-    }
-    // Real digits never trained on: the first ones score −ln P, all of them are the Fréchet
-    // reference.
-    let per_class = job
-        .heldout
-        .div_ceil(cfg.data.digits.len().max(1))
-        .max(REAL_PER_CLASS);
-    let real = super::held_out_set(&cfg.data, job.data.as_deref(), per_class)?.standardised();
-    let classes = cfg.data.digits.len().max(1);
-    let rows: Vec<usize> = (0..job.heldout)
-        .map(|i| (i % classes) * per_class + i / classes)
-        .collect();
-    let held = real.select(ndarray::Axis(0), &rows);
-    let noising = Generative::new(&held, cfg.model.hidden, cfg.noising.clone(), cfg.train.seed);
-    // Trajectory ids far beyond any training run's: their noise streams were never trained on.
-    let heldout: Vec<_> = (0..job.heldout as u64)
-        .into_par_iter()
-        .map(|k| noising.trajectory(&md.computer, (1 << 40) + k))
-        .collect();
+    let inputs = match &teach {
+        None => Inputs::Generation(GenerationInputs::load(job, &md)?),
+        Some(t) => classification_inputs(job, &md, t, samples)?,
+    };
+    let (scoring, t_final) = inputs.scoring(job);
     let base = if job.isolate {
         Nonidealities::none()
     } else {
@@ -318,22 +478,14 @@ pub fn run(job: &ToleranceJob) -> Result<ToleranceSummary> {
         spec: spec.clone(),
         sweep: sweep.clone(),
         model: &md.computer,
-        t_final: cfg.noising.t_final,
+        t_final,
         profile: &profile,
         base,
-        reference: Reference::new(
-            train.view(),
-            real.view(),
-            recognizer,
-            job.resamples,
-            job.seed,
-        ),
-        heldout: &heldout,
-        visible,
+        scoring,
     };
 
     let csv = job.out.join(TOLERANCE_CSV);
-    let done = table::read(&csv)?;
+    let done = table::read(&csv, workload)?;
     let owned: Vec<usize> = (0..spec.tasks(&sweep)).filter(|&t| shard.owns(t)).collect();
     let todo: Vec<usize> = owned
         .iter()
@@ -358,7 +510,7 @@ pub fn run(job: &ToleranceJob) -> Result<ToleranceSummary> {
             let row = study.run_task(t)?;
             let mut rows = rows.lock().expect("no task panics while holding the lock");
             rows.insert(t, row);
-            table::write(&csv, &rows)?;
+            table::write(&csv, workload, &rows)?;
             bar.inc(1);
             Ok(())
         })
@@ -369,6 +521,7 @@ pub fn run(job: &ToleranceJob) -> Result<ToleranceSummary> {
         Some(report::write(
             &job.out,
             &sweep,
+            workload,
             &rows,
             spec.yield_threshold,
             &title(&spec),
@@ -380,7 +533,10 @@ pub fn run(job: &ToleranceJob) -> Result<ToleranceSummary> {
         owned: owned.len(),
         resumed,
         summary,
-        classifier_accuracy: net.map(|(_, a)| a),
+        classifier_accuracy: match &inputs {
+            Inputs::Generation(g) => g.net.as_ref().map(|(_, a)| *a),
+            Inputs::Classification { .. } => None,
+        },
     })
 }
 
@@ -400,6 +556,7 @@ pub fn merge(inputs: &[PathBuf], out: &Path) -> Result<String> {
         .ok_or_else(|| Error::Invalid("merge: give at least one study directory".into()))?;
     let spec = read_spec(&first.join(STUDY_TOML))?;
     let mut rows: BTreeMap<usize, Row> = BTreeMap::new();
+    let workload = spec.workload;
     for dir in inputs {
         let path = dir.join(STUDY_TOML);
         if read_spec(&path)? != spec {
@@ -411,7 +568,7 @@ pub fn merge(inputs: &[PathBuf], out: &Path) -> Result<String> {
                 .to_string(),
             ));
         }
-        for (t, r) in table::read(&dir.join(TOLERANCE_CSV))? {
+        for (t, r) in table::read(&dir.join(TOLERANCE_CSV), workload)? {
             if let Some(old) = rows.get(&t) {
                 if old != &r {
                     return Err(Error::Invalid(format!(
@@ -435,6 +592,13 @@ pub fn merge(inputs: &[PathBuf], out: &Path) -> Result<String> {
     }
     std::fs::create_dir_all(out).map_err(io_err(out))?;
     claim(out, &spec)?;
-    table::write(&out.join(TOLERANCE_CSV), &rows)?;
-    report::write(out, &sweep, &rows, spec.yield_threshold, &title(&spec))
+    table::write(&out.join(TOLERANCE_CSV), workload, &rows)?;
+    report::write(
+        out,
+        &sweep,
+        workload,
+        &rows,
+        spec.yield_threshold,
+        &title(&spec),
+    )
 }
