@@ -9,7 +9,8 @@
 //! done and the energy the units lose is dissipated (clamped units enter V through their
 //! couplings to the evolving ones).
 
-use crate::data::{load_mnist_dir, normalise::classifier_inputs};
+use crate::config::TeachSpec;
+use crate::data::{load_mnist_dir, normalise::classifier_inputs, Digits};
 use crate::dynamics::sampler::Batch;
 use crate::error::{io_err, Error, Result};
 use crate::io::write_csv;
@@ -20,6 +21,7 @@ use crate::model::Computer;
 use crate::nn::{argmax, Mlp};
 use crate::report::plot::{histogram, image_grid, line_chart, Colormap, ImageGrid, Series};
 use ndarray::{s, Array2, ArrayView2, Axis};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -32,6 +34,53 @@ pub const TEACHER_NPZ: &str = "teacher.npz";
 
 /// Rows simulated at once (bounds memory; results do not depend on it).
 const CHUNK: usize = 2000;
+
+/// Digits as a classifier sees them: normalised as in training, one row per digit.
+pub struct ClassifierInputs {
+    /// The inputs [digits, input units].
+    pub inputs: Array2<f32>,
+    /// The (clamped) input units.
+    pub input: Range<usize>,
+    /// The output units.
+    pub output: Range<usize>,
+}
+
+/// The inputs of `digits` (from `source`, a path for messages) for the classifier `c` in
+/// directory `model`, after checking that the images fit its input units and the labels its
+/// output units.
+pub fn classifier_inputs_of(
+    model: &Path,
+    c: &Computer<f32>,
+    teach: &TeachSpec,
+    digits: &Digits,
+    source: &str,
+) -> Result<ClassifierInputs> {
+    let mdir = model.display();
+    let (input, output) = c.topology.classifier_groups()?;
+    if digits.pixels() != input.len() {
+        return Err(Error::Invalid(format!(
+            "{mdir}: the model has {} input units but the images in {source} have {} pixels",
+            input.len(),
+            digits.pixels()
+        )));
+    }
+    if let Some(&bad) = digits.labels.iter().find(|&&l| l as usize >= output.len()) {
+        return Err(Error::Invalid(format!(
+            "{source}: label {bad} has no output unit (the model has {})",
+            output.len()
+        )));
+    }
+    let norm = teach.input_norm.ok_or_else(|| {
+        Error::Invalid(format!(
+            "{mdir}: teach.input_norm is missing from model.toml"
+        ))
+    })?;
+    Ok(ClassifierInputs {
+        inputs: classifier_inputs(digits.images.view(), norm),
+        input,
+        output,
+    })
+}
 
 /// Result of running the classifier on a batch of inputs.
 pub struct Inference {
@@ -154,31 +203,14 @@ pub fn run(job: ClassifyJob) -> Result<ClassifySummary> {
         ))
     })?;
     let c = &md.computer;
-    let (inp, outp) = c.topology.classifier_groups()?;
     let digits = load_mnist_dir(&job.data)?;
-    if digits.pixels() != inp.len() {
-        return Err(Error::Invalid(format!(
-            "{mdir}: the model has {} input units but the images in {} have {} pixels",
-            inp.len(),
-            job.data.display(),
-            digits.pixels()
-        )));
-    }
-    if let Some(&bad) = digits.labels.iter().find(|&&l| l as usize >= outp.len()) {
-        return Err(Error::Invalid(format!(
-            "{}: label {bad} has no output unit (the model has {})",
-            job.data.display(),
-            outp.len()
-        )));
-    }
     let count = job.count.unwrap_or(teach.test_images).min(digits.len());
     let set = digits.slice(digits.len() - count, digits.len())?;
-    let norm = teach.input_norm.ok_or_else(|| {
-        Error::Invalid(format!(
-            "{mdir}: teach.input_norm is missing from model.toml"
-        ))
-    })?;
-    let x = classifier_inputs(set.images.view(), norm);
+    let ClassifierInputs {
+        inputs: x,
+        input: inp,
+        output: outp,
+    } = classifier_inputs_of(&job.model, c, &teach, &set, &job.data.display().to_string())?;
     let par = Parallelism::new(job.threads);
     let steps = c.physics.steps(teach.t_final);
     let k = job.trajectories.max(1);

@@ -1,8 +1,8 @@
 //! `thermocad export` and `thermocad spice`: quantize a trained model, build its circuit on a
 //! hardware profile, stream the ngspice deck to disk, and optionally run it.
 
+use super::classify::classifier_inputs_of;
 use crate::config::TeachSpec;
-use crate::data::normalise::classifier_inputs;
 use crate::dynamics::sampler::Batch;
 use crate::error::{io_err, Error, Result};
 use crate::hardware::circuit::{self, Circuit};
@@ -12,7 +12,6 @@ use crate::hardware::quantize::{quantize_computer, BitWidth, Granularity, QuantR
 use crate::hardware::spice::{self, Waveforms};
 use crate::model::build::{load_dir, ModelDir};
 use crate::model::Computer;
-use ndarray::s;
 use std::io::BufWriter;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -237,41 +236,29 @@ fn classifier_state(
     computer: &Computer<f32>,
     teach: &TeachSpec,
 ) -> Result<(Vec<f32>, DrivenDigit)> {
-    let mdir = job.model.display();
-    let (inp, outp) = computer.topology.classifier_groups()?;
     let all = super::load_digits(&md.config.data, job.data.as_deref())?;
     let index = job
         .image
         .unwrap_or_else(|| all.len().saturating_sub(teach.test_images));
     if index >= all.len() {
         return Err(Error::Invalid(format!(
-            "--image {index}: the data set of {mdir} has {} images (0..{})",
+            "--image {index}: the data set of {} has {} images (0..{})",
+            job.model.display(),
             all.len(),
             all.len()
         )));
     }
-    if all.pixels() != inp.len() {
-        return Err(Error::Invalid(format!(
-            "{mdir}: the model has {} input units but its data set's images have {} pixels",
-            inp.len(),
-            all.pixels()
-        )));
-    }
-    let norm = teach.input_norm.ok_or_else(|| {
-        Error::Invalid(format!(
-            "{mdir}: teach.input_norm is missing from model.toml"
-        ))
-    })?;
-    let image = classifier_inputs(all.images.slice(s![index..index + 1, ..]), norm);
+    let digit = all.slice(index, index + 1)?;
+    let c = classifier_inputs_of(&job.model, computer, teach, &digit, "its data set")?;
     let mut x0 = vec![0.0f32; computer.n()];
-    x0[inp].copy_from_slice(image.as_slice().expect("a fresh standard-layout array"));
+    x0[c.input].copy_from_slice(c.inputs.as_slice().expect("a fresh standard-layout array"));
     let names = circuit::unit_names(computer);
     Ok((
         x0,
         DrivenDigit {
             index,
-            label: all.labels[index],
-            outputs: names[outp].to_vec(),
+            label: digit.labels[0],
+            outputs: names[c.output].to_vec(),
         },
     ))
 }

@@ -1,8 +1,8 @@
 //! `thermocad tolerance` and `thermocad merge`: run (a shard of) a Monte Carlo tolerance study
 //! with progress and resume, and combine shards into the single-machine result.
 
+use super::classify::classifier_inputs_of;
 use crate::config::{DataSource, TeachSpec};
-use crate::data::normalise::classifier_inputs;
 use crate::data::Digits;
 use crate::error::{io_err, Error, Result};
 use crate::hardware::perturb::{Nonidealities, Spread};
@@ -365,36 +365,15 @@ fn classification_inputs(
     teach: &TeachSpec,
     count: usize,
 ) -> Result<Inputs> {
-    let mdir = job.model.display();
-    let (inp, outp) = md.computer.topology.classifier_groups()?;
     let all = super::load_digits(&md.config.data, job.data.as_deref())?;
-    if all.pixels() != inp.len() {
-        return Err(Error::Invalid(format!(
-            "{mdir}: the model has {} input units but its data set's images have {} pixels",
-            inp.len(),
-            all.pixels()
-        )));
-    }
     let set = all.slice(all.len().saturating_sub(count), all.len())?;
-    if let Some(&bad) = set.labels.iter().find(|&&l| l as usize >= outp.len()) {
-        return Err(Error::Invalid(format!(
-            "{mdir}: label {bad} has no output unit (the model has {})",
-            outp.len()
-        )));
-    }
-    let norm = teach.input_norm.ok_or_else(|| {
-        Error::Invalid(format!(
-            "{mdir}: teach.input_norm is missing from model.toml"
-        ))
-    })?;
+    let c = classifier_inputs_of(&job.model, &md.computer, teach, &set, "its data set")?;
     let mut states = Array2::<f32>::zeros((set.len(), md.computer.n()));
-    states
-        .slice_mut(s![.., inp])
-        .assign(&classifier_inputs(set.images.view(), norm));
+    states.slice_mut(s![.., c.input]).assign(&c.inputs);
     Ok(Inputs::Classification {
         states,
         labels: set.labels,
-        output: outp,
+        output: c.output,
         t_final: teach.t_final,
     })
 }
