@@ -484,7 +484,8 @@ fn bad_classifier_input_is_one_line() {
     let (code, _, se) = thermocad(&["teach", "--config", &cfg, "--out", &out]);
     assert_eq!(code, 2);
     assert!(
-        one_error_line(&se).contains("100 units but the images have 784 pixels"),
+        one_error_line(&se)
+            .contains("100 input units but the images in the data set have 784 pixels"),
         "{se}"
     );
     // Labels that do not match the images.

@@ -45,6 +45,31 @@ pub struct ClassifierInputs {
     pub output: Range<usize>,
 }
 
+/// An error unless `digits` (from `source`) fit a classifier whose `input` and `output`
+/// units these are; `model` names the model in the message.
+pub fn check_fit(
+    input: &Range<usize>,
+    output: &Range<usize>,
+    digits: &Digits,
+    model: &str,
+    source: &str,
+) -> Result<()> {
+    if digits.pixels() != input.len() {
+        return Err(Error::Invalid(format!(
+            "{model}: the model has {} input units but the images in {source} have {} pixels",
+            input.len(),
+            digits.pixels()
+        )));
+    }
+    if let Some(&bad) = digits.labels.iter().find(|&&l| l as usize >= output.len()) {
+        return Err(Error::Invalid(format!(
+            "{source}: label {bad} has no output unit (the model has {})",
+            output.len()
+        )));
+    }
+    Ok(())
+}
+
 /// The inputs of `digits` (from `source`, a path for messages) for the classifier `c` in
 /// directory `model`, after checking that the images fit its input units and the labels its
 /// output units.
@@ -57,19 +82,7 @@ pub fn classifier_inputs_of(
 ) -> Result<ClassifierInputs> {
     let mdir = model.display();
     let (input, output) = c.topology.classifier_groups()?;
-    if digits.pixels() != input.len() {
-        return Err(Error::Invalid(format!(
-            "{mdir}: the model has {} input units but the images in {source} have {} pixels",
-            input.len(),
-            digits.pixels()
-        )));
-    }
-    if let Some(&bad) = digits.labels.iter().find(|&&l| l as usize >= output.len()) {
-        return Err(Error::Invalid(format!(
-            "{source}: label {bad} has no output unit (the model has {})",
-            output.len()
-        )));
-    }
+    check_fit(&input, &output, digits, &mdir.to_string(), source)?;
     let norm = teach.input_norm.ok_or_else(|| {
         Error::Invalid(format!(
             "{mdir}: teach.input_norm is missing from model.toml"

@@ -61,19 +61,7 @@ pub fn run(job: TrainJob) -> Result<TeachSummary> {
     let (inp, outp) = computer.topology.classifier_groups()?;
     let hidden = computer.topology.group("hidden").map_or(0, |g| g.len());
     let all = super::load_digits(&cfg.data, job.data_dir.as_deref())?;
-    if all.pixels() != inp.len() {
-        return Err(Error::Invalid(format!(
-            "model.groups: the input group has {} units but the images have {} pixels",
-            inp.len(),
-            all.pixels()
-        )));
-    }
-    if let Some(&l) = all.labels.iter().find(|&&l| l as usize >= outp.len()) {
-        return Err(Error::Invalid(format!(
-            "model.groups: label {l} has no output unit (the output group has {})",
-            outp.len()
-        )));
-    }
+    super::classify::check_fit(&inp, &outp, &all, "model.groups", "the data set")?;
     let first = cfg.data.offset;
     let test_start = all.len().saturating_sub(teach.test_images);
     if first + teach.train_images > test_start || teach.test_images > all.len() {
