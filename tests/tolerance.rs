@@ -134,6 +134,7 @@ fn impossible_settings_are_one_line() {
         (vec!["--shard", "3/2"], "1 ≤ K ≤ M"),
         (vec!["--shard", "0/2"], "1 ≤ K ≤ M"),
         (vec!["--yield-threshold", "1.5"], "--yield-threshold"),
+        (vec!["--sweep", "input_bits=4"], "applies to classifiers"),
     ] {
         let (code, _, err) = study(&m, &out, &args);
         assert_eq!(code, 2, "{args:?}: {err}");

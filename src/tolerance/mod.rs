@@ -22,7 +22,7 @@ use crate::hardware::behavioral::Behavioral;
 use crate::hardware::circuit::{self, CircuitError};
 use crate::hardware::perturb::{perturb, Nonidealities, Spread};
 use crate::hardware::profile::Profile;
-use crate::hardware::quantize::{quantize_computer, BitWidth, QuantSpec};
+use crate::hardware::quantize::{quantize_computer, quantize_vector, BitWidth, QuantSpec};
 use crate::linalg::Parallelism;
 use crate::metrics::label_ranks;
 use crate::model::Computer;
@@ -193,6 +193,8 @@ pub enum Scoring<'a> {
         states: ArrayView2<'a, f32>,
         /// The digits' labels.
         labels: &'a [u8],
+        /// Input (clamped) units.
+        input: Range<usize>,
         /// Output units.
         output: Range<usize>,
     },
@@ -218,6 +220,29 @@ fn finite(x: ArrayView2<'_, f32>, t: usize, task: Task) -> crate::Result<()> {
     )))
 }
 
+/// What one chip is built and run with: its deviations, the bit width of its couplings and
+/// biases, its parasitic inductance and the bit width of its input drives.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Condition {
+    /// Component deviations drawn for the chip.
+    pub nd: Nonidealities,
+    /// Bit width of couplings and biases (None: full precision).
+    pub bits: Option<u32>,
+    /// Series inductance of every node's restoring branch [H] (None: RC nodes).
+    pub inductance: Option<f64>,
+    /// Bit width of the DACs driving clamped inputs (None: ideal drives).
+    pub input_bits: Option<u32>,
+}
+
+/// Quantize input drive values in place, as DACs of `bits` bits sharing one full scale: the
+/// largest |x| over all of them (every digit's drives), uniform and symmetric around 0.
+fn quantize_drives(mut x: ndarray::ArrayViewMut2<'_, f32>, bits: BitWidth) -> crate::Result<()> {
+    let flat = ndarray::Array1::from_iter(x.iter().copied());
+    let (q, _) = quantize_vector(&flat, &QuantSpec::bits(bits))?;
+    x.iter_mut().zip(q.iter()).for_each(|(v, &qv)| *v = qv);
+    Ok(())
+}
+
 /// What a task is.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Task {
@@ -240,40 +265,46 @@ impl Study<'_> {
         }
     }
 
+    /// The condition of a chip task (None for the ideal reference).
+    pub fn condition(&self, task: Task) -> Option<Condition> {
+        let Task::Chip { value, .. } = task else {
+            return None;
+        };
+        let mut c = Condition {
+            nd: self.base,
+            bits: self.spec.bits,
+            inductance: self.profile.inductance,
+            input_bits: None,
+        };
+        self.sweep.key.apply(self.sweep.values[value], &mut c);
+        Some(c)
+    }
+
     /// The compiled circuit of a task.
     pub fn circuit(&self, task: Task) -> crate::Result<Behavioral<f32>> {
         let dt = self.model.physics.dt;
         // The ideal reference is built as designed; a chip gets its draw of deviations.
-        let (computer, profile, draw) = match task {
-            Task::Ideal => {
-                let p = Profile {
-                    resistor_series: None,
-                    inductance: None,
-                    ..self.profile.clone()
-                };
-                (self.model.clone(), p, None)
-            }
-            Task::Chip { value, chip } => {
-                let mut nd = self.base;
-                let mut bits = self.spec.bits;
-                let mut inductance = self.profile.inductance;
-                self.sweep.key.apply(
-                    self.sweep.values[value],
-                    &mut nd,
-                    &mut bits,
-                    &mut inductance,
-                );
-                let computer = match bits {
+        let (computer, profile, draw) = match (task, self.condition(task)) {
+            (Task::Chip { chip, .. }, Some(c)) => {
+                let computer = match c.bits {
                     Some(b) => {
                         quantize_computer(self.model, &QuantSpec::bits(BitWidth::new(b)?))?.0
                     }
                     None => self.model.clone(),
                 };
                 let p = Profile {
-                    inductance,
+                    inductance: c.inductance,
                     ..self.profile.clone()
                 };
-                (computer, p, Some((nd, chip)))
+                (computer, p, Some((c.nd, chip)))
+            }
+            _ => {
+                let p = Profile {
+                    resistor_series: None,
+                    inductance: None,
+                    ..self.profile.clone()
+                };
+                (self.model.clone(), p, None)
             }
         };
         let mut built = circuit::build(&computer, &profile)?;
@@ -320,9 +351,14 @@ impl Study<'_> {
             Scoring::Classification {
                 states,
                 labels,
+                input,
                 output,
             } => {
-                let mut batch = Batch::from_states(states.to_owned(), seed, 0);
+                let mut x = states.to_owned();
+                if let Some(b) = self.condition(task).and_then(|c| c.input_bits) {
+                    quantize_drives(x.slice_mut(s![.., input.clone()]), BitWidth::new(b)?)?;
+                }
+                let mut batch = Batch::from_states(x, seed, 0);
                 batch.run(&sim, steps, par, |_, _| {});
                 let outputs = batch.x.slice(s![.., output.clone()]);
                 finite(outputs, t, task)?;
@@ -368,4 +404,27 @@ pub fn fingerprint<'b>(parts: impl IntoIterator<Item = &'b [u8]>) -> String {
         }
     }
     format!("{h:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drives_share_one_full_scale() {
+        // Full scale 1 (the largest |x| over all digits): 2 bits give {−1, 0, 1}, 3 bits
+        // steps of 1/3.
+        let x = ndarray::arr2(&[[-1.0f32, 0.2], [0.5, 0.9]]);
+        let q = |b: u32| {
+            let mut y = x.clone();
+            quantize_drives(y.view_mut(), BitWidth::new(b).unwrap()).unwrap();
+            y
+        };
+        assert_eq!(q(2), ndarray::arr2(&[[-1.0, 0.0], [1.0, 1.0]]));
+        let third = 1.0f32 / 3.0;
+        let q3 = q(3);
+        for (v, e) in q3.iter().zip([-1.0, third, 2.0 * third, 1.0]) {
+            assert!((v - e).abs() < 1e-6, "{q3}");
+        }
+    }
 }

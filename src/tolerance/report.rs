@@ -86,7 +86,7 @@ pub fn stats(
     Some((ideal, out))
 }
 
-/// The design answer for one metric: for bits, the smallest bit width from which on the
+/// The design answer for one metric: for bit widths, the smallest bit width from which on the
 /// median stays within the threshold; for every other sweep, the largest value up to which
 /// the yield stays ≥ [`YIELD_TARGET`], and the first value where it falls below.
 pub fn design_answer(
@@ -96,7 +96,7 @@ pub fn design_answer(
     higher: bool,
     threshold: f64,
 ) -> String {
-    if key == SweepKey::Bits {
+    if key.is_bit_width() {
         let ok = |c: &ConditionStats| within(c.median, ideal, higher, threshold);
         let first = (0..cs.len()).find(|&i| cs[i..].iter().all(ok));
         match first {

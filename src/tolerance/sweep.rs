@@ -3,8 +3,7 @@
 //! RANGE is `A..B` (integer steps, for `bits`), `A..B/N` (N evenly spaced values from A to B
 //! inclusive), `A..B/Nlog` (N log-spaced values, A > 0) or a list `V1,V2,…`.
 
-use super::StudyError;
-use crate::hardware::perturb::Nonidealities;
+use super::{Condition, StudyError};
 use crate::hardware::quantize::BitWidth;
 use std::fmt;
 
@@ -30,10 +29,12 @@ pub enum SweepKey {
     Inductance,
     /// Operating-temperature offset from the specification temperature [K].
     Temperature,
+    /// Bit width of the DACs that drive a classifier's clamped inputs (2..=32).
+    InputBits,
 }
 
 impl SweepKey {
-    const ALL: [(&'static str, SweepKey); 9] = [
+    const ALL: [(&'static str, SweepKey); 10] = [
         ("bits", SweepKey::Bits),
         ("tolerance", SweepKey::Tolerance),
         ("capacitor_tolerance", SweepKey::CapacitorTolerance),
@@ -43,6 +44,7 @@ impl SweepKey {
         ("noise", SweepKey::Noise),
         ("inductance", SweepKey::Inductance),
         ("temperature", SweepKey::Temperature),
+        ("input_bits", SweepKey::InputBits),
     ];
 
     /// The key's name in `--sweep` and in the CSV.
@@ -65,7 +67,13 @@ impl SweepKey {
             SweepKey::Noise => "noise-temperature error ΔT/T",
             SweepKey::Inductance => "parasitic inductance [H]",
             SweepKey::Temperature => "temperature offset [K]",
+            SweepKey::InputBits => "bit width of the input drives (DACs)",
         }
+    }
+
+    /// True for the keys whose values are bit widths (whole numbers, `A..B` in steps of 1).
+    pub fn is_bit_width(self) -> bool {
+        matches!(self, SweepKey::Bits | SweepKey::InputBits)
     }
 
     fn parse(s: &str) -> Result<SweepKey, StudyError> {
@@ -98,7 +106,7 @@ impl SweepKey {
             }
         };
         match self {
-            SweepKey::Bits => {
+            SweepKey::Bits | SweepKey::InputBits => {
                 if v.fract() != 0.0 {
                     return Err(format!("bits must be whole numbers, got {v}"));
                 }
@@ -143,24 +151,20 @@ impl SweepKey {
         }
     }
 
-    /// Apply value `v` to the study's settings.
-    pub fn apply(
-        self,
-        v: f64,
-        nd: &mut Nonidealities,
-        bits: &mut Option<u32>,
-        inductance: &mut Option<f64>,
-    ) {
+    /// Apply value `v` to a chip's condition.
+    pub fn apply(self, v: f64, c: &mut Condition) {
+        let nd = &mut c.nd;
         match self {
-            SweepKey::Bits => *bits = Some(v as u32),
+            SweepKey::Bits => c.bits = Some(v as u32),
             SweepKey::Tolerance => nd.resistor_tolerance = v,
             SweepKey::CapacitorTolerance => nd.capacitor_tolerance = v,
             SweepKey::GmTolerance => nd.transconductance_tolerance = v,
             SweepKey::Mismatch => nd.mismatch = v,
             SweepKey::Faults => nd.fault_rate = v,
             SweepKey::Noise => nd.noise_temperature_error = v,
-            SweepKey::Inductance => *inductance = (v > 0.0).then_some(v),
+            SweepKey::Inductance => c.inductance = (v > 0.0).then_some(v),
             SweepKey::Temperature => nd.temperature_offset = v,
+            SweepKey::InputBits => c.input_bits = Some(v as u32),
         }
     }
 }
@@ -205,7 +209,7 @@ impl Sweep {
             }
             match count {
                 None => {
-                    if key != SweepKey::Bits || a.fract() != 0.0 || b.fract() != 0.0 {
+                    if !key.is_bit_width() || a.fract() != 0.0 || b.fract() != 0.0 {
                         return Err(err(
                             "give the number of points, A..B/N (integer steps only for bits)"
                                 .into(),
@@ -262,6 +266,8 @@ mod tests {
             (s.key, s.values),
             (SweepKey::Bits, vec![2.0, 3.0, 4.0, 5.0])
         );
+        let s = Sweep::parse("input_bits=3..4").unwrap();
+        assert_eq!((s.key, s.values), (SweepKey::InputBits, vec![3.0, 4.0]));
         let s = Sweep::parse("tolerance=0..0.04/5").unwrap();
         assert_eq!(s.values, vec![0.0, 0.01, 0.02, 0.03, 0.04]);
         let s = Sweep::parse("inductance=1e-9..1e-6/4log").unwrap();
@@ -276,6 +282,7 @@ mod tests {
             ("colour=1", "unknown key"),
             ("tolerance=0..0.1", "number of points"),
             ("bits=8..2", "empty"),
+            ("input_bits=1..4", "bit width"),
             ("mismatch=0..x/3", "not a number"),
         ] {
             let e = Sweep::parse(bad).unwrap_err().to_string();

@@ -11,7 +11,7 @@ use crate::linalg::Parallelism;
 use crate::model::build::{load_dir, ModelDir};
 use crate::nn::Mlp;
 use crate::tolerance::quality::{Recognizer, Reference};
-use crate::tolerance::sweep::Sweep;
+use crate::tolerance::sweep::{Sweep, SweepKey};
 use crate::tolerance::table::{self, Row, Workload};
 use crate::tolerance::{fingerprint, report, Scoring, Shard, Study, StudyError, StudySpec};
 use crate::train::generative::Generative;
@@ -39,7 +39,7 @@ pub struct ToleranceJob {
     pub hardware: PathBuf,
     /// What to sweep: KEY=A..B (bits), KEY=A..B/N, KEY=A..B/Nlog or KEY=V1,V2,… with KEY one of
     /// bits, tolerance, capacitor_tolerance, gm_tolerance, mismatch, faults, noise, inductance,
-    /// temperature.
+    /// temperature, and for classifiers input_bits (resolution of the input drives).
     #[arg(long)]
     pub sweep: String,
     /// Chips (independent draws of the deviations) per swept value.
@@ -261,6 +261,8 @@ enum Inputs {
         states: Array2<f32>,
         /// The digits' labels.
         labels: Vec<u8>,
+        /// Input (clamped) units.
+        input: Range<usize>,
         /// Output units.
         output: Range<usize>,
         /// Observation time t_f.
@@ -276,12 +278,14 @@ impl Inputs {
             Inputs::Classification {
                 states,
                 labels,
+                input,
                 output,
                 t_final,
             } => (
                 Scoring::Classification {
                     states: states.view(),
                     labels,
+                    input: input.clone(),
                     output: output.clone(),
                 },
                 *t_final,
@@ -369,10 +373,11 @@ fn classification_inputs(
     let set = all.slice(all.len().saturating_sub(count), all.len())?;
     let c = classifier_inputs_of(&job.model, &md.computer, teach, &set, "its data set")?;
     let mut states = Array2::<f32>::zeros((set.len(), md.computer.n()));
-    states.slice_mut(s![.., c.input]).assign(&c.inputs);
+    states.slice_mut(s![.., c.input.clone()]).assign(&c.inputs);
     Ok(Inputs::Classification {
         states,
         labels: set.labels,
+        input: c.input,
         output: c.output,
         t_final: teach.t_final,
     })
@@ -412,6 +417,15 @@ pub fn run(job: &ToleranceJob) -> Result<ToleranceSummary> {
         ));
     }
     let generation = workload == Workload::Generation;
+    if generation && sweep.key == SweepKey::InputBits {
+        return Err(Error::Invalid(
+            StudyError::Sweep(format!(
+                "input_bits: {} has no clamped inputs (input_bits applies to classifiers)",
+                job.model.display()
+            ))
+            .to_string(),
+        ));
+    }
     let spec = StudySpec {
         workload,
         model_fingerprint: fingerprint([
