@@ -78,6 +78,13 @@ fn shipped_configs_are_valid() {
         let path = std::path::Path::new(root).join(f);
         thermocad::config::load_checked(&path, &[]).unwrap_or_else(|e| panic!("{f}: {e}"));
     }
-    let raw = parse("demo", thermocad::workflow::demo::DEMO_CONFIG, &[], &[]).unwrap();
-    check(raw, "demo", thermocad::workflow::demo::DEMO_CONFIG).unwrap();
+    use thermocad::workflow::demo::{DEMO_CLASSIFIER_CONFIG, DEMO_CONFIG};
+    for (name, text) in [
+        ("demo", DEMO_CONFIG),
+        ("classifier", DEMO_CLASSIFIER_CONFIG),
+    ] {
+        let raw = parse(name, text, &[], &[]).unwrap();
+        let cfg = check(raw, name, text).unwrap();
+        assert_eq!(cfg.teach.is_some(), name == "classifier", "{name}");
+    }
 }

@@ -1,17 +1,22 @@
-//! `thermocad demo`: the whole pipeline on the embedded synthetic digits, in about a minute.
+//! `thermocad demo`: the whole pipeline on the embedded synthetic digits, a generative model
+//! and a classifier, in one to two minutes.
 
+use super::classify::{self, ClassifyJob};
 use super::energy::{self, EnergyJob};
 use super::export::{export, run_spice, ExportJob};
 use super::sample::{self, SampleJob, SampleSummary};
+use super::teach;
 use super::tolerance::{self, ToleranceJob};
 use super::train::{self, TrainJob, TrainSummary};
 use crate::config::{check, parse};
+use crate::data::idx::{write_idx_images, write_idx_labels};
 use crate::energy::units::{Thermal, ROOM_TEMPERATURE_K};
 use crate::error::{io_err, Result};
 use crate::hardware::perturb::Spread;
 use crate::metrics::mean_std;
+use crate::model::build::load_dir;
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The demo's configuration: a small computer on three synthetic digits.
 pub const DEMO_CONFIG: &str = r#"# thermocad demo: a small Langevin computer on the embedded synthetic digits.
@@ -41,6 +46,48 @@ seed = 1
 source = "synthetic"
 digits = [0, 1, 2]
 per_class = 1
+"#;
+
+/// The demo's classifier: teacher–student training on all ten synthetic digits (docs/classifier.md).
+pub const DEMO_CLASSIFIER_CONFIG: &str = r#"# thermocad demo: a thermodynamic classifier of the embedded synthetic digits.
+[model]
+kt = 1.0
+[[model.groups]]
+name = "input"
+size = 784
+clamped = true
+[[model.groups]]
+name = "hidden"
+size = 32
+[[model.groups]]
+name = "output"
+size = 10
+[[model.couplings]]
+between = ["input", "hidden"]
+[[model.couplings]]
+between = ["hidden", "hidden"]
+[[model.couplings]]
+between = ["hidden", "output"]
+[[model.couplings]]
+between = ["output", "output"]
+[[model.couplings]]
+between = ["input", "output"]
+
+[teach]
+train_images = 800
+test_images = 200
+teacher_epochs = 20
+
+[train]
+trajectories = 4000
+batch = 50
+learning_rate = 5e-3
+checkpoint_every = 1000
+
+[data]
+source = "synthetic"
+digits = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
+per_class = 100
 "#;
 
 /// The ideal hardware profile, embedded so that the demo needs no files.
@@ -98,6 +145,7 @@ pub fn run(job: DemoJob) -> Result<(TrainSummary, SampleSummary, CircuitSummary)
     let mut c = circuit_stage(&job, &model_dir)?;
     c.lines.extend(tolerance_stage(&job, &model_dir)?);
     c.lines.push(energy_stage(&job, &model_dir)?);
+    c.lines.extend(classifier_stage(&job)?);
     write_summary(&job, &t, &s, &c)?;
     Ok((t, s, c))
 }
@@ -148,15 +196,49 @@ fn circuit_stage(job: &DemoJob, model: &std::path::Path) -> Result<CircuitSummar
 
 /// Two small tolerance studies of the demo model on the gm-C profile: a bit-width sweep
 /// (quantization only) and a transconductor-mismatch sweep over a few chips.
-fn tolerance_stage(job: &DemoJob, model: &std::path::Path) -> Result<Vec<String>> {
+fn tolerance_stage(job: &DemoJob, model: &Path) -> Result<Vec<String>> {
+    let bits = study(job, model, "tolerance-bits", "bits=3,4,6,8", 1, None)?;
+    let cached = bits.out.join(tolerance::CLASSIFIER_NPZ);
+    let mut lines = Vec::new();
+    for s in [
+        bits,
+        study(
+            job,
+            model,
+            "tolerance-mismatch",
+            "mismatch=0.05,0.2",
+            3,
+            Some(cached),
+        )?,
+    ] {
+        lines.push(run_study(
+            &s,
+            "confident",
+            "fraction recognised with p > 0.9",
+        )?);
+    }
+    Ok(lines)
+}
+
+/// A small isolated tolerance study of `model` on the gm-C profile, into `out/name`: 30
+/// samples per chip for a generative model, all held-out digits for a classifier.
+fn study(
+    job: &DemoJob,
+    model: &Path,
+    name: &str,
+    sweep: &str,
+    chips: usize,
+    classifier: Option<PathBuf>,
+) -> Result<ToleranceJob> {
+    let generative = load_dir(model)?.config.teach.is_none();
     let profile = job.out.join("gm-c.toml");
     std::fs::write(&profile, GMC_PROFILE).map_err(io_err(&profile))?;
-    let study = |name: &str, sweep: &str, chips: usize, classifier: Option<PathBuf>| ToleranceJob {
+    Ok(ToleranceJob {
         model: model.to_path_buf(),
-        hardware: profile.clone(),
+        hardware: profile,
         sweep: sweep.into(),
         chips,
-        samples: Some(30),
+        samples: generative.then_some(30),
         seed: 1,
         data: None,
         out: job.out.join(name),
@@ -171,32 +253,81 @@ fn tolerance_stage(job: &DemoJob, model: &std::path::Path) -> Result<Vec<String>
         classifier,
         no_classifier: false,
         progress: job.progress,
-    };
-    let bits = study("tolerance-bits", "bits=3,4,6,8", 1, None);
-    let cached = bits.out.join(tolerance::CLASSIFIER_NPZ);
-    let mut lines = Vec::new();
-    for s in [
-        bits,
-        study("tolerance-mismatch", "mismatch=0.05,0.2", 3, Some(cached)),
+    })
+}
+
+/// Run a study and describe it in a summary line with the design answer for `metric`.
+fn run_study(s: &ToleranceJob, metric: &str, what: &str) -> Result<String> {
+    let r = tolerance::run(s)?;
+    // The design answer: the bold line of the metric's section.
+    let answer = r
+        .summary
+        .as_deref()
+        .and_then(|md| md.split(&format!("## {metric} ")).nth(1))
+        .and_then(|sec| sec.lines().find(|l| l.starts_with("**")))
+        .unwrap_or("")
+        .trim_matches('*')
+        .to_string();
+    Ok(format!(
+        "| tolerance | `{}/` ({}, {} chips), {what}: {answer} |",
+        s.out
+            .file_name()
+            .map_or(String::new(), |n| n.to_string_lossy().into_owned()),
+        s.sweep,
+        s.chips
+    ))
+}
+
+/// Teacher–student training of a classifier of the ten synthetic digits, its held-out
+/// accuracy, heat and energy comparison (`classify` on the digits written as IDX files), and
+/// its accuracy against the bit width of couplings and of the input drives.
+fn classifier_stage(job: &DemoJob) -> Result<Vec<String>> {
+    let raw = parse("demo classifier config", DEMO_CLASSIFIER_CONFIG, &[], &[])?;
+    let config = check(raw, "demo classifier config", DEMO_CLASSIFIER_CONFIG)?;
+    let model = job.out.join("classifier");
+    let digits = super::load_digits(&config.data, None)?;
+    let t = teach::run(TrainJob {
+        config,
+        data_dir: None,
+        out: model.clone(),
+        resume: false,
+        progress: job.progress,
+    })?;
+    let idx = job.out.join("classifier-data");
+    std::fs::create_dir_all(&idx).map_err(io_err(&idx))?;
+    let images = digits
+        .images
+        .mapv(|v| v.round().clamp(0.0, 255.0) as u8)
+        .into_shape_with_order((digits.len(), 28, 28))
+        .map_err(|e| crate::Error::Invalid(format!("synthetic digits: {e}")))?;
+    write_idx_images(&idx.join("t10k-images-idx3-ubyte"), &images)?;
+    write_idx_labels(&idx.join("t10k-labels-idx1-ubyte"), &digits.labels)?;
+    let c = classify::run(ClassifyJob {
+        model: model.clone(),
+        data: idx,
+        trajectories: 1,
+        count: None,
+        seed: 1,
+        out: job.out.join("classify"),
+        threads: 0,
+    })?;
+    let mut lines = vec![format!(
+        "| classifier | `classifier/`, `classify/`: teacher {:.1} %, thermodynamic student top-1 {:.1} %, top-2 {:.1} % on {} held-out digits; heat {:.3e} kT per inference vs {:.3e} kT for the teacher's {} MACs (advantage {:.2e}) |",
+        100.0 * t.teacher_accuracy,
+        100.0 * c.top1,
+        100.0 * c.top2,
+        c.images,
+        c.heat_mean,
+        c.digital_kt,
+        c.teacher_macs,
+        c.advantage
+    )];
+    for (name, sweep) in [
+        ("classifier-bits", "bits=2,3,4,6"),
+        ("classifier-input-bits", "input_bits=2,3,4,6"),
     ] {
-        let r = tolerance::run(&s)?;
-        // The answer for the confidently-recognised fraction: the bold line of its section.
-        let answer = r
-            .summary
-            .as_deref()
-            .and_then(|md| md.split("## confident").nth(1))
-            .and_then(|sec| sec.lines().find(|l| l.starts_with("**")))
-            .unwrap_or("")
-            .trim_matches('*')
-            .to_string();
-        lines.push(format!(
-            "| tolerance | `{}/` ({}, {} chips), fraction recognised with p > 0.9: {answer} |",
-            s.out
-                .file_name()
-                .map_or(String::new(), |n| n.to_string_lossy().into_owned()),
-            s.sweep,
-            s.chips
-        ));
+        let s = study(job, &model, name, sweep, 1, None)?;
+        lines.push(run_study(&s, "top1", "top-1 accuracy")?);
     }
     Ok(lines)
 }
@@ -252,7 +383,9 @@ fn write_summary(
     let text = format!(
         "# thermocad demo\n\n\
          Pipeline: synthetic digits → Langevin computer (visible–hidden + hidden–hidden) → \
-         generative training → sampling → 8-bit circuit → ngspice netlist.\n\n\
+         generative training → sampling → 8-bit circuit → ngspice netlist → tolerance → energy; \
+         then a thermodynamic classifier of the ten digits (teacher–student) → classify → \
+         accuracy tolerance.\n\n\
          | stage | result |\n|---|---|\n\
          | training | {} trajectories on {} images, loss {:.4} → {:.4} per unit per step, {:.1} s |\n\
          | samples | {} generated, mean best \\|correlation\\| with a training digit {:.3} |\n\
@@ -262,7 +395,9 @@ fn write_summary(
          heat.csv, samples.png, trajectories.png, receptive_fields.png, heat.png, quality.csv), \
          `netlist.cir`, `netlist-pruned.cir` (ngspice decks on `ideal.toml`), `energy/` (energy.md, \
          energy.csv, energy.png), `tolerance-bits/`, `tolerance-mismatch/` (tolerance.csv, \
-         tolerance.png, yield.png, summary.md on `gm-c.toml`).\n",
+         tolerance.png, yield.png, summary.md on `gm-c.toml`), `classifier/` (teacher.npz, \
+         accuracy.png, the student model), `classify/` (confusion.png, trajectory_0.png, heat.png), \
+         `classifier-bits/`, `classifier-input-bits/` (accuracy tolerance studies).\n",
         t.trajectories,
         t.images,
         t.first_loss,
