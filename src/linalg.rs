@@ -226,28 +226,58 @@ impl<T: Real> BlockSparse<T> {
     pub fn product(
         &self,
         x: ArrayView2<'_, T>,
-        mut out: ArrayViewMut2<'_, T>,
+        out: ArrayViewMut2<'_, T>,
         accumulate: bool,
         par: Parallelism,
     ) {
-        for (d, rd) in self.ranges.iter().enumerate() {
-            let mut acc = accumulate;
-            let mut o = out.slice_mut(ndarray::s![.., rd.clone()]);
-            for &(s, _) in self.blocks.iter().filter(|&&(_, dd)| dd == d) {
-                let rs = self.ranges[s].clone();
-                gemm(
-                    o.view_mut(),
-                    acc,
-                    x.slice(ndarray::s![.., rs.clone()]),
-                    self.m.slice(ndarray::s![rs, rd.clone()]),
-                    T::one(),
-                    par,
-                );
-                acc = true;
-            }
-            if !acc {
-                o.fill(T::zero());
-            }
+        let blocks = &self.blocks;
+        block_product(
+            self.m.view(),
+            &self.ranges,
+            x,
+            out,
+            accumulate,
+            |d| {
+                blocks
+                    .iter()
+                    .filter(move |&&(_, dd)| dd == d)
+                    .map(|&(s, _)| s)
+            },
+            par,
+        );
+    }
+}
+
+/// Block product over a partition of 0..N into contiguous `ranges`: for every destination
+/// range d, `out[:, d] ← Σ_(s ∈ sources(d)) x[:, s]·m[s, d]` (added to `out` with
+/// `accumulate`), one GEMM per listed block, in the order listed. A destination without
+/// sources is zeroed, or left as it is with `accumulate`.
+pub fn block_product<T: Real, I: IntoIterator<Item = usize>>(
+    m: ArrayView2<'_, T>,
+    ranges: &[std::ops::Range<usize>],
+    x: ArrayView2<'_, T>,
+    mut out: ArrayViewMut2<'_, T>,
+    accumulate: bool,
+    sources: impl Fn(usize) -> I,
+    par: Parallelism,
+) {
+    for (d, rd) in ranges.iter().enumerate() {
+        let mut acc = accumulate;
+        let mut o = out.slice_mut(ndarray::s![.., rd.clone()]);
+        for s in sources(d) {
+            let rs = ranges[s].clone();
+            gemm(
+                o.view_mut(),
+                acc,
+                x.slice(ndarray::s![.., rs.clone()]),
+                m.slice(ndarray::s![rs, rd.clone()]),
+                T::one(),
+                par,
+            );
+            acc = true;
+        }
+        if !acc {
+            o.fill(T::zero());
         }
     }
 }

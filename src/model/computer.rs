@@ -6,7 +6,7 @@
 //! Units evolve by overdamped Langevin dynamics dx = −μ ∂V/∂x dt + √(2 μ kT dt) η.
 
 use super::{Params, Topology};
-use crate::linalg::{gemm, Parallelism, Real};
+use crate::linalg::{block_product, Parallelism, Real};
 use ndarray::{s, Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis, Zip};
 
 /// Physical constants of the computer. Energies in a common unit (kT sets the scale),
@@ -127,41 +127,30 @@ impl<R: Real> Computer<R> {
     fn field(
         &self,
         x: ArrayView2<'_, R>,
-        mut out: ArrayViewMut2<'_, R>,
+        out: ArrayViewMut2<'_, R>,
         accumulate: bool,
         sources: Sources,
         all_targets: bool,
         par: Parallelism,
     ) {
         let groups = self.topology.groups();
-        for (a, ga) in groups.iter().enumerate() {
-            let mut acc = accumulate;
-            let mut o = out.slice_mut(s![.., ga.range.clone()]);
-            if ga.clamped && !all_targets {
-                if !acc {
-                    o.fill(R::zero());
-                }
-                continue;
-            }
-            for b in self.topology.sources(a) {
-                let gb = &groups[b];
-                if !sources.accepts(gb.clamped) {
-                    continue;
-                }
-                gemm(
-                    o.view_mut(),
-                    acc,
-                    x.slice(s![.., gb.range.clone()]),
-                    self.params.j.slice(s![gb.range.clone(), ga.range.clone()]),
-                    R::one(),
-                    par,
-                );
-                acc = true;
-            }
-            if !acc {
-                o.fill(R::zero());
-            }
-        }
+        let ranges: Vec<_> = groups.iter().map(|g| g.range.clone()).collect();
+        // Clamped targets never move: no sources, so their field is zeroed (or left).
+        let sources_of = |a: usize| {
+            let skip = groups[a].clamped && !all_targets;
+            self.topology
+                .sources(a)
+                .filter(move |&b| !skip && sources.accepts(groups[b].clamped))
+        };
+        block_product(
+            self.params.j.view(),
+            &ranges,
+            x,
+            out,
+            accumulate,
+            sources_of,
+            par,
+        );
     }
 
     /// The part of ∂V/∂x that clamped units keep constant, for each row of x [B, N]:
