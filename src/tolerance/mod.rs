@@ -243,6 +243,30 @@ fn quantize_drives(mut x: ndarray::ArrayViewMut2<'_, f32>, bits: BitWidth) -> cr
     Ok(())
 }
 
+/// Top-1 and top-2 accuracy of classifier outputs [D, classes] on `labels`, each with its
+/// bootstrap interval over the digits, and the top-1 accuracy on each class (None for a
+/// class without digits).
+fn accuracy(
+    outputs: ArrayView2<'_, f32>,
+    labels: &[u8],
+    resamples: usize,
+    seed: u64,
+) -> (Vec<Option<Estimate>>, Vec<Option<f64>>) {
+    let ranks = label_ranks(outputs, labels);
+    let top = |k: usize, stream: u64| -> Estimate {
+        let hit: Vec<f64> = ranks.iter().map(|&r| f64::from(u8::from(r < k))).collect();
+        mean_estimate(&hit, resamples, seed + stream)
+    };
+    let recall = (0..CLASSES as u8)
+        .map(|c| {
+            let of_c: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == c).collect();
+            (!of_c.is_empty())
+                .then(|| of_c.iter().filter(|&&i| ranks[i] == 0).count() as f64 / of_c.len() as f64)
+        })
+        .collect();
+    (vec![Some(top(1, 4)), Some(top(2, 5))], recall)
+}
+
 /// What a task is.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Task {
@@ -362,22 +386,7 @@ impl Study<'_> {
                 batch.run(&sim, steps, par, |_, _| {});
                 let outputs = batch.x.slice(s![.., output.clone()]);
                 finite(outputs, t, task)?;
-                let ranks = label_ranks(outputs, labels);
-                let top = |k: usize, stream: u64| -> Estimate {
-                    let hit: Vec<f64> = ranks.iter().map(|&r| f64::from(u8::from(r < k))).collect();
-                    mean_estimate(&hit, resamples, seed + stream)
-                };
-                let recall = (0..CLASSES as u8)
-                    .map(|c| {
-                        let of_c: Vec<usize> =
-                            (0..labels.len()).filter(|&i| labels[i] == c).collect();
-                        (!of_c.is_empty()).then(|| {
-                            of_c.iter().filter(|&&i| ranks[i] == 0).count() as f64
-                                / of_c.len() as f64
-                        })
-                    })
-                    .collect();
-                (vec![Some(top(1, 4)), Some(top(2, 5))], recall)
+                accuracy(outputs, labels, resamples, seed)
             }
         };
         let (value, chip) = match task {
@@ -409,6 +418,17 @@ pub fn fingerprint<'b>(parts: impl IntoIterator<Item = &'b [u8]>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn accuracy_counts_ranks_and_recall() {
+        // Digit 0 right, digit 1 second-ranked, digit 1 right; no digit of classes 2…9.
+        let out = ndarray::arr2(&[[0.9f32, 0.1, 0.0], [0.8, 0.5, 0.1], [0.0, 0.7, 0.2]]);
+        let (m, recall) = accuracy(out.view(), &[0, 1, 1], 0, 1);
+        let (top1, top2) = (m[0].unwrap(), m[1].unwrap());
+        assert!((top1.value - 2.0 / 3.0).abs() < 1e-12 && top2.value == 1.0);
+        assert_eq!(recall[..3], [Some(1.0), Some(0.5), None]);
+        assert_eq!(recall.len(), CLASSES);
+    }
 
     #[test]
     fn drives_share_one_full_scale() {
