@@ -66,22 +66,6 @@ pub fn best_matches(samples: ArrayView2<'_, f32>, train: ArrayView2<'_, f32>) ->
         .collect()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use ndarray::array;
-
-    #[test]
-    fn correlation_and_matching() {
-        let t = array![[1.0f32, 2.0, 3.0, 4.0], [4.0, 1.0, 3.0, 2.0]];
-        let s = array![[-2.0f32, -4.0, -6.0, -8.0]];
-        let m = best_matches(s.view(), t.view());
-        assert_eq!(m[0].image, 0);
-        assert!((m[0].correlation + 1.0).abs() < 1e-12);
-        assert_eq!(mean_std(&[1.0, 3.0]), (2.0, 1.0));
-    }
-}
-
 /// Rank of the true label among a classifier's outputs, per row: the number of outputs
 /// strictly larger than the label's (0 = correct top-1, ≤ 1 = correct top-2).
 pub fn label_ranks(outputs: ArrayView2<'_, f32>, labels: &[u8]) -> Vec<usize> {
@@ -102,4 +86,20 @@ pub fn top_accuracy(outputs: ArrayView2<'_, f32>, labels: &[u8]) -> (f64, f64) {
     let n = ranks.len().max(1) as f64;
     let within = |k: usize| ranks.iter().filter(|&&r| r < k).count() as f64 / n;
     (within(1), within(2))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn correlation_and_matching() {
+        let t = array![[1.0f32, 2.0, 3.0, 4.0], [4.0, 1.0, 3.0, 2.0]];
+        let s = array![[-2.0f32, -4.0, -6.0, -8.0]];
+        let m = best_matches(s.view(), t.view());
+        assert_eq!(m[0].image, 0);
+        assert!((m[0].correlation + 1.0).abs() < 1e-12);
+        assert_eq!(mean_std(&[1.0, 3.0]), (2.0, 1.0));
+    }
 }

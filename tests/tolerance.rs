@@ -45,7 +45,7 @@ fn study(model: &str, out: &Path, extra: &[&str]) -> (i32, String, String) {
         "--out",
         out.to_str().unwrap(),
     ];
-    if !extra.iter().any(|a| *a == "--sweep") {
+    if !extra.contains(&"--sweep") {
         args.extend(["--sweep", "bits=3..5"]);
     }
     args.extend_from_slice(extra);

@@ -196,7 +196,7 @@ mod tests {
             "deterministic per seed"
         );
         let br: Array1<f64> = r.image_bias(img.view(), 4, Some(&w));
-        let expect = -1.0 * w.dot(&img)[2] as f64;
+        let expect = -(w.dot(&img)[2] as f64);
         assert!((br[5] - expect).abs() < 1e-6);
     }
 

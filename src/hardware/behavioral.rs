@@ -227,7 +227,7 @@ impl<R: Real> Behavioral<R> {
             }
             let rate = tu / cap[i];
             let a = rate * g[[i, i]];
-            if !(a * dt <= MAX_RATE_DT) {
+            if a.is_nan() || a * dt > MAX_RATE_DT {
                 return Err(CircuitError::Invalid(format!(
                     "node {name}: relaxation rate {a:.3e} per model time unit is too fast for dt = {dt} (a·dt must stay below {MAX_RATE_DT}); the circuit is stiff or unstable"
                 )));
