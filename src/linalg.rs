@@ -233,7 +233,8 @@ impl<T: Real> BlockSparse<T> {
         let blocks = &self.blocks;
         block_product(
             self.m.view(),
-            &self.ranges,
+            self.ranges.len(),
+            |i| self.ranges[i].clone(),
             x,
             out,
             accumulate,
@@ -248,24 +249,27 @@ impl<T: Real> BlockSparse<T> {
     }
 }
 
-/// Block product over a partition of 0..N into contiguous `ranges`: for every destination
-/// range d, `out[:, d] ← Σ_(s ∈ sources(d)) x[:, s]·m[s, d]` (added to `out` with
-/// `accumulate`), one GEMM per listed block, in the order listed. A destination without
-/// sources is zeroed, or left as it is with `accumulate`.
+/// Block product over a partition of 0..N into `blocks` contiguous ranges, range i being
+/// `range(i)`: for every destination range d, `out[:, d] ← Σ_(s ∈ sources(d)) x[:, s]·m[s, d]`
+/// (added to `out` with `accumulate`), one GEMM per listed block, in the order listed. A
+/// destination without sources is zeroed, or left as it is with `accumulate`.
+#[allow(clippy::too_many_arguments)]
 pub fn block_product<T: Real, I: IntoIterator<Item = usize>>(
     m: ArrayView2<'_, T>,
-    ranges: &[std::ops::Range<usize>],
+    blocks: usize,
+    range: impl Fn(usize) -> std::ops::Range<usize>,
     x: ArrayView2<'_, T>,
     mut out: ArrayViewMut2<'_, T>,
     accumulate: bool,
     sources: impl Fn(usize) -> I,
     par: Parallelism,
 ) {
-    for (d, rd) in ranges.iter().enumerate() {
+    for d in 0..blocks {
+        let rd = range(d);
         let mut acc = accumulate;
         let mut o = out.slice_mut(ndarray::s![.., rd.clone()]);
         for s in sources(d) {
-            let rs = ranges[s].clone();
+            let rs = range(s);
             gemm(
                 o.view_mut(),
                 acc,

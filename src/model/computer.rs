@@ -134,7 +134,6 @@ impl<R: Real> Computer<R> {
         par: Parallelism,
     ) {
         let groups = self.topology.groups();
-        let ranges: Vec<_> = groups.iter().map(|g| g.range.clone()).collect();
         // Clamped targets never move: no sources, so their field is zeroed (or left).
         let sources_of = |a: usize| {
             let skip = groups[a].clamped && !all_targets;
@@ -144,7 +143,8 @@ impl<R: Real> Computer<R> {
         };
         block_product(
             self.params.j.view(),
-            &ranges,
+            groups.len(),
+            |a| groups[a].range.clone(),
             x,
             out,
             accumulate,

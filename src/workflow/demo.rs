@@ -14,7 +14,6 @@ use crate::energy::units::{Thermal, ROOM_TEMPERATURE_K};
 use crate::error::{io_err, Result};
 use crate::hardware::perturb::Spread;
 use crate::metrics::mean_std;
-use crate::model::build::load_dir;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -197,7 +196,15 @@ fn circuit_stage(job: &DemoJob, model: &std::path::Path) -> Result<CircuitSummar
 /// Two small tolerance studies of the demo model on the gm-C profile: a bit-width sweep
 /// (quantization only) and a transconductor-mismatch sweep over a few chips.
 fn tolerance_stage(job: &DemoJob, model: &Path) -> Result<Vec<String>> {
-    let bits = study(job, model, "tolerance-bits", "bits=3,4,6,8", 1, None)?;
+    let bits = study(
+        job,
+        model,
+        "tolerance-bits",
+        "bits=3,4,6,8",
+        1,
+        Some(30),
+        None,
+    )?;
     let cached = bits.out.join(tolerance::CLASSIFIER_NPZ);
     let mut lines = Vec::new();
     for s in [
@@ -208,6 +215,7 @@ fn tolerance_stage(job: &DemoJob, model: &Path) -> Result<Vec<String>> {
             "tolerance-mismatch",
             "mismatch=0.05,0.2",
             3,
+            Some(30),
             Some(cached),
         )?,
     ] {
@@ -220,17 +228,17 @@ fn tolerance_stage(job: &DemoJob, model: &Path) -> Result<Vec<String>> {
     Ok(lines)
 }
 
-/// A small isolated tolerance study of `model` on the gm-C profile, into `out/name`: 30
-/// samples per chip for a generative model, all held-out digits for a classifier.
+/// A small isolated tolerance study of `model` on the gm-C profile, into `out/name`, with
+/// `samples` per chip (None: the workload's default, e.g. all held-out digits of a classifier).
 fn study(
     job: &DemoJob,
     model: &Path,
     name: &str,
     sweep: &str,
     chips: usize,
+    samples: Option<usize>,
     classifier: Option<PathBuf>,
 ) -> Result<ToleranceJob> {
-    let generative = load_dir(model)?.config.teach.is_none();
     let profile = job.out.join("gm-c.toml");
     std::fs::write(&profile, GMC_PROFILE).map_err(io_err(&profile))?;
     Ok(ToleranceJob {
@@ -238,7 +246,7 @@ fn study(
         hardware: profile,
         sweep: sweep.into(),
         chips,
-        samples: generative.then_some(30),
+        samples,
         seed: 1,
         data: None,
         out: job.out.join(name),
@@ -326,7 +334,7 @@ fn classifier_stage(job: &DemoJob) -> Result<Vec<String>> {
         ("classifier-bits", "bits=2,3,4,6"),
         ("classifier-input-bits", "input_bits=2,3,4,6"),
     ] {
-        let s = study(job, &model, name, sweep, 1, None)?;
+        let s = study(job, &model, name, sweep, 1, None, None)?;
         lines.push(run_study(&s, "top1", "top-1 accuracy")?);
     }
     Ok(lines)

@@ -60,11 +60,12 @@ fn images_after(
     take: usize,
 ) -> Result<Digits> {
     let all = match &spec.source {
+        // Enough synthetic digits of every class for the images skipped and taken.
         DataSource::Synthetic { seed } => {
             let per = spec.offset + skip + take;
             data::synthetic::synthetic_digits(&spec.digits, per, *seed)
         }
-        DataSource::Mnist { dir } => data::load_mnist_dir(&mnist_dir(cli_dir, dir.as_ref())?)?,
+        DataSource::Mnist { .. } => load_digits(spec, cli_dir)?,
     };
     let mut picked = Vec::new();
     for &d in &spec.digits {
