@@ -5,6 +5,7 @@ pub mod checkpoint;
 pub mod executor;
 pub mod generative;
 pub mod optim;
+pub mod project;
 pub mod reverse_nll;
 pub mod teacher_student;
 
