@@ -47,6 +47,44 @@ pub enum Error {
     /// Invalid input to a command.
     #[error("{0}")]
     Invalid(String),
+    /// A command-line flag has a value the command cannot use.
+    #[error("{flag} {why}")]
+    Flag {
+        /// The flag, e.g. `--n`.
+        flag: &'static str,
+        /// What is wrong with its value.
+        why: String,
+    },
+}
+
+impl Error {
+    /// True when the user's input (a flag, a file they named, a configuration, a profile, a
+    /// data set or a model they pointed at) is at fault rather than the run itself.
+    pub fn is_user_input(&self) -> bool {
+        match self {
+            Error::Io { source, .. } => source.kind() == std::io::ErrorKind::NotFound,
+            Error::Array { .. }
+            | Error::Config(_)
+            | Error::Data(_)
+            | Error::Topology(_)
+            | Error::Profile(_)
+            | Error::Quant(_)
+            | Error::Circuit(_)
+            | Error::Resume { .. }
+            | Error::Invalid(_)
+            | Error::Flag { .. } => true,
+            Error::Plot(_) | Error::Spice(_) | Error::Diverged { .. } => false,
+        }
+    }
+
+    /// The process exit code: 2 for the user's input, 1 for a failed run.
+    pub fn exit_code(&self) -> u8 {
+        if self.is_user_input() {
+            2
+        } else {
+            1
+        }
+    }
 }
 
 /// Result with the library's error.

@@ -2,6 +2,7 @@
 //!
 //! Pipeline: `data → model → dynamics → train → hardware → {netlist, behavioral sim} → metrics → report`.
 
+pub mod cli;
 pub mod config;
 pub mod data;
 pub mod dynamics;

@@ -15,7 +15,7 @@ use rand_pcg::Pcg64;
 
 /// How a toleranced value is distributed within its bound ±tol.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Spread {

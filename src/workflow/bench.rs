@@ -21,29 +21,22 @@ use crate::train::reverse_nll::ReverseNll;
 use ndarray::{s, Array1, Array2};
 use std::time::Instant;
 
-/// Sizes of a benchmark run (also the `thermocad bench` arguments).
-#[derive(Clone, Copy, Debug, clap::Args)]
+/// Sizes of a benchmark run.
+#[derive(Clone, Copy, Debug)]
 pub struct BenchJob {
     /// Visible units.
-    #[arg(long, default_value_t = 784)]
     pub visible: usize,
     /// Hidden units.
-    #[arg(long, default_value_t = 512)]
     pub hidden: usize,
     /// Batch of the sampling benchmark.
-    #[arg(long, default_value_t = 1000)]
     pub batch: usize,
     /// Steps per training trajectory.
-    #[arg(long, default_value_t = 2500)]
     pub steps: usize,
     /// Repeats (best of).
-    #[arg(long, default_value_t = 3)]
     pub repeats: usize,
     /// Threads (0 = all cores).
-    #[arg(long, default_value_t = 0)]
     pub threads: usize,
     /// Also time ngspice against the behavioral simulator on the 16-unit reference circuit.
-    #[arg(long)]
     pub spice: bool,
 }
 

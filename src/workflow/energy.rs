@@ -9,7 +9,7 @@ use crate::energy::digital::{load_table, mlp_macs, paper_digital_kt, PAPER_HEAT_
 use crate::energy::forward::{account, ForwardHeat};
 use crate::energy::heat::generate;
 use crate::energy::report::{self, Report};
-use crate::energy::units::{Thermal, ROOM_TEMPERATURE_K};
+use crate::energy::units::Thermal;
 use crate::energy::Budget;
 use crate::error::{Error, Result};
 use crate::hardware::behavioral::Behavioral;
@@ -22,41 +22,30 @@ use crate::train::generative::Generative;
 use rayon::prelude::*;
 use std::path::PathBuf;
 
-/// An energy job (also the `thermocad energy` arguments).
-#[derive(Clone, Debug, clap::Args)]
+/// An energy job.
+#[derive(Clone, Debug)]
 pub struct EnergyJob {
     /// Trained model directory.
-    #[arg(long)]
     pub model: PathBuf,
     /// Hardware profile for the circuit-level budgets (e.g. hardware/gm-c.toml).
-    #[arg(long)]
     pub hardware: Option<PathBuf>,
     /// Digital energy table (default: the shipped hardware/digital-energy.toml).
-    #[arg(long)]
     pub digital: Option<PathBuf>,
     /// Precision of the digital budgets, a [precision.*] name of the table (overrides budget.precision).
-    #[arg(long)]
     pub precision: Option<String>,
     /// Generated samples the heat statistics are taken over.
-    #[arg(long, default_value_t = 1000)]
     pub samples: usize,
     /// Noising (forward) trajectories the forward-process heat is taken over (0: skip).
-    #[arg(long, default_value_t = 100)]
     pub forward: usize,
     /// Temperature of the heat bath [K] that converts kT to joules.
-    #[arg(long, default_value_t = ROOM_TEMPERATURE_K)]
     pub temperature: f64,
     /// Seed of the samples' noise.
-    #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// MNIST directory, for the forward process on the training images.
-    #[arg(long)]
     pub data: Option<PathBuf>,
     /// Threads (0 = all cores).
-    #[arg(long, default_value_t = 0)]
     pub threads: usize,
     /// Output directory (energy.md, energy.csv, energy.png).
-    #[arg(long)]
     pub out: PathBuf,
 }
 

@@ -16,46 +16,34 @@ use std::io::BufWriter;
 use std::path::PathBuf;
 use std::time::Instant;
 
-/// An export job (also the `thermocad export` arguments).
-#[derive(Clone, Debug, clap::Args)]
+/// An export job.
+#[derive(Clone, Debug)]
 pub struct ExportJob {
     /// Trained model directory.
-    #[arg(long)]
     pub model: PathBuf,
     /// Hardware profile (e.g. hardware/ideal.toml).
-    #[arg(long)]
     pub hardware: PathBuf,
     /// Bit width of couplings and biases (2..=32; default: full precision).
-    #[arg(long)]
     pub bits: Option<u32>,
     /// Prune couplings with |J| below this (model energy units).
-    #[arg(long, default_value_t = 0.0)]
     pub prune: f64,
     /// Quantize with one scale per row (unit) instead of one per tensor.
-    #[arg(long)]
     pub per_row: bool,
     /// Set the quantization scale at this percentile of |J| (0 < P ≤ 100), clipping above.
-    #[arg(long, value_name = "P")]
     pub clip_percentile: Option<f64>,
     /// Output netlist (.cir).
-    #[arg(long)]
     pub out: PathBuf,
     /// Include the thermal noise sources.
-    #[arg(long = "no-noise", action = clap::ArgAction::SetFalse, help = "Leave out the thermal noise sources")]
     pub noise: bool,
     /// Seed of the initial state and of ngspice's noise.
-    #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Simulated duration in model time units (default: the model's t_f; a classifier's
     /// observation time `teach.t_final`).
-    #[arg(long = "t", value_name = "T")]
     pub t_stop: Option<f64>,
     /// Classifier models: drive the inputs with image N (0-based) of the model's data set
     /// (default: its first held-out digit).
-    #[arg(long, value_name = "N")]
     pub image: Option<usize>,
     /// MNIST directory of a classifier trained on MNIST (default: the one in model.toml).
-    #[arg(long)]
     pub data: Option<PathBuf>,
 }
 

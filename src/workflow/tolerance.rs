@@ -28,71 +28,52 @@ pub const STUDY_TOML: &str = "study.toml";
 /// Name of the results table.
 pub const TOLERANCE_CSV: &str = "tolerance.csv";
 
-/// A tolerance study (also the `thermocad tolerance` arguments).
-#[derive(Clone, Debug, clap::Args)]
+/// A tolerance study.
+#[derive(Clone, Debug)]
 pub struct ToleranceJob {
     /// Trained model directory.
-    #[arg(long)]
     pub model: PathBuf,
     /// Hardware profile (e.g. hardware/gm-c.toml).
-    #[arg(long)]
     pub hardware: PathBuf,
     /// What to sweep: KEY=A..B (bits), KEY=A..B/N, KEY=A..B/Nlog or KEY=V1,V2,… with KEY one of
     /// bits, tolerance, capacitor_tolerance, gm_tolerance, mismatch, faults, noise, inductance,
     /// temperature, and for classifiers input_bits (resolution of the input drives).
-    #[arg(long)]
     pub sweep: String,
     /// Chips (independent draws of the deviations) per swept value.
-    #[arg(long, default_value_t = 20)]
     pub chips: usize,
     /// Samples generated per chip (default 100); for a classifier, held-out digits classified
     /// per chip (default: all of its held-out digits, `teach.test_images`).
-    #[arg(long)]
     pub samples: Option<usize>,
     /// Seed of chips, samples and bootstraps.
-    #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// MNIST directory (for models trained on MNIST).
-    #[arg(long)]
     pub data: Option<PathBuf>,
     /// Output directory (resumes the study already in it).
-    #[arg(long)]
     pub out: PathBuf,
     /// Run only the K-th of M slices of the tasks (1 ≤ K ≤ M); combine with `thermocad merge`.
-    #[arg(long, value_name = "K/M")]
     pub shard: Option<String>,
     /// Threads (0 = all cores); chips run in parallel, each single-threaded.
-    #[arg(long, default_value_t = 0)]
     pub threads: usize,
     /// Bit width of couplings and biases when bits are not swept (default: full precision).
-    #[arg(long)]
     pub bits: Option<u32>,
     /// Only the swept non-ideality (default: the profile's tolerances, buffer errors and
     /// mismatch apply as well).
-    #[arg(long)]
     pub isolate: bool,
     /// Distribution of toleranced values within ±tol.
-    #[arg(long, value_enum, default_value_t = Spread::Gaussian)]
     pub spread: Spread,
     /// Held-out noising trajectories that score each chip's −ln P̃.
-    #[arg(long, default_value_t = 6)]
     pub heldout: usize,
     /// Bootstrap resamples per metric.
-    #[arg(long, default_value_t = 200)]
     pub resamples: usize,
     /// A chip passes when every metric is within this fraction of the ideal.
-    #[arg(long, default_value_t = 0.05)]
     pub yield_threshold: f64,
     /// Digit classifier scoring the samples (`.npz` written by an earlier study); default: the
     /// one cached in --out, else trained there (MNIST test images 0..8000 for MNIST models,
     /// synthetic digits 0–9 otherwise).
-    #[arg(long)]
     pub classifier: Option<PathBuf>,
     /// Score without a digit classifier (only |corr| and −ln P).
-    #[arg(long)]
     pub no_classifier: bool,
     /// Show a progress bar.
-    #[arg(skip = true)]
     pub progress: bool,
 }
 

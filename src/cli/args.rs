@@ -1,0 +1,515 @@
+//! Raw command-line arguments (clap) and their one conversion into checked jobs.
+//!
+//! Every flag of every command is declared here and nowhere else; `check` turns the raw
+//! arguments into the job a workflow runs, refusing bad values with an [`Error::Flag`] that
+//! names the flag (exit code 2). The workflows never see clap.
+
+use crate::error::{Error, Result};
+use crate::hardware::perturb::Spread;
+use crate::workflow::{
+    bench::BenchJob, classify::ClassifyJob, demo::DemoJob, energy::EnergyJob, export::ExportJob,
+    sample::SampleJob, tolerance::ToleranceJob, train::TrainJob,
+};
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+/// The `thermocad` command line.
+#[derive(Parser)]
+#[command(
+    name = "thermocad",
+    version,
+    about = "Train Langevin (thermodynamic) computers and design the circuits that run them"
+)]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Subcommand)]
+pub enum Command {
+    /// Generative training on noising trajectories of images (Whitelam 2025).
+    Train(RunArgs),
+    /// Write an untrained model directory from a config (couplings from model.init_scale).
+    Init(InitArgs),
+    /// Generate samples from a trained model.
+    Sample(SampleArgs),
+    /// Run the whole pipeline on the embedded synthetic digits (about a minute).
+    Demo(DemoArgs),
+    /// Quantize a trained model, map it to a circuit and write an ngspice netlist.
+    Export(ExportArgs),
+    /// Energy budgets per sample: ideal heat, digital alternatives, the circuit's own power.
+    Energy(EnergyArgs),
+    /// Run an ngspice netlist in batch and summarise its node voltages.
+    Spice(SpiceArgs),
+    /// Throughput of the sampling step and training gradient relative to a plain SGEMM.
+    Bench(BenchArgs),
+    /// Teacher–student training of a thermodynamic classifier (teacher MLP, then the computer;
+    /// the config needs [[model.groups]] and [teach]).
+    Teach(RunArgs),
+    /// Classify digits with a trained thermodynamic classifier: accuracy, heat, energy.
+    Classify(ClassifyArgs),
+    /// Monte Carlo tolerance study: generation quality of perturbed chips (behavioral simulator).
+    Tolerance(ToleranceArgs),
+    /// Combine the shards of a tolerance study into one result.
+    Merge(MergeArgs),
+}
+
+/// An error naming `flag` unless `ok`.
+fn require(ok: bool, flag: &'static str, why: &str) -> Result<()> {
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Flag {
+            flag,
+            why: why.into(),
+        })
+    }
+}
+
+/// Arguments of the training commands (`train`, `teach`).
+#[derive(clap::Args)]
+pub struct RunArgs {
+    /// Configuration file (TOML; see docs/config.md).
+    #[arg(long)]
+    pub config: PathBuf,
+    /// Output directory (model.toml, params.npz, curves, checkpoint.npz).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Directory of the MNIST IDX files (overrides data.path).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Continue the run in --out from its checkpoint.
+    #[arg(long)]
+    pub resume: bool,
+    /// Override a config field: --set section.key=value (repeatable).
+    #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
+    pub set: Vec<String>,
+}
+
+impl RunArgs {
+    /// The validated configuration and the job it describes.
+    pub fn check(self, progress: bool) -> Result<TrainJob> {
+        Ok(TrainJob {
+            config: crate::config::load_checked(&self.config, &self.set)?,
+            data_dir: self.data,
+            out: self.out,
+            resume: self.resume,
+            progress,
+        })
+    }
+}
+
+/// `thermocad init`.
+#[derive(clap::Args)]
+pub struct InitArgs {
+    /// Configuration file; model.visible must be set.
+    #[arg(long)]
+    pub config: PathBuf,
+    /// Output model directory.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Override a config field (repeatable).
+    #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
+    pub set: Vec<String>,
+}
+
+/// `thermocad sample`.
+#[derive(clap::Args)]
+pub struct SampleArgs {
+    /// Trained model directory (model.toml + params.npz).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Number of samples.
+    #[arg(long, default_value_t = 25)]
+    pub n: usize,
+    /// Seed of the samples' noise.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Output directory.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Threads (0 = all cores).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// MNIST directory, to score samples against the training digits.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+}
+
+impl SampleArgs {
+    /// The sampling job.
+    pub fn check(self, progress: bool) -> Result<SampleJob> {
+        require(self.n >= 1, "--n", "must be at least 1")?;
+        Ok(SampleJob {
+            model: self.model,
+            n: self.n,
+            seed: self.seed,
+            out: self.out,
+            threads: self.threads,
+            data_dir: self.data,
+            progress,
+        })
+    }
+}
+
+/// `thermocad demo`.
+#[derive(clap::Args)]
+pub struct DemoArgs {
+    /// Output directory.
+    #[arg(long, default_value = "demo-out")]
+    pub out: PathBuf,
+    /// Samples to draw.
+    #[arg(long, default_value_t = 100)]
+    pub samples: usize,
+    /// Override a field of the demo config (repeatable).
+    #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
+    pub set: Vec<String>,
+}
+
+impl DemoArgs {
+    /// The demo job.
+    pub fn check(self, progress: bool) -> Result<DemoJob> {
+        Ok(DemoJob {
+            out: self.out,
+            overrides: self.set,
+            samples: self.samples,
+            progress,
+        })
+    }
+}
+
+/// `thermocad export`.
+#[derive(clap::Args)]
+pub struct ExportArgs {
+    /// Trained model directory.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Hardware profile (e.g. hardware/ideal.toml).
+    #[arg(long)]
+    pub hardware: PathBuf,
+    /// Bit width of couplings and biases (2..=32; default: full precision).
+    #[arg(long)]
+    pub bits: Option<u32>,
+    /// Prune couplings with |J| below this (model energy units).
+    #[arg(long, default_value_t = 0.0)]
+    pub prune: f64,
+    /// Quantize with one scale per row (unit) instead of one per tensor.
+    #[arg(long)]
+    pub per_row: bool,
+    /// Set the quantization scale at this percentile of |J| (0 < P ≤ 100), clipping above.
+    #[arg(long, value_name = "P")]
+    pub clip_percentile: Option<f64>,
+    /// Output netlist (.cir).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Include the thermal noise sources.
+    #[arg(long = "no-noise", action = clap::ArgAction::SetFalse, help = "Leave out the thermal noise sources")]
+    pub noise: bool,
+    /// Seed of the initial state and of ngspice's noise.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Simulated duration in model time units (default: the model's t_f; a classifier's
+    /// observation time `teach.t_final`).
+    #[arg(long = "t", value_name = "T")]
+    pub t_stop: Option<f64>,
+    /// Classifier models: drive the inputs with image N (0-based) of the model's data set
+    /// (default: its first held-out digit).
+    #[arg(long, value_name = "N")]
+    pub image: Option<usize>,
+    /// MNIST directory of a classifier trained on MNIST (default: the one in model.toml).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Run the deck through ngspice afterwards.
+    #[arg(long)]
+    pub run: bool,
+}
+
+impl ExportArgs {
+    /// The export job and whether to run the deck.
+    pub fn check(self) -> Result<(ExportJob, bool)> {
+        Ok((
+            ExportJob {
+                model: self.model,
+                hardware: self.hardware,
+                bits: self.bits,
+                prune: self.prune,
+                per_row: self.per_row,
+                clip_percentile: self.clip_percentile,
+                out: self.out,
+                noise: self.noise,
+                seed: self.seed,
+                t_stop: self.t_stop,
+                image: self.image,
+                data: self.data,
+            },
+            self.run,
+        ))
+    }
+}
+
+/// `thermocad energy`.
+#[derive(clap::Args)]
+pub struct EnergyArgs {
+    /// Trained model directory.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Hardware profile for the circuit-level budgets (e.g. hardware/gm-c.toml).
+    #[arg(long)]
+    pub hardware: Option<PathBuf>,
+    /// Digital energy table (default: the shipped hardware/digital-energy.toml).
+    #[arg(long)]
+    pub digital: Option<PathBuf>,
+    /// Precision of the digital budgets, a [precision.*] name of the table (overrides budget.precision).
+    #[arg(long)]
+    pub precision: Option<String>,
+    /// Generated samples the heat statistics are taken over.
+    #[arg(long, default_value_t = 1000)]
+    pub samples: usize,
+    /// Noising (forward) trajectories the forward-process heat is taken over (0: skip).
+    #[arg(long, default_value_t = 100)]
+    pub forward: usize,
+    /// Temperature of the heat bath [K] that converts kT to joules.
+    #[arg(long, default_value_t = crate::energy::units::ROOM_TEMPERATURE_K)]
+    pub temperature: f64,
+    /// Seed of the samples' noise.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// MNIST directory, for the forward process on the training images.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Threads (0 = all cores).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Output directory (energy.md, energy.csv, energy.png).
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+impl EnergyArgs {
+    /// The energy job.
+    pub fn check(self) -> Result<EnergyJob> {
+        Ok(EnergyJob {
+            model: self.model,
+            hardware: self.hardware,
+            digital: self.digital,
+            precision: self.precision,
+            samples: self.samples,
+            forward: self.forward,
+            temperature: self.temperature,
+            seed: self.seed,
+            data: self.data,
+            threads: self.threads,
+            out: self.out,
+        })
+    }
+}
+
+/// `thermocad spice`.
+#[derive(clap::Args)]
+pub struct SpiceArgs {
+    /// The netlist.
+    #[arg(long)]
+    pub netlist: PathBuf,
+}
+
+/// `thermocad bench`.
+#[derive(clap::Args)]
+pub struct BenchArgs {
+    /// Visible units.
+    #[arg(long, default_value_t = 784)]
+    pub visible: usize,
+    /// Hidden units.
+    #[arg(long, default_value_t = 512)]
+    pub hidden: usize,
+    /// Batch of the sampling benchmark.
+    #[arg(long, default_value_t = 1000)]
+    pub batch: usize,
+    /// Steps per training trajectory.
+    #[arg(long, default_value_t = 2500)]
+    pub steps: usize,
+    /// Repeats (best of).
+    #[arg(long, default_value_t = 3)]
+    pub repeats: usize,
+    /// Threads (0 = all cores).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Also time ngspice against the behavioral simulator on the 16-unit reference circuit.
+    #[arg(long)]
+    pub spice: bool,
+}
+
+impl BenchArgs {
+    /// The benchmark sizes.
+    pub fn check(self) -> Result<BenchJob> {
+        require(
+            self.batch > 0 && self.steps > 0 && self.visible + self.hidden > 0,
+            "--batch",
+            "must be positive, and so must --steps and --visible + --hidden",
+        )?;
+        Ok(BenchJob {
+            visible: self.visible,
+            hidden: self.hidden,
+            batch: self.batch,
+            steps: self.steps,
+            repeats: self.repeats,
+            threads: self.threads,
+            spice: self.spice,
+        })
+    }
+}
+
+/// `thermocad classify`.
+#[derive(clap::Args)]
+pub struct ClassifyArgs {
+    /// Trained classifier directory (from `thermocad teach`).
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Directory of the IDX files (images and labels).
+    #[arg(long)]
+    pub data: PathBuf,
+    /// Trajectories per digit (outputs averaged).
+    #[arg(long, default_value_t = 1)]
+    pub trajectories: usize,
+    /// Classify the last N images of the set (default: the model's teach.test_images).
+    #[arg(long)]
+    pub count: Option<usize>,
+    /// Seed of the thermal noise.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Output directory.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Threads (0 = all cores).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+}
+
+impl ClassifyArgs {
+    /// The classification job.
+    pub fn check(self) -> Result<ClassifyJob> {
+        require(self.trajectories >= 1, "--trajectories", "must be at least 1")?;
+        Ok(ClassifyJob {
+            model: self.model,
+            data: self.data,
+            trajectories: self.trajectories,
+            count: self.count,
+            seed: self.seed,
+            out: self.out,
+            threads: self.threads,
+        })
+    }
+}
+
+/// `thermocad tolerance`.
+#[derive(clap::Args)]
+pub struct ToleranceArgs {
+    /// Trained model directory.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Hardware profile (e.g. hardware/gm-c.toml).
+    #[arg(long)]
+    pub hardware: PathBuf,
+    /// What to sweep: KEY=A..B (bits), KEY=A..B/N, KEY=A..B/Nlog or KEY=V1,V2,… with KEY one of
+    /// bits, tolerance, capacitor_tolerance, gm_tolerance, mismatch, faults, noise, inductance,
+    /// temperature, and for classifiers input_bits (resolution of the input drives).
+    #[arg(long)]
+    pub sweep: String,
+    /// Chips (independent draws of the deviations) per swept value.
+    #[arg(long, default_value_t = 20)]
+    pub chips: usize,
+    /// Samples generated per chip (default 100); for a classifier, held-out digits classified
+    /// per chip (default: all of its held-out digits, `teach.test_images`).
+    #[arg(long)]
+    pub samples: Option<usize>,
+    /// Seed of chips, samples and bootstraps.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// MNIST directory (for models trained on MNIST).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Output directory (resumes the study already in it).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Run only the K-th of M slices of the tasks (1 ≤ K ≤ M); combine with `thermocad merge`.
+    #[arg(long, value_name = "K/M")]
+    pub shard: Option<String>,
+    /// Threads (0 = all cores); chips run in parallel, each single-threaded.
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Bit width of couplings and biases when bits are not swept (default: full precision).
+    #[arg(long)]
+    pub bits: Option<u32>,
+    /// Only the swept non-ideality (default: the profile's tolerances, buffer errors and
+    /// mismatch apply as well).
+    #[arg(long)]
+    pub isolate: bool,
+    /// Distribution of toleranced values within ±tol: gaussian (σ = tol/3, truncated) or uniform.
+    #[arg(long, default_value = "gaussian", value_parser = parse_spread)]
+    pub spread: Spread,
+    /// Held-out noising trajectories that score each chip's −ln P̃.
+    #[arg(long, default_value_t = 6)]
+    pub heldout: usize,
+    /// Bootstrap resamples per metric.
+    #[arg(long, default_value_t = 200)]
+    pub resamples: usize,
+    /// A chip passes when every metric is within this fraction of the ideal.
+    #[arg(long, default_value_t = 0.05)]
+    pub yield_threshold: f64,
+    /// Digit classifier scoring the samples (`.npz` written by an earlier study); default: the
+    /// one cached in --out, else trained there (MNIST test images 0..8000 for MNIST models,
+    /// synthetic digits 0–9 otherwise).
+    #[arg(long)]
+    pub classifier: Option<PathBuf>,
+    /// Score without a digit classifier (only |corr| and −ln P).
+    #[arg(long)]
+    pub no_classifier: bool,
+}
+
+/// `--spread gaussian|uniform`.
+fn parse_spread(s: &str) -> std::result::Result<Spread, String> {
+    match s {
+        "gaussian" => Ok(Spread::Gaussian),
+        "uniform" => Ok(Spread::Uniform),
+        _ => Err(format!("'{s}' is not gaussian or uniform")),
+    }
+}
+
+impl ToleranceArgs {
+    /// The study.
+    pub fn check(self, progress: bool) -> Result<ToleranceJob> {
+        Ok(ToleranceJob {
+            model: self.model,
+            hardware: self.hardware,
+            sweep: self.sweep,
+            chips: self.chips,
+            samples: self.samples,
+            seed: self.seed,
+            data: self.data,
+            out: self.out,
+            shard: self.shard,
+            threads: self.threads,
+            bits: self.bits,
+            isolate: self.isolate,
+            spread: self.spread,
+            heldout: self.heldout,
+            resamples: self.resamples,
+            yield_threshold: self.yield_threshold,
+            classifier: self.classifier,
+            no_classifier: self.no_classifier,
+            progress,
+        })
+    }
+}
+
+/// `thermocad merge`.
+#[derive(clap::Args)]
+pub struct MergeArgs {
+    /// Output directory (tolerance.csv, tolerance.png, yield.png, summary.md).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// The shards' study directories.
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+}

@@ -1,0 +1,158 @@
+//! What the commands print on stdout: one short report per finished workflow.
+
+use crate::hardware::spice::Waveforms;
+use crate::metrics::mean_std;
+use crate::workflow::{
+    bench::BenchLine, classify::ClassifySummary, classify::KT_PER_MAC, energy::EnergySummary,
+    export::ExportSummary, sample::SampleSummary,
+};
+use std::path::Path;
+
+/// The headline lines (`## …` and `**…**`) of a tolerance study's summary.md.
+pub fn study(md: &str) {
+    for line in md
+        .lines()
+        .filter(|l| l.starts_with("## ") || l.starts_with("**"))
+    {
+        println!("{}", line.trim_start_matches("## ").trim_matches('*'));
+    }
+}
+
+/// Heat statistics and the comparison with the training digits.
+pub fn sample_summary(s: &SampleSummary) {
+    let (m, sd) = mean_std(&s.heat_kt);
+    println!(
+        "heat Q: mean {m:.4e} kT, std {sd:.3e} kT over {} samples",
+        s.heat_kt.len()
+    );
+    if let Some(c) = s.mean_best_corr {
+        let classes: Vec<String> = s
+            .class_counts
+            .iter()
+            .map(|(d, k)| format!("{d}: {k}"))
+            .collect();
+        println!("mean largest |correlation| with a training digit: {c:.3}");
+        println!("closest training class: {}", classes.join(", "));
+        if let Some(f) = s.inverted_fraction {
+            println!("sign-inverted samples: {:.1} %", 100.0 * f);
+        }
+    } else {
+        println!(
+            "no comparison with the training digits: their files were not found (pass --data DIR)"
+        );
+    }
+}
+
+/// Size and final node voltages of an ngspice run.
+pub fn waveforms(w: &Waveforms) {
+    let t_end = w.time.last().copied().unwrap_or(0.0);
+    println!(
+        "ngspice: {} node voltages at {} time points up to {:.4e} s",
+        w.names.len(),
+        w.time.len(),
+        t_end
+    );
+    let finals: Vec<f64> = w.values.iter().filter_map(|v| v.last().copied()).collect();
+    let (m, sd) = mean_std(&finals);
+    println!("final node voltages: mean {m:.4e} V, std {sd:.4e} V");
+}
+
+/// The energy budgets and advantage ratios.
+pub fn energy(s: &EnergySummary, out: &Path) {
+    let (m, sd) = mean_std(&s.heat_kt);
+    println!(
+        "heat Q: mean {m:.4e} kT, std {sd:.3e} kT over {} samples",
+        s.heat_kt.len()
+    );
+    for b in &s.budgets {
+        println!("{:<52} {:.3e} J", b.name, b.joules);
+    }
+    println!("advantage ratios (with their assumptions) and notes:");
+    for a in s.advantages.iter().chain(&s.notes) {
+        println!("  {a}");
+    }
+    println!(
+        "report in {} (energy.md, energy.csv, energy.png)",
+        out.display()
+    );
+}
+
+/// The deck written, its circuit and the quantization error.
+pub fn export(s: &ExportSummary, out: &Path) {
+    let c = &s.circuit;
+    println!(
+        "wrote {} ({:.1} MB) in {:.2} s: {} nodes, {} components; v0 = {:.4e} V, t_unit = {:.3e} s, kT = {:.4e} J, C = {:.3e} F",
+        out.display(),
+        s.bytes as f64 / 1e6,
+        s.seconds,
+        c.nodes.len(),
+        c.components.len(),
+        c.mapping.v0,
+        c.mapping.t_unit,
+        c.mapping.kt_joules,
+        c.mapping.c
+    );
+    println!(
+        "quantization: couplings rel. Frobenius error {:.3e}, max abs {:.3e}, pruned {:.2} %; biases rel. error {:.3e}",
+        s.couplings.rel_frobenius,
+        s.couplings.max_abs,
+        100.0 * s.couplings.pruned_fraction,
+        s.biases.rel_frobenius
+    );
+    if let Some(m) = &c.margins {
+        let worst = m.iter().cloned().fold(f64::INFINITY, f64::min);
+        println!("resistive couplings: smallest ground-conductance margin {worst:.3}");
+    }
+    if let Some(d) = &s.digit {
+        println!(
+            "inputs driven by image {} of the data set (digit {})",
+            d.index, d.label
+        );
+    }
+}
+
+/// Accuracy, heat and speed of a classification run.
+pub fn classify(s: &ClassifySummary, trajectories: usize, out: &Path) {
+    println!("top-1 accuracy: {:.3}", s.top1);
+    println!("top-2 accuracy: {:.3}", s.top2);
+    if let Some(t) = s.teacher_accuracy {
+        println!("teacher top-1 accuracy: {t:.3}");
+    }
+    println!(
+        "heat per inference: mean {:.4e} kT, std {:.3e} kT ({} digits, {trajectories} trajectories each)",
+        s.heat_mean, s.heat_std, s.images
+    );
+    println!(
+        "digital teacher: {} MACs x {:.1e} kT/MAC (1 pJ) = {:.3e} kT; thermodynamic advantage {:.3e}",
+        s.teacher_macs, KT_PER_MAC, s.digital_kt, s.advantage
+    );
+    println!(
+        "classified in {:.3} s; {:.2} x the rate of a same-shape SGEMM {}; results in {}",
+        s.seconds,
+        s.sgemm_ratio,
+        s.sgemm_shape,
+        out.display()
+    );
+}
+
+/// The benchmark table.
+pub fn bench(lines: &[BenchLine]) {
+    println!(
+        "{:<58} {:>12} {:>11} {:>10} {:>9}",
+        "measurement", "GFLOP", "time (ms)", "GFLOP/s", "vs SGEMM"
+    );
+    for l in lines {
+        println!(
+            "{:<58} {:>12.3} {:>11.3} {:>10} {:>9}",
+            l.name,
+            l.flops / 1e9,
+            l.seconds * 1e3,
+            if l.flops > 0.0 {
+                format!("{:.1}", l.gflops())
+            } else {
+                "-".into()
+            },
+            l.ratio.map_or("-".into(), |r| format!("{r:.2}"))
+        );
+    }
+}
