@@ -6,9 +6,11 @@
 //!   matrix of raw pixel values (0..=255 for MNIST), with class filtering,
 //!   slicing and per-image standardisation.
 //! * [`load_mnist_dir`] / [`default_mnist_dir`] locate and load the real MNIST files.
+//! * [`select`] resolves a configuration's `[data]` section to its training and held-out images.
 
 pub mod idx;
 pub mod normalise;
+pub mod select;
 pub mod synthetic;
 
 use ndarray::{Array2, ArrayView2, Axis};
