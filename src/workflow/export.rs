@@ -187,7 +187,8 @@ pub fn export(job: &ExportJob) -> Result<ExportSummary> {
                 .topology
                 .groups()
                 .iter()
-                .map(|g| format!("{}<k> ({})", circuit::node_prefix(g), g.name))
+                .zip(circuit::node_prefixes(computer.topology.groups()))
+                .map(|(g, p)| format!("{p}<k> ({})", g.name))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
