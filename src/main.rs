@@ -117,6 +117,12 @@ enum Command {
         /// The netlist.
         #[arg(long)]
         netlist: PathBuf,
+        /// Run a deck even if it has lines thermocad does not write (`shell`, `.include`, …).
+        #[arg(long)]
+        trust_deck: bool,
+        /// Stop ngspice after this many seconds (exit code 1).
+        #[arg(long, value_name = "SECONDS", default_value_t = thermocad::hardware::spice::DEFAULT_TIMEOUT)]
+        timeout: f64,
     },
     /// Throughput of the sampling step and training gradient relative to a plain SGEMM.
     Bench(bench::BenchJob),
@@ -423,7 +429,11 @@ fn run(cli: Cli) -> Result<()> {
                 out.display()
             );
         }
-        Command::Spice { netlist } => print_waveforms(&export::run_spice(&netlist)?),
+        Command::Spice {
+            netlist,
+            trust_deck,
+            timeout,
+        } => print_waveforms(&export::run_spice_with(&netlist, trust_deck, timeout)?),
         Command::Bench(job) => {
             if job.batch == 0 || job.steps == 0 || job.visible + job.hidden == 0 {
                 anyhow::bail!(thermocad::Error::Invalid(
@@ -469,6 +479,7 @@ fn main() -> ExitCode {
                         | thermocad::Error::Profile(_)
                         | thermocad::Error::Quant(_)
                         | thermocad::Error::Circuit(_)
+                        | thermocad::Error::Spice(thermocad::hardware::spice::SpiceError::Untrusted { .. })
                 )
             );
             ExitCode::from(if input { 2 } else { 1 })

@@ -4,7 +4,8 @@
 //! `* thermocad-mapping: v0=<V> t_unit=<s> kT=<J> c=<F>`, followed by comments with the model
 //! constants, the elements, `.ic v(NODE)=VALUE` initial conditions of the evolving unit nodes
 //! (a clamped unit's node is a DC voltage source at v0·x of its initial value instead), a `.tran … uic` analysis and
-//! a `.control` block that writes every unit node voltage with `wrdata`.
+//! a `.control` block that writes every unit node voltage with `wrdata`, and the checksum
+//! footer `* thermocad-deck: fnv1a64=…` before `.end` ([`super::trust`]).
 
 use super::circuit::{Circuit, Component, NodeRole, Terminal};
 use std::io::{self, Write};
@@ -31,6 +32,24 @@ pub struct Transient {
     pub data_file: String,
 }
 
+/// A plain file name ngspice's `wrdata` may write: 1–128 ASCII letters, digits, `.`, `_` or
+/// `-`, not starting with `.` or `-` (no directory, no spaces, nothing SPICE would parse).
+pub fn is_safe_file_name(name: &str) -> bool {
+    (1..=128).contains(&name.len())
+        && !name.starts_with(['.', '-'])
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+/// A title or comment text that cannot break a deck line: control characters (newlines,
+/// carriage returns, tabs, …) become spaces.
+pub fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
 fn term(c: &Circuit, t: Terminal) -> &str {
     match t {
         Terminal::Ground => "0",
@@ -40,14 +59,25 @@ fn term(c: &Circuit, t: Terminal) -> &str {
 
 /// Write the deck for `circuit`. `comments` are extra header lines (model constants).
 pub fn write(
-    w: &mut impl Write,
+    out: &mut impl Write,
     circuit: &Circuit,
     title: &str,
     comments: &[String],
     tran: &Transient,
 ) -> io::Result<()> {
     let m = &circuit.mapping;
-    writeln!(w, "{title}")?;
+    if !is_safe_file_name(&tran.data_file) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "data file name \"{}\" is not a plain file name (letters, digits, . _ -)",
+                tran.data_file.escape_debug()
+            ),
+        ));
+    }
+    let mut w = super::trust::Hashing::new(out);
+    let w = &mut w;
+    writeln!(w, "{}", one_line(title))?;
     writeln!(
         w,
         "* thermocad-mapping: v0={:.9e} t_unit={:.9e} kT={:.9e} c={:.9e}",
@@ -61,7 +91,7 @@ pub fn write(
         m.kt_model
     )?;
     for line in comments {
-        writeln!(w, "* {line}")?;
+        writeln!(w, "* {}", one_line(line))?;
     }
     writeln!(w, ".options seed={} reltol={:e}", tran.seed, tran.reltol)?;
     let nt = tran.step * m.t_unit;
@@ -173,6 +203,8 @@ pub fn write(
         };
         writeln!(w, "wrdata {file} {}", chunk.join(" "))?;
     }
-    writeln!(w, "quit\n.endc\n.end")?;
+    writeln!(w, "quit\n.endc")?;
+    let hash = w.hash.value();
+    writeln!(w, "{}{hash:016x}\n.end", super::trust::FOOTER)?;
     Ok(())
 }

@@ -102,6 +102,7 @@ pub struct ExportSummary {
 /// Quantize, build and write the deck.
 pub fn export(job: &ExportJob) -> Result<ExportSummary> {
     let start = Instant::now();
+    let data_file = data_file_name(&job.out)?;
     let md = load_dir(&job.model)?;
     let profile = load_profile(&job.hardware)?;
     let bits = job.bits.map(BitWidth::new).transpose()?;
@@ -149,12 +150,7 @@ pub fn export(job: &ExportJob) -> Result<ExportSummary> {
         seed: job.seed,
         reltol: 1e-4,
         initial: Some(x0),
-        data_file: format!(
-            "{}.data",
-            job.out
-                .file_stem()
-                .map_or("out".into(), |s| s.to_string_lossy().into_owned())
-        ),
+        data_file,
     };
     let mut comments = vec![
         format!(
@@ -229,6 +225,19 @@ pub fn export(job: &ExportJob) -> Result<ExportSummary> {
     })
 }
 
+/// The file the deck's `wrdata` writes: `--out`'s stem + `.data`, refused unless it is a plain
+/// file name ([`netlist::is_safe_file_name`]), since it is written into the deck's `.control`.
+fn data_file_name(out: &std::path::Path) -> Result<String> {
+    let stem = out.file_stem().map(|s| s.to_string_lossy().into_owned());
+    match stem.map(|s| format!("{s}.data")) {
+        Some(f) if netlist::is_safe_file_name(&f) => Ok(f),
+        _ => Err(Error::Invalid(format!(
+            "--out {}: the deck's file name must be letters, digits, '.', '_' or '-' (it is written into the deck's wrdata line)",
+            out.display().to_string().escape_debug()
+        ))),
+    }
+}
+
 /// A classifier's initial state: image `--image` (default: the first held-out digit) of the
 /// model's data set, normalised as in training, on the input units; 0 elsewhere.
 fn classifier_state(
@@ -273,7 +282,22 @@ fn groups(c: &crate::model::Computer<f32>) -> String {
         .join(" + ")
 }
 
-/// Run a deck through ngspice and read its waveforms.
+/// Run a deck through ngspice and read its waveforms: checked by [`spice::check_deck`] and
+/// stopped after [`spice::DEFAULT_TIMEOUT`] seconds (`export --run` runs thermocad's own deck).
 pub fn run_spice(deck: &std::path::Path) -> Result<Waveforms> {
     Ok(spice::run(deck)?)
+}
+
+/// `thermocad spice`: run a deck, refusing lines thermocad does not write unless `trust`, and
+/// stopping ngspice after `timeout` seconds.
+pub fn run_spice_with(deck: &std::path::Path, trust: bool, timeout: f64) -> Result<Waveforms> {
+    if !(timeout.is_finite() && timeout > 0.0) {
+        return Err(Error::Invalid(format!(
+            "--timeout {timeout}: must be a positive number of seconds"
+        )));
+    }
+    Ok(spice::run_with(
+        deck,
+        spice::RunOptions { trust, timeout },
+    )?)
 }
