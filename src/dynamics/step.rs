@@ -4,7 +4,7 @@
 
 use crate::linalg::Real;
 use crate::model::Physics;
-use rand::Rng;
+use super::noise::Normals;
 
 /// Precomputed constants of one Euler–Maruyama step.
 #[derive(Clone, Copy, Debug)]
@@ -27,13 +27,13 @@ impl<R: Real> EulerMaruyama<R> {
     }
 
     /// Advance one row `x` by one step; `g(i)` is the non-local gradient on unit i at the
-    /// start of the step. Draws exactly `x.len()` normals from `rng`, in unit order.
+    /// start of the step. Draws exactly `x.len()` normals from `noise`, in unit order.
     #[inline]
-    pub fn advance<G: Rng + ?Sized>(&self, x: &mut [R], g: impl Fn(usize) -> R, rng: &mut G) {
+    pub fn advance<N: Normals + ?Sized>(&self, x: &mut [R], g: impl Fn(usize) -> R, noise: &mut N) {
         for (i, xi) in x.iter_mut().enumerate() {
             let v = *xi;
             let grad = v * (self.two_j2 + self.four_j4 * v * v) + g(i);
-            *xi = v - self.mu_dt * grad + self.sigma * R::std_normal(rng);
+            *xi = v - self.mu_dt * grad + self.sigma * noise.normal::<R>();
         }
     }
 }

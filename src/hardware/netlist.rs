@@ -8,6 +8,7 @@
 //! footer `* thermocad-deck: fnv1a64=…` before `.end` ([`super::trust`]).
 
 use super::circuit::{Circuit, Component, NodeRole, Terminal};
+use crate::dynamics::noise::deck_stream;
 use std::io::{self, Write};
 
 /// What a deck simulates.
@@ -21,7 +22,11 @@ pub struct Transient {
     pub max_step: f64,
     /// Include the thermal noise sources.
     pub noise: bool,
-    /// Seed of ngspice's random numbers.
+    /// Noise sources as ngspice `TRNOISE` (ngspice's own random numbers: small decks, but not
+    /// reproducible run to run) instead of thermocad's per-node PWL streams.
+    pub trnoise: bool,
+    /// Seed of the deck's noise streams ([`crate::dynamics::noise::deck_stream`]) and of
+    /// ngspice's random numbers.
     pub seed: u64,
     /// ngspice's relative tolerance (`reltol`; its default is 1e-3).
     pub reltol: f64,
@@ -55,6 +60,50 @@ fn term(c: &Circuit, t: Terminal) -> &str {
         Terminal::Ground => "0",
         Terminal::Node(n) => &c.nodes[n.0 as usize].name,
     }
+}
+
+/// Relative width of the linear ramp between two held noise values (centred on the step
+/// boundary, so the charge each step delivers is exact).
+const RAMP: f64 = 1e-3;
+
+/// A held-noise current into `node`: a PWL source holding I_k = η_k·√(S/h) over noise step k
+/// (h = `tran.step`·t_unit), η_k from the node's [`deck_stream`]. Held white noise of rms
+/// √(S/h) over steps h has two-sided PSD S, like the circuit's thermal noise. Size: about
+/// 70 bytes per node and noise step.
+fn write_held_noise(
+    w: &mut impl Write,
+    k: usize,
+    node: &str,
+    unit: usize,
+    psd: f64,
+    tran: &Transient,
+    m: &super::circuit::Mapping,
+) -> io::Result<()> {
+    let h = tran.step * m.t_unit;
+    let amp = (psd / h).sqrt();
+    let steps = noise_steps(tran);
+    let mut eta = deck_stream(tran.seed, unit);
+    let mut prev = amp * eta.next().unwrap_or(0.0);
+    // Current source I n+ n- drives its current out of n+ into n-: ground → node.
+    write!(w, "I{k} 0 {node} PWL(0 {prev:.9e}")?;
+    for s in 1..steps {
+        let next = amp * eta.next().unwrap_or(0.0);
+        let t = s as f64 * h;
+        let d = 0.5 * RAMP * h;
+        write!(
+            w,
+            "\n+ {:.12e} {prev:.9e} {:.12e} {next:.9e}",
+            t - d,
+            t + d
+        )?;
+        prev = next;
+    }
+    writeln!(w, "\n+ {:.12e} {prev:.9e} )", steps as f64 * h)
+}
+
+/// Noise steps a deck holds: ⌈t_stop / step⌉.
+pub fn noise_steps(tran: &Transient) -> usize {
+    ((tran.t_stop / tran.step) * (1.0 - 1e-12)).ceil().max(1.0) as usize
 }
 
 /// Write the deck for `circuit`. `comments` are extra header lines (model constants).
@@ -147,6 +196,9 @@ pub fn write(
             }
             Component::CurrentSource { node, amps } => {
                 writeln!(w, "I{k} {} 0 DC {amps:.9e}", name(node.0 as usize))?
+            }
+            Component::NoiseCurrent { node, psd } if tran.noise && !tran.trnoise => {
+                write_held_noise(w, k, name(node.0 as usize), node.0 as usize, psd, tran, m)?
             }
             Component::NoiseCurrent { node, psd } => {
                 if tran.noise {

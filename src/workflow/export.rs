@@ -43,7 +43,11 @@ pub struct ExportJob {
     /// Include the thermal noise sources.
     #[arg(long = "no-noise", action = clap::ArgAction::SetFalse, help = "Leave out the thermal noise sources")]
     pub noise: bool,
-    /// Seed of the initial state and of ngspice's noise.
+    /// Noise as ngspice TRNOISE sources (small deck, but ngspice's own random numbers: not
+    /// reproducible run to run) instead of thermocad's per-node held-noise PWL sources.
+    #[arg(long)]
+    pub trnoise: bool,
+    /// Seed of the initial state and of the deck's noise streams.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Simulated duration in model time units (default: the model's t_f; a classifier's
@@ -147,11 +151,13 @@ pub fn export(job: &ExportJob) -> Result<ExportSummary> {
         step: ph.dt,
         max_step: ph.dt,
         noise: job.noise,
+        trnoise: job.trnoise,
         seed: job.seed,
         reltol: 1e-4,
         initial: Some(x0),
         data_file,
     };
+    check_deck_size(&circuit, &tran)?;
     let mut comments = vec![
         format!(
             "model {}: N = {} units ({}), {} couplings",
@@ -236,6 +242,31 @@ fn data_file_name(out: &std::path::Path) -> Result<String> {
             out.display().to_string().escape_debug()
         ))),
     }
+}
+
+/// Largest deck [bytes] `export` writes with held-noise PWL sources.
+const MAX_PWL_DECK_BYTES: f64 = 1e9;
+
+/// Refuse a held-noise deck that would exceed [`MAX_PWL_DECK_BYTES`] (about 70 bytes per
+/// noisy node and noise step), pointing at `--trnoise`, `--t` or `--no-noise`.
+fn check_deck_size(circuit: &Circuit, tran: &Transient) -> Result<()> {
+    if !tran.noise || tran.trnoise {
+        return Ok(());
+    }
+    let nodes = circuit
+        .components
+        .iter()
+        .filter(|c| matches!(c, circuit::Component::NoiseCurrent { .. }))
+        .count();
+    let bytes = 70.0 * nodes as f64 * netlist::noise_steps(tran) as f64;
+    if bytes > MAX_PWL_DECK_BYTES {
+        return Err(Error::Invalid(format!(
+            "the held-noise deck would be about {:.1e} bytes ({nodes} noisy nodes × {} noise steps); use --trnoise (ngspice's own noise, not reproducible), a shorter --t, or --no-noise",
+            bytes,
+            netlist::noise_steps(tran)
+        )));
+    }
+    Ok(())
 }
 
 /// A classifier's initial state: image `--image` (default: the first held-out digit) of the
