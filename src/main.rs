@@ -479,7 +479,9 @@ fn main() -> ExitCode {
                         | thermocad::Error::Profile(_)
                         | thermocad::Error::Quant(_)
                         | thermocad::Error::Circuit(_)
-                        | thermocad::Error::Spice(thermocad::hardware::spice::SpiceError::Untrusted { .. })
+                        | thermocad::Error::Spice(
+                            thermocad::hardware::spice::SpiceError::Untrusted { .. }
+                        )
                 )
             );
             ExitCode::from(if input { 2 } else { 1 })

@@ -106,7 +106,7 @@ fn noise_free_transient_matches_the_model() {
             step: 1e-3,
             max_step: 1e-3,
             noise: false,
-        trnoise: false,
+            trnoise: false,
             seed: 1,
             reltol: 1e-6,
             initial: Some(x0.clone()),
@@ -552,7 +552,10 @@ fn noisy_deck_is_reproducible_and_matches_the_behavioral_simulator() {
     let quiet_end = {
         let mut q = circuit.clone();
         q.components.retain(|c| {
-            !matches!(c, thermocad::hardware::circuit::Component::NoiseCurrent { .. })
+            !matches!(
+                c,
+                thermocad::hardware::circuit::Component::NoiseCurrent { .. }
+            )
         });
         let sim = Behavioral::<f64>::compile(&q, 1e-4).unwrap();
         let mut b = Batch::from_states(Array2::from_shape_vec((1, 16), x0.clone()).unwrap(), 1, 0);

@@ -119,7 +119,6 @@ impl<R: Real> Batch<R> {
             field,
         }
     }
-
 }
 
 impl<R: Real, N: Normals> Batch<R, N> {

@@ -2,9 +2,9 @@
 //! x_i ← x_i − μ Δt (2 J2 x_i + 4 J4 x_i³ + g_i) + √(2 μ kT Δt) η_i,
 //! where g_i = b_i + Σ_j J_ij x_j is the non-local part of ∂_iV supplied by the caller.
 
+use super::noise::Normals;
 use crate::linalg::Real;
 use crate::model::Physics;
-use super::noise::Normals;
 
 /// Precomputed constants of one Euler–Maruyama step.
 #[derive(Clone, Copy, Debug)]

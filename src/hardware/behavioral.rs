@@ -24,10 +24,10 @@
 //! update, and draw noise for, the evolving units only.
 
 use super::circuit::{Circuit, CircuitError, Component, Mapping, NodeId, NodeRole, Terminal};
+use crate::dynamics::noise::Normals;
 use crate::dynamics::sampler::Dynamics;
 use crate::linalg::{BlockSparse, Parallelism, Real};
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
-use crate::dynamics::noise::Normals;
 
 /// Largest a_i·Δt (node relaxation per step) the explicit update accepts.
 const MAX_RATE_DT: f64 = 0.5;

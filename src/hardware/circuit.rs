@@ -222,7 +222,9 @@ fn check_node_names(nodes: &[Node]) -> Result<(), CircuitError> {
     let mut seen = std::collections::HashMap::with_capacity(nodes.len());
     for n in nodes {
         let ok = n.name.starts_with(|c: char| c.is_ascii_alphabetic())
-            && n.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            && n.name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !ok {
             return Err(CircuitError::Invalid(format!(
                 "node name \"{}\" is not a SPICE identifier (letters, digits, _; starting with a letter)",

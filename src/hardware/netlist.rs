@@ -90,12 +90,7 @@ fn write_held_noise(
         let next = amp * eta.next().unwrap_or(0.0);
         let t = s as f64 * h;
         let d = 0.5 * RAMP * h;
-        write!(
-            w,
-            "\n+ {:.12e} {prev:.9e} {:.12e} {next:.9e}",
-            t - d,
-            t + d
-        )?;
+        write!(w, "\n+ {:.12e} {prev:.9e} {:.12e} {next:.9e}", t - d, t + d)?;
         prev = next;
     }
     writeln!(w, "\n+ {:.12e} {prev:.9e} )", steps as f64 * h)

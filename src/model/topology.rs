@@ -97,8 +97,7 @@ pub enum TopologyError {
 /// A valid group name: 1 to 64 ASCII letters, digits or `_`. Group names reach netlists
 /// (comments, node names), so nothing else (spaces, newlines, SPICE syntax) is accepted.
 pub fn is_group_name(name: &str) -> bool {
-    (1..=64).contains(&name.len())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    (1..=64).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// Units, their groups, the coupling mask and the trainable-bias mask.

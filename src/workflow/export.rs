@@ -327,8 +327,5 @@ pub fn run_spice_with(deck: &std::path::Path, trust: bool, timeout: f64) -> Resu
             "--timeout {timeout}: must be a positive number of seconds"
         )));
     }
-    Ok(spice::run_with(
-        deck,
-        spice::RunOptions { trust, timeout },
-    )?)
+    Ok(spice::run_with(deck, spice::RunOptions { trust, timeout })?)
 }
