@@ -102,15 +102,10 @@ pub fn check(text: &str) -> Result<bool, Refusal> {
                     rest.len() == 1
                         && (rest[0] == "wr_singlescale"
                             || rest[0] == "wr_vecnames"
-                            || rest[0]
-                                .strip_prefix("rndseed=")
-                                .is_some_and(|v| is_digits(v)))
+                            || rest[0].strip_prefix("rndseed=").is_some_and(is_digits))
                 }
                 "option" => {
-                    rest.len() == 1
-                        && rest[0]
-                            .strip_prefix("numdgt=")
-                            .is_some_and(|v| is_digits(v))
+                    rest.len() == 1 && rest[0].strip_prefix("numdgt=").is_some_and(is_digits)
                 }
                 "run" | "quit" => rest.is_empty(),
                 "wrdata" => {
@@ -176,7 +171,7 @@ fn verify_checksum(text: &str) -> Result<bool, Refusal> {
     let tail = &text[at + FOOTER.len()..];
     let (hex, after) = tail.split_once('\n').unwrap_or((tail, ""));
     let mut h = Fnv::default();
-    h.update(text[..at].as_bytes());
+    h.update(&text.as_bytes()[..at]);
     let expected = format!("{:016x}", h.value());
     if hex.trim() != expected {
         return Err(Refusal {
