@@ -80,6 +80,17 @@ pub struct Refusal {
 /// thermocad checksum.
 pub fn check(text: &str) -> Result<bool, Refusal> {
     let signed = verify_checksum(text)?;
+    // A first line `*ng_script` makes ngspice read the whole file as control commands.
+    if text
+        .trim_start()
+        .to_ascii_lowercase()
+        .starts_with("*ng_script")
+    {
+        return Err(Refusal {
+            line: 1,
+            why: "`*ng_script` (a control script, not a deck)".into(),
+        });
+    }
     let mut control = false;
     for (k, raw) in text.lines().enumerate().skip(1) {
         let line = raw.trim();
@@ -89,6 +100,10 @@ pub fn check(text: &str) -> Result<bool, Refusal> {
                 why: format!("`{}` {why}", shorten(line)),
             })
         };
+        // ngspice executes `*#` lines as control commands; other `*` lines are comments.
+        if line.starts_with("*#") {
+            return refuse("is a `*#` control command");
+        }
         if line.is_empty() || line.starts_with('*') {
             continue;
         }
@@ -260,6 +275,7 @@ mod tests {
             ".control\nwrdata ../x v(v0)\n.endc\n",
             "X1 a b sub\n",
             ".control\nsource other.cir\n.endc\n",
+            "*# shell touch MARK\n",
         ] {
             let deck = signed(&format!("title\nR1 a 0 1\n{bad}"));
             let e = check(&deck).unwrap_err();
@@ -267,5 +283,6 @@ mod tests {
         }
         // Unsigned but plain decks run (not written by thermocad, but harmless).
         assert_eq!(check("t\nR1 a 0 1\n.end\n"), Ok(false));
+        assert_eq!(check("*ng_script\nR1 a 0 1\n").unwrap_err().line, 1);
     }
 }
