@@ -73,6 +73,7 @@ impl Error {
             | Error::Resume { .. }
             | Error::Invalid(_)
             | Error::Flag { .. } => true,
+            Error::Spice(crate::hardware::spice::SpiceError::Untrusted { .. }) => true,
             Error::Plot(_) | Error::Spice(_) | Error::Diverged { .. } => false,
         }
     }

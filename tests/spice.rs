@@ -106,6 +106,7 @@ fn noise_free_transient_matches_the_model() {
             step: 1e-3,
             max_step: 1e-3,
             noise: false,
+            trnoise: false,
             seed: 1,
             reltol: 1e-6,
             initial: Some(x0.clone()),
@@ -168,6 +169,7 @@ fn exported_deck_round_trips_to_the_quantized_couplings() {
         step: 1e-3,
         max_step: 1e-3,
         noise: true,
+        trnoise: false,
         seed: 3,
         reltol: 1e-4,
         initial: None,
@@ -245,6 +247,7 @@ fn spice_variance(j2: f64, j4: f64, kt: f64, units: usize, t: f64) -> (f64, f64)
         step: 1e-2,
         max_step: 1e-2,
         noise: true,
+        trnoise: true,
         seed: 7,
         reltol: 1e-3,
         initial: None,
@@ -393,6 +396,7 @@ fn ngspice_vs_behavioral(
         step: 1e-3,
         max_step: 1e-4,
         noise: false,
+        trnoise: false,
         seed: 1,
         reltol: 1e-6,
         initial: Some(x0.to_vec()),
@@ -475,4 +479,94 @@ fn behavioral_simulator_matches_ngspice_on_perturbed_rc_and_rlc_circuits() {
         let worst = ngspice_vs_behavioral(label, &chip, &x0);
         assert!(worst < 2e-3, "{label}: relative error {worst}");
     }
+}
+
+/// A noisy 16-unit deck (thermocad's held-noise PWL sources) is reproducible run to run, and
+/// the behavioral simulator driven by the same per-node noise streams follows the same
+/// trajectory: noise step 1e-3, behavioral Euler step 1e-5 (100 sub-steps per held value).
+#[test]
+fn noisy_deck_is_reproducible_and_matches_the_behavioral_simulator() {
+    use thermocad::dynamics::noise::HeldNormals;
+    use thermocad::dynamics::sampler::Batch;
+    use thermocad::hardware::behavioral::Behavioral;
+    if !have_ngspice() {
+        return;
+    }
+    let c = computer(8, 8, 0.3);
+    let p = profile(CouplingStyle::Vccs);
+    let circuit = build(&c, &p).unwrap();
+    let mut rng = stream(6, Purpose::SampleInit, 0);
+    let x0: Vec<f64> = (0..16).map(|_| 0.5 * f64::std_normal(&mut rng)).collect();
+    let (seed, noise_step) = (7, 1e-3);
+    let tran = Transient {
+        t_stop: 1.0,
+        step: noise_step,
+        max_step: 1e-3,
+        noise: true,
+        trnoise: false,
+        seed,
+        reltol: 1e-5,
+        initial: Some(x0.clone()),
+        data_file: "noisy.data".into(),
+    };
+    let d = tempfile::tempdir().unwrap();
+    let t0 = std::time::Instant::now();
+    let first = run_deck(d.path(), &c, &p, &tran).unwrap();
+    let spice_s = t0.elapsed().as_secs_f64();
+    let second = run_deck(d.path(), &c, &p, &tran).unwrap();
+    assert_eq!(first, second, "the same noisy deck gave two different runs");
+
+    let (sub, every) = (100, 10); // Euler step 1e-5, recorded every 1e-4
+    let dt = noise_step / sub as f64;
+    let sim = Behavioral::<f64>::compile(&circuit, dt).unwrap();
+    let noise = HeldNormals::new(seed, &(0..16).collect::<Vec<_>>(), sub);
+    let mut b = Batch::with_noise(
+        Array2::from_shape_vec((1, 16), x0.clone()).unwrap(),
+        vec![noise],
+    );
+    let mut traj = vec![x0.clone()];
+    b.run(&sim, 1000 * sub, Parallelism::SEQUENTIAL, |k, x| {
+        if k % every == 0 {
+            traj.push(x.row(0).to_vec());
+        }
+    });
+    let scale = traj.iter().flatten().fold(0.0f64, |m, v| m.max(v.abs()));
+    let (v0, t_unit) = (circuit.mapping.v0, circuit.mapping.t_unit);
+    let (mut worst, mut moved) = (0.0f64, 0.0f64);
+    for (u, node) in circuit.nodes[..16].iter().enumerate() {
+        let v = first.node(&node.name).unwrap();
+        for (t, &vt) in first.time.iter().zip(v) {
+            let s = t / t_unit / (dt * every as f64);
+            let k = (s.floor() as usize).min(traj.len() - 2);
+            let a = s - k as f64;
+            let xs = traj[k][u] * (1.0 - a) + traj[k + 1][u] * a;
+            worst = worst.max((vt / v0 - xs).abs() / scale);
+        }
+        moved = moved.max((traj.last().unwrap()[u] - x0[u]).abs());
+    }
+    eprintln!(
+        "noisy deck: max |x_spice − x_behavioral| / max|x| = {worst:.2e} over {} time points; ngspice {spice_s:.2} s per run",
+        first.time.len()
+    );
+    // The noise matters: without it the comparison would be the noise-free one.
+    let quiet_end = {
+        let mut q = circuit.clone();
+        q.components.retain(|c| {
+            !matches!(
+                c,
+                thermocad::hardware::circuit::Component::NoiseCurrent { .. }
+            )
+        });
+        let sim = Behavioral::<f64>::compile(&q, 1e-4).unwrap();
+        let mut b = Batch::from_states(Array2::from_shape_vec((1, 16), x0.clone()).unwrap(), 1, 0);
+        b.run(&sim, 10_000, Parallelism::SEQUENTIAL, |_, _| {});
+        b.x.row(0).to_vec()
+    };
+    let noise_effect = quiet_end
+        .iter()
+        .zip(traj.last().unwrap())
+        .fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+    assert!(noise_effect > 0.05 * scale, "noise effect {noise_effect}");
+    assert!(moved > 0.0);
+    assert!(worst <= 1e-3, "relative error {worst}");
 }

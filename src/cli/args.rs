@@ -207,7 +207,11 @@ pub struct ExportArgs {
     /// Include the thermal noise sources.
     #[arg(long = "no-noise", action = clap::ArgAction::SetFalse, help = "Leave out the thermal noise sources")]
     pub noise: bool,
-    /// Seed of the initial state and of ngspice's noise.
+    /// Noise as ngspice TRNOISE sources (small deck, but ngspice's own random numbers: not
+    /// reproducible run to run) instead of thermocad's per-node held-noise PWL sources.
+    #[arg(long)]
+    pub trnoise: bool,
+    /// Seed of the initial state and of the deck's noise streams.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Simulated duration in model time units (default: the model's t_f; a classifier's
@@ -239,6 +243,7 @@ impl ExportArgs {
                 clip_percentile: self.clip_percentile,
                 out: self.out,
                 noise: self.noise,
+                trnoise: self.trnoise,
                 seed: self.seed,
                 t_stop: self.t_stop,
                 image: self.image,
@@ -312,6 +317,12 @@ pub struct SpiceArgs {
     /// The netlist.
     #[arg(long)]
     pub netlist: PathBuf,
+    /// Run a deck even if it has lines thermocad does not write (`shell`, `.include`, …).
+    #[arg(long)]
+    pub trust_deck: bool,
+    /// Stop ngspice after this many seconds (exit code 1).
+    #[arg(long, value_name = "SECONDS", default_value_t = crate::hardware::spice::DEFAULT_TIMEOUT)]
+    pub timeout: f64,
 }
 
 /// `thermocad bench`.

@@ -126,7 +126,11 @@ pub fn run(cli: Cli) -> Result<()> {
             let (trajectories, out) = (job.trajectories, job.out.clone());
             print::classify(&classify::run(job)?, trajectories, &out);
         }
-        Command::Spice(args) => print::waveforms(&export::run_spice(&args.netlist)?),
+        Command::Spice(args) => print::waveforms(&export::run_spice_with(
+            &args.netlist,
+            args.trust_deck,
+            args.timeout,
+        )?),
         Command::Bench(args) => print::bench(&bench::run(args.check()?)),
     }
     Ok(())

@@ -570,6 +570,15 @@ fn check_layout(c: &Checker<'_>, m: &ModelSection) -> Result<Option<Layout>, Con
     }
     let mut groups: Vec<GroupSpec> = Vec::new();
     for g in &m.groups {
+        if !crate::model::is_group_name(&g.name) {
+            return Err(c.err(
+                "model.groups",
+                format!(
+                    "group name \"{}\" must be 1–64 letters, digits or _ (it names circuit nodes)",
+                    g.name.escape_debug()
+                ),
+            ));
+        }
         if g.size == 0 || groups.iter().any(|h| h.name == g.name) {
             return Err(c.err(
                 "model.groups",

@@ -3,6 +3,7 @@
 
 pub mod equilibrium;
 pub mod ideal;
+pub mod noise;
 pub mod noising;
 pub mod rng;
 pub mod sampler;

@@ -27,6 +27,9 @@ pub enum Purpose {
     Bootstrap = 7,
     /// Held-out noising trajectories that score a chip.
     HeldOut = 8,
+    /// Thermal noise of one node of an exported deck (index: the unit), shared by the deck's
+    /// noise currents and the behavioral simulator driven by them.
+    DeckNoise = 9,
 }
 
 /// The PCG stream for (`seed`, `purpose`, `index`).

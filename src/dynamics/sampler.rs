@@ -5,6 +5,7 @@
 //! block (the dominant cost), then advances every row with its own noise stream in parallel.
 
 use super::equilibrium::OnsiteEquilibrium;
+use super::noise::Normals;
 use super::rng::{streams, Purpose};
 use super::step::EulerMaruyama;
 use crate::linalg::{Parallelism, Real};
@@ -35,8 +36,15 @@ pub trait Dynamics<R: Real>: Sync {
 
     /// Advance one row `x` (and its auxiliary state `aux`) by one step, given the row's field
     /// at the start of the step and its offset row. Draws one normal per evolving unit from
-    /// `rng`, in unit order.
-    fn advance(&self, x: &mut [R], aux: &mut [R], field: &[R], offset: &[R], rng: &mut Pcg64);
+    /// `noise`, in unit order.
+    fn advance<N: Normals>(
+        &self,
+        x: &mut [R],
+        aux: &mut [R],
+        field: &[R],
+        offset: &[R],
+        noise: &mut N,
+    );
 }
 
 impl<R: Real> Dynamics<R> for Computer<R> {
@@ -53,26 +61,34 @@ impl<R: Real> Dynamics<R> for Computer<R> {
         self.coupling_field_from(x, out, false, Sources::Evolving, par);
     }
 
-    fn advance(&self, x: &mut [R], _aux: &mut [R], field: &[R], offset: &[R], rng: &mut Pcg64) {
+    fn advance<N: Normals>(
+        &self,
+        x: &mut [R],
+        _aux: &mut [R],
+        field: &[R],
+        offset: &[R],
+        noise: &mut N,
+    ) {
         let em = EulerMaruyama::<R>::new(&self.physics);
         for g in self.topology.groups().iter().filter(|g| !g.clamped) {
             let o = g.range.start;
             em.advance(
                 &mut x[g.range.clone()],
                 |i| field[o + i] + offset[o + i],
-                rng,
+                noise,
             );
         }
     }
 }
 
-/// A batch of trajectories in flight: states [B, N] and one noise stream per row.
-pub struct Batch<R> {
+/// A batch of trajectories in flight: states [B, N] and one noise source per row (a PCG
+/// stream by default; [`crate::dynamics::noise::HeldNormals`] replays a deck's noise).
+pub struct Batch<R, N = Pcg64> {
     /// Current states, one row per trajectory.
     pub x: Array2<R>,
     /// Auxiliary states [B, A] of the dynamics (empty for the ideal computer).
     pub aux: Array2<R>,
-    rngs: Vec<Pcg64>,
+    rngs: Vec<N>,
     field: Array2<R>,
 }
 
@@ -100,6 +116,22 @@ impl<R: Real> Batch<R> {
             x,
             aux,
             rngs,
+            field,
+        }
+    }
+}
+
+impl<R: Real, N: Normals> Batch<R, N> {
+    /// Trajectories starting from given states [B, N], row r drawing its normals from
+    /// `noise[r]`.
+    pub fn with_noise(x: Array2<R>, noise: Vec<N>) -> Self {
+        assert_eq!(x.nrows(), noise.len(), "one noise source per row");
+        let field = Array2::zeros(x.raw_dim());
+        let aux = Array2::zeros((x.nrows(), 0));
+        Batch {
+            x,
+            aux,
+            rngs: noise,
             field,
         }
     }

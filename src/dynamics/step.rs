@@ -2,9 +2,9 @@
 //! x_i ← x_i − μ Δt (2 J2 x_i + 4 J4 x_i³ + g_i) + √(2 μ kT Δt) η_i,
 //! where g_i = b_i + Σ_j J_ij x_j is the non-local part of ∂_iV supplied by the caller.
 
+use super::noise::Normals;
 use crate::linalg::Real;
 use crate::model::Physics;
-use rand::Rng;
 
 /// Precomputed constants of one Euler–Maruyama step.
 #[derive(Clone, Copy, Debug)]
@@ -27,13 +27,13 @@ impl<R: Real> EulerMaruyama<R> {
     }
 
     /// Advance one row `x` by one step; `g(i)` is the non-local gradient on unit i at the
-    /// start of the step. Draws exactly `x.len()` normals from `rng`, in unit order.
+    /// start of the step. Draws exactly `x.len()` normals from `noise`, in unit order.
     #[inline]
-    pub fn advance<G: Rng + ?Sized>(&self, x: &mut [R], g: impl Fn(usize) -> R, rng: &mut G) {
+    pub fn advance<N: Normals + ?Sized>(&self, x: &mut [R], g: impl Fn(usize) -> R, noise: &mut N) {
         for (i, xi) in x.iter_mut().enumerate() {
             let v = *xi;
             let grad = v * (self.two_j2 + self.four_j4 * v * v) + g(i);
-            *xi = v - self.mu_dt * grad + self.sigma * R::std_normal(rng);
+            *xi = v - self.mu_dt * grad + self.sigma * noise.normal::<R>();
         }
     }
 }

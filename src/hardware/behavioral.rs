@@ -24,10 +24,10 @@
 //! update, and draw noise for, the evolving units only.
 
 use super::circuit::{Circuit, CircuitError, Component, Mapping, NodeId, NodeRole, Terminal};
+use crate::dynamics::noise::Normals;
 use crate::dynamics::sampler::Dynamics;
 use crate::linalg::{BlockSparse, Parallelism, Real};
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
-use rand_pcg::Pcg64;
 
 /// Largest a_i·Δt (node relaxation per step) the explicit update accepts.
 const MAX_RATE_DT: f64 = 0.5;
@@ -392,7 +392,14 @@ impl<R: Real> Dynamics<R> for Behavioral<R> {
         m.product(x, out, false, par);
     }
 
-    fn advance(&self, x: &mut [R], aux: &mut [R], field: &[R], offset: &[R], rng: &mut Pcg64) {
+    fn advance<N: Normals>(
+        &self,
+        x: &mut [R],
+        aux: &mut [R],
+        field: &[R],
+        offset: &[R],
+        noise: &mut N,
+    ) {
         let dt = self.dt;
         let branch = !aux.is_empty();
         for i in self.evolving.iter().flat_map(|r| r.clone()) {
@@ -404,7 +411,7 @@ impl<R: Real> Dynamics<R> for Behavioral<R> {
                 offset[i]
             };
             let drift = v * (self.linear[i] + self.cubic[i] * v * v) + constant + field[i] + u;
-            x[i] = v - dt * drift + self.sigma[i] * R::std_normal(rng);
+            x[i] = v - dt * drift + self.sigma[i] * noise.normal::<R>();
             if branch {
                 let (decay, gain) = self.branch[i];
                 aux[i] = decay * u + gain * x[i];

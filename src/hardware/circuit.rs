@@ -165,20 +165,80 @@ pub enum CircuitError {
     Invalid(String),
 }
 
-/// The letter that starts the node names of a group's units: the group name's first letter.
-pub fn node_prefix(group: &Group) -> char {
-    group.name.chars().next().unwrap_or('u')
+/// The node-name prefix of every group, unique by construction (compared case-insensitively,
+/// as ngspice does) and a valid SPICE identifier start: the group name's first letter (`v`/`h`
+/// for visible/hidden, `i`/`h`/`o` for a classifier) when no earlier group took it, else the
+/// group name in identifier characters followed by `_` (`hub_0`…; a name that does not start
+/// with a letter gets a leading `u`), with a counter before the `_` if even that is taken.
+/// A single-letter prefix is followed by digits only and a longer one ends in `_`, so distinct
+/// prefixes give distinct unit node names.
+pub fn node_prefixes(groups: &[Group]) -> Vec<String> {
+    let mut taken: Vec<String> = Vec::with_capacity(groups.len());
+    for g in groups {
+        let letter = g
+            .name
+            .chars()
+            .find(|c| c.is_ascii_alphabetic())
+            .unwrap_or('u')
+            .to_string();
+        let free = |p: &str, taken: &[String]| !taken.iter().any(|t| t.eq_ignore_ascii_case(p));
+        if free(&letter, &taken) {
+            taken.push(letter);
+            continue;
+        }
+        let mut base: String = g
+            .name
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
+        if !base.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            base.insert(0, 'u');
+        }
+        let mut prefix = format!("{base}_");
+        let mut k = 2;
+        while !free(&prefix, &taken) {
+            prefix = format!("{base}{k}_");
+            k += 1;
+        }
+        taken.push(prefix);
+    }
+    taken
 }
 
-/// Node names of the units: the group's [`node_prefix`] and the index in the group
-/// (`v0`…`v783` for visible units, `h0`…`h511` for hidden ones).
+/// Node names of the units: the group's prefix from [`node_prefixes`] and the index in the
+/// group (`v0`…`v783` for visible units, `h0`…`h511` for hidden ones).
 pub fn unit_names(computer: &Computer<f32>) -> Vec<String> {
+    let groups = computer.topology.groups();
     let mut names = Vec::with_capacity(computer.n());
-    for g in computer.topology.groups() {
-        let prefix = node_prefix(g);
+    for (g, prefix) in groups.iter().zip(node_prefixes(groups)) {
         names.extend((0..g.len()).map(|k| format!("{prefix}{k}")));
     }
     names
+}
+
+/// Refuse a circuit whose node names are not unique SPICE identifiers (compared
+/// case-insensitively): ngspice would silently join such nodes into one.
+fn check_node_names(nodes: &[Node]) -> Result<(), CircuitError> {
+    let mut seen = std::collections::HashMap::with_capacity(nodes.len());
+    for n in nodes {
+        let ok = n.name.starts_with(|c: char| c.is_ascii_alphabetic())
+            && n.name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !ok {
+            return Err(CircuitError::Invalid(format!(
+                "node name \"{}\" is not a SPICE identifier (letters, digits, _; starting with a letter)",
+                n.name.escape_debug()
+            )));
+        }
+        if let Some(first) = seen.insert(n.name.to_ascii_lowercase(), &n.name) {
+            return Err(CircuitError::Invalid(format!(
+                "node names \"{first}\" and \"{}\" collide (ngspice ignores case): rename a group in model.groups",
+                n.name
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Build the circuit of `computer` (parameters already quantized) on `profile`.
@@ -346,6 +406,7 @@ pub fn build(computer: &Computer<f32>, profile: &Profile) -> Result<Circuit, Cir
             }
         }
     }
+    check_node_names(&nodes)?;
     let groups = computer
         .topology
         .groups()

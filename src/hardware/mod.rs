@@ -8,3 +8,4 @@ pub mod perturb;
 pub mod profile;
 pub mod quantize;
 pub mod spice;
+pub mod trust;

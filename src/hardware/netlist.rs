@@ -4,9 +4,11 @@
 //! `* thermocad-mapping: v0=<V> t_unit=<s> kT=<J> c=<F>`, followed by comments with the model
 //! constants, the elements, `.ic v(NODE)=VALUE` initial conditions of the evolving unit nodes
 //! (a clamped unit's node is a DC voltage source at v0·x of its initial value instead), a `.tran … uic` analysis and
-//! a `.control` block that writes every unit node voltage with `wrdata`.
+//! a `.control` block that writes every unit node voltage with `wrdata`, and the checksum
+//! footer `* thermocad-deck: fnv1a64=…` before `.end` ([`super::trust`]).
 
 use super::circuit::{Circuit, Component, NodeRole, Terminal};
+use crate::dynamics::noise::deck_stream;
 use std::io::{self, Write};
 
 /// What a deck simulates.
@@ -20,7 +22,11 @@ pub struct Transient {
     pub max_step: f64,
     /// Include the thermal noise sources.
     pub noise: bool,
-    /// Seed of ngspice's random numbers.
+    /// Noise sources as ngspice `TRNOISE` (ngspice's own random numbers: small decks, but not
+    /// reproducible run to run) instead of thermocad's per-node PWL streams.
+    pub trnoise: bool,
+    /// Seed of the deck's noise streams ([`crate::dynamics::noise::deck_stream`]) and of
+    /// ngspice's random numbers.
     pub seed: u64,
     /// ngspice's relative tolerance (`reltol`; its default is 1e-3).
     pub reltol: f64,
@@ -31,6 +37,24 @@ pub struct Transient {
     pub data_file: String,
 }
 
+/// A plain file name ngspice's `wrdata` may write: 1–128 ASCII letters, digits, `.`, `_` or
+/// `-`, not starting with `.` or `-` (no directory, no spaces, nothing SPICE would parse).
+pub fn is_safe_file_name(name: &str) -> bool {
+    (1..=128).contains(&name.len())
+        && !name.starts_with(['.', '-'])
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+/// A title or comment text that cannot break a deck line: control characters (newlines,
+/// carriage returns, tabs, …) become spaces.
+pub fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
 fn term(c: &Circuit, t: Terminal) -> &str {
     match t {
         Terminal::Ground => "0",
@@ -38,16 +62,66 @@ fn term(c: &Circuit, t: Terminal) -> &str {
     }
 }
 
+/// Relative width of the linear ramp between two held noise values (centred on the step
+/// boundary, so the charge each step delivers is exact).
+const RAMP: f64 = 1e-3;
+
+/// A held-noise current into `node`: a PWL source holding I_k = η_k·√(S/h) over noise step k
+/// (h = `tran.step`·t_unit), η_k from the node's [`deck_stream`]. Held white noise of rms
+/// √(S/h) over steps h has two-sided PSD S, like the circuit's thermal noise. Size: about
+/// 70 bytes per node and noise step.
+fn write_held_noise(
+    w: &mut impl Write,
+    k: usize,
+    node: &str,
+    unit: usize,
+    psd: f64,
+    tran: &Transient,
+    m: &super::circuit::Mapping,
+) -> io::Result<()> {
+    let h = tran.step * m.t_unit;
+    let amp = (psd / h).sqrt();
+    let steps = noise_steps(tran);
+    let mut eta = deck_stream(tran.seed, unit);
+    let mut prev = amp * eta.next().unwrap_or(0.0);
+    // Current source I n+ n- drives its current out of n+ into n-: ground → node.
+    write!(w, "I{k} 0 {node} PWL(0 {prev:.9e}")?;
+    for s in 1..steps {
+        let next = amp * eta.next().unwrap_or(0.0);
+        let t = s as f64 * h;
+        let d = 0.5 * RAMP * h;
+        write!(w, "\n+ {:.12e} {prev:.9e} {:.12e} {next:.9e}", t - d, t + d)?;
+        prev = next;
+    }
+    writeln!(w, "\n+ {:.12e} {prev:.9e} )", steps as f64 * h)
+}
+
+/// Noise steps a deck holds: ⌈t_stop / step⌉.
+pub fn noise_steps(tran: &Transient) -> usize {
+    ((tran.t_stop / tran.step) * (1.0 - 1e-12)).ceil().max(1.0) as usize
+}
+
 /// Write the deck for `circuit`. `comments` are extra header lines (model constants).
 pub fn write(
-    w: &mut impl Write,
+    out: &mut impl Write,
     circuit: &Circuit,
     title: &str,
     comments: &[String],
     tran: &Transient,
 ) -> io::Result<()> {
     let m = &circuit.mapping;
-    writeln!(w, "{title}")?;
+    if !is_safe_file_name(&tran.data_file) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!(
+                "data file name \"{}\" is not a plain file name (letters, digits, . _ -)",
+                tran.data_file.escape_debug()
+            ),
+        ));
+    }
+    let mut w = super::trust::Hashing::new(out);
+    let w = &mut w;
+    writeln!(w, "{}", one_line(title))?;
     writeln!(
         w,
         "* thermocad-mapping: v0={:.9e} t_unit={:.9e} kT={:.9e} c={:.9e}",
@@ -61,7 +135,7 @@ pub fn write(
         m.kt_model
     )?;
     for line in comments {
-        writeln!(w, "* {line}")?;
+        writeln!(w, "* {}", one_line(line))?;
     }
     writeln!(w, ".options seed={} reltol={:e}", tran.seed, tran.reltol)?;
     let nt = tran.step * m.t_unit;
@@ -118,6 +192,9 @@ pub fn write(
             Component::CurrentSource { node, amps } => {
                 writeln!(w, "I{k} {} 0 DC {amps:.9e}", name(node.0 as usize))?
             }
+            Component::NoiseCurrent { node, psd } if tran.noise && !tran.trnoise => {
+                write_held_noise(w, k, name(node.0 as usize), node.0 as usize, psd, tran, m)?
+            }
             Component::NoiseCurrent { node, psd } => {
                 if tran.noise {
                     // Held white noise of rms NA over steps NT has two-sided PSD NA²·NT.
@@ -173,6 +250,8 @@ pub fn write(
         };
         writeln!(w, "wrdata {file} {}", chunk.join(" "))?;
     }
-    writeln!(w, "quit\n.endc\n.end")?;
+    writeln!(w, "quit\n.endc")?;
+    let hash = w.hash.value();
+    writeln!(w, "{}{hash:016x}\n.end", super::trust::FOOTER)?;
     Ok(())
 }

@@ -14,6 +14,17 @@ pub enum SpiceError {
     /// ngspice ran but failed.
     #[error("ngspice failed on {deck}: {msg}")]
     Failed { deck: PathBuf, msg: String },
+    /// A deck with lines thermocad does not write (or edited after it wrote it), run without
+    /// `--trust-deck`.
+    #[error("{}:{line}: {why}; refusing to run it (pass --trust-deck to run a deck you trust)", deck.display())]
+    Untrusted {
+        deck: PathBuf,
+        line: usize,
+        why: String,
+    },
+    /// ngspice ran longer than the time limit and was killed.
+    #[error("ngspice did not finish {} within {seconds} s and was stopped (raise --timeout)", deck.display())]
+    Timeout { deck: PathBuf, seconds: f64 },
     /// An output or deck file is unreadable or malformed.
     #[error("{path}:{line}: {msg}")]
     Parse {
@@ -66,9 +77,62 @@ pub fn data_file_of(deck: &Path) -> Result<String, SpiceError> {
         })
 }
 
-/// Run `ngspice -b DECK` in the deck's directory and read the files its `wrdata` lines write
-/// (`data_file`, or `data_file.0`, `.1`, … for large decks).
+/// How [`run_with`] runs a deck.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RunOptions {
+    /// Run the deck even if [`super::trust::check`] refuses it.
+    pub trust: bool,
+    /// Wall-clock limit of the ngspice process [s]; it is killed (with its process group,
+    /// e.g. `shell` children) when exceeded.
+    pub timeout: f64,
+}
+
+/// Default wall-clock limit of one ngspice run [s] (`thermocad spice --timeout`).
+pub const DEFAULT_TIMEOUT: f64 = 600.0;
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            trust: false,
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+}
+
+/// Run a deck with the default [`RunOptions`]: checked, at most [`DEFAULT_TIMEOUT`] seconds.
 pub fn run(deck: &Path) -> Result<Waveforms, SpiceError> {
+    run_with(deck, RunOptions::default())
+}
+
+/// Refuse `deck` unless [`super::trust::check`] accepts it.
+pub fn check_deck(deck: &Path) -> Result<(), SpiceError> {
+    let text = std::fs::read_to_string(deck).map_err(|e| SpiceError::Parse {
+        path: deck.to_path_buf(),
+        line: 0,
+        msg: e.to_string(),
+    })?;
+    super::trust::check(&text)
+        .map(|_| ())
+        .map_err(|r| SpiceError::Untrusted {
+            deck: deck.to_path_buf(),
+            line: r.line,
+            why: r.why,
+        })
+}
+
+/// Run `ngspice -b DECK` in the deck's directory and read the files its `wrdata` lines write
+/// (`data_file`, or `data_file.0`, `.1`, … for large decks). Unless `opt.trust`, the deck must
+/// pass [`check_deck`] first; ngspice is stopped after `opt.timeout` seconds.
+pub fn run_with(deck: &Path, opt: RunOptions) -> Result<Waveforms, SpiceError> {
+    if !(opt.timeout.is_finite() && opt.timeout > 0.0) {
+        return Err(SpiceError::Failed {
+            deck: deck.to_path_buf(),
+            msg: format!("timeout {} s must be positive", opt.timeout),
+        });
+    }
+    if !opt.trust {
+        check_deck(deck)?;
+    }
     let data_file = &data_file_of(deck)?;
     let dir = deck
         .parent()
@@ -78,18 +142,19 @@ pub fn run(deck: &Path) -> Result<Waveforms, SpiceError> {
         deck: deck.to_path_buf(),
         msg: "not a file".into(),
     })?;
-    let out = Command::new("ngspice")
-        .arg("-b")
-        .arg(file)
-        .current_dir(dir)
-        .output()
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => SpiceError::Missing,
-            _ => SpiceError::Failed {
-                deck: deck.to_path_buf(),
-                msg: e.to_string(),
-            },
-        })?;
+    let mut cmd = Command::new("ngspice");
+    cmd.arg("-b").arg(file).current_dir(dir);
+    let out = run_limited(cmd, opt.timeout).map_err(|e| match e {
+        Limited::Io(e) if e.kind() == std::io::ErrorKind::NotFound => SpiceError::Missing,
+        Limited::Io(e) => SpiceError::Failed {
+            deck: deck.to_path_buf(),
+            msg: e.to_string(),
+        },
+        Limited::Timeout => SpiceError::Timeout {
+            deck: deck.to_path_buf(),
+            seconds: opt.timeout,
+        },
+    })?;
     let log =
         String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
     if !out.status.success()
@@ -134,6 +199,59 @@ pub fn run(deck: &Path) -> Result<Waveforms, SpiceError> {
     all.ok_or_else(|| SpiceError::Failed {
         deck: deck.to_path_buf(),
         msg: format!("no output file {data_file} was written"),
+    })
+}
+
+enum Limited {
+    Io(std::io::Error),
+    Timeout,
+}
+
+/// Run `cmd` in its own process group with its output captured; past `seconds` of wall time
+/// the whole group is killed.
+fn run_limited(mut cmd: Command, seconds: f64) -> Result<std::process::Output, Limited> {
+    use std::io::Read;
+    use std::os::unix::process::CommandExt;
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    let mut child = cmd.spawn().map_err(Limited::Io)?;
+    // Readers on their own threads, so a chatty ngspice never blocks on a full pipe.
+    let reader = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let stdout = reader(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = reader(child.stderr.take().map(|p| Box::new(p) as _));
+    let deadline = Instant::now() + Duration::from_secs_f64(seconds.min(1e9));
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(Limited::Io)? {
+            break status;
+        }
+        if Instant::now() >= deadline {
+            // The group id is the child's pid (process_group(0)); `shell` children die too.
+            let _ = Command::new("kill")
+                .args(["-KILL", "--", &format!("-{}", child.id())])
+                .stderr(Stdio::null())
+                .status();
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(Limited::Timeout);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    Ok(std::process::Output {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
     })
 }
 
@@ -264,6 +382,10 @@ pub fn read_deck(path: &Path) -> Result<Deck, SpiceError> {
             ),
             Some('B') if f.len() >= 6 => (vec![f[1].into(), f[2].into()], num(f[5], ln)?),
             Some('I') if f.len() >= 5 => (vec![f[1].into(), f[2].into()], num(f[4], ln)?),
+            // A held-noise PWL source (its points follow on `+` lines): value 0 like TRNOISE.
+            Some('I') if f.len() == 4 && f[3].starts_with("PWL(") => {
+                (vec![f[1].into(), f[2].into()], 0.0)
+            }
             _ => return Err(bad(ln, format!("unsupported element line `{t}`"))),
         };
         deck.elements.push((name, nodes, value));

@@ -8,4 +8,4 @@ mod topology;
 
 pub use computer::{energy_from_field, Computer, Physics, Sources};
 pub use params::Params;
-pub use topology::{Block, Connectivity, Group, GroupSpec, Topology, TopologyError};
+pub use topology::{is_group_name, Block, Connectivity, Group, GroupSpec, Topology, TopologyError};

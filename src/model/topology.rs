@@ -94,6 +94,12 @@ pub enum TopologyError {
     Layout(String),
 }
 
+/// A valid group name: 1 to 64 ASCII letters, digits or `_`. Group names reach netlists
+/// (comments, node names), so nothing else (spaces, newlines, SPICE syntax) is accepted.
+pub fn is_group_name(name: &str) -> bool {
+    (1..=64).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
 /// Units, their groups, the coupling mask and the trainable-bias mask.
 #[derive(Clone, Debug)]
 pub struct Topology {
@@ -160,6 +166,12 @@ impl Topology {
         let mut groups = Vec::with_capacity(specs.len());
         let mut start = 0;
         for g in specs {
+            if !is_group_name(&g.name) {
+                return bad(format!(
+                    "group name \"{}\" must be 1–64 letters, digits or _ (it names circuit nodes)",
+                    g.name.escape_debug()
+                ));
+            }
             if groups.iter().any(|h: &Group| h.name == g.name) {
                 return bad(format!("group name \"{}\" is used twice", g.name));
             }

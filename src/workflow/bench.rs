@@ -263,6 +263,7 @@ fn spice_comparison(repeats: usize) -> Vec<BenchLine> {
         step: computer.physics.dt,
         max_step: computer.physics.dt,
         noise: true,
+        trnoise: true,
         seed: 1,
         reltol: 1e-4,
         initial: None,

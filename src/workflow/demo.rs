@@ -163,6 +163,8 @@ fn circuit_stage(job: &DemoJob, model: &std::path::Path) -> Result<CircuitSummar
         clip_percentile: None,
         out: job.out.join(name),
         noise,
+        // The full deck stays small with ngspice's own noise (held-noise PWL: ~190 MB).
+        trnoise: true,
         seed: 1,
         t_stop,
         image: None,

@@ -35,7 +35,10 @@ pub struct ExportJob {
     pub out: PathBuf,
     /// Include the thermal noise sources.
     pub noise: bool,
-    /// Seed of the initial state and of ngspice's noise.
+    /// Noise as ngspice TRNOISE sources (small deck, but ngspice's own random numbers: not
+    /// reproducible run to run) instead of thermocad's per-node held-noise PWL sources.
+    pub trnoise: bool,
+    /// Seed of the initial state and of the deck's noise streams.
     pub seed: u64,
     /// Simulated duration in model time units (default: the model's t_f; a classifier's
     /// observation time `teach.t_final`).
@@ -90,6 +93,7 @@ pub struct ExportSummary {
 /// Quantize, build and write the deck.
 pub fn export(job: &ExportJob) -> Result<ExportSummary> {
     let start = Instant::now();
+    let data_file = data_file_name(&job.out)?;
     let md = load_dir(&job.model)?;
     let profile = load_profile(&job.hardware)?;
     let bits = job.bits.map(BitWidth::new).transpose()?;
@@ -134,16 +138,13 @@ pub fn export(job: &ExportJob) -> Result<ExportSummary> {
         step: ph.dt,
         max_step: ph.dt,
         noise: job.noise,
+        trnoise: job.trnoise,
         seed: job.seed,
         reltol: 1e-4,
         initial: Some(x0),
-        data_file: format!(
-            "{}.data",
-            job.out
-                .file_stem()
-                .map_or("out".into(), |s| s.to_string_lossy().into_owned())
-        ),
+        data_file,
     };
+    check_deck_size(&circuit, &tran)?;
     let mut comments = vec![
         format!(
             "model {}: N = {} units ({}), {} couplings",
@@ -175,7 +176,8 @@ pub fn export(job: &ExportJob) -> Result<ExportSummary> {
                 .topology
                 .groups()
                 .iter()
-                .map(|g| format!("{}<k> ({})", circuit::node_prefix(g), g.name))
+                .zip(circuit::node_prefixes(computer.topology.groups()))
+                .map(|(g, p)| format!("{p}<k> ({})", g.name))
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
@@ -214,6 +216,44 @@ pub fn export(job: &ExportJob) -> Result<ExportSummary> {
         seconds: start.elapsed().as_secs_f64(),
         digit,
     })
+}
+
+/// The file the deck's `wrdata` writes: `--out`'s stem + `.data`, refused unless it is a plain
+/// file name ([`netlist::is_safe_file_name`]), since it is written into the deck's `.control`.
+fn data_file_name(out: &std::path::Path) -> Result<String> {
+    let stem = out.file_stem().map(|s| s.to_string_lossy().into_owned());
+    match stem.map(|s| format!("{s}.data")) {
+        Some(f) if netlist::is_safe_file_name(&f) => Ok(f),
+        _ => Err(Error::Invalid(format!(
+            "--out {}: the deck's file name must be letters, digits, '.', '_' or '-' (it is written into the deck's wrdata line)",
+            out.display().to_string().escape_debug()
+        ))),
+    }
+}
+
+/// Largest deck [bytes] `export` writes with held-noise PWL sources.
+const MAX_PWL_DECK_BYTES: f64 = 1e9;
+
+/// Refuse a held-noise deck that would exceed [`MAX_PWL_DECK_BYTES`] (about 70 bytes per
+/// noisy node and noise step), pointing at `--trnoise`, `--t` or `--no-noise`.
+fn check_deck_size(circuit: &Circuit, tran: &Transient) -> Result<()> {
+    if !tran.noise || tran.trnoise {
+        return Ok(());
+    }
+    let nodes = circuit
+        .components
+        .iter()
+        .filter(|c| matches!(c, circuit::Component::NoiseCurrent { .. }))
+        .count();
+    let bytes = 70.0 * nodes as f64 * netlist::noise_steps(tran) as f64;
+    if bytes > MAX_PWL_DECK_BYTES {
+        return Err(Error::Invalid(format!(
+            "the held-noise deck would be about {:.1e} bytes ({nodes} noisy nodes × {} noise steps); use --trnoise (ngspice's own noise, not reproducible), a shorter --t, or --no-noise",
+            bytes,
+            netlist::noise_steps(tran)
+        )));
+    }
+    Ok(())
 }
 
 /// A classifier's initial state: image `--image` (default: the first held-out digit) of the
@@ -260,7 +300,19 @@ fn groups(c: &crate::model::Computer<f32>) -> String {
         .join(" + ")
 }
 
-/// Run a deck through ngspice and read its waveforms.
+/// Run a deck through ngspice and read its waveforms: checked by [`spice::check_deck`] and
+/// stopped after [`spice::DEFAULT_TIMEOUT`] seconds (`export --run` runs thermocad's own deck).
 pub fn run_spice(deck: &std::path::Path) -> Result<Waveforms> {
     Ok(spice::run(deck)?)
+}
+
+/// `thermocad spice`: run a deck, refusing lines thermocad does not write unless `trust`, and
+/// stopping ngspice after `timeout` seconds.
+pub fn run_spice_with(deck: &std::path::Path, trust: bool, timeout: f64) -> Result<Waveforms> {
+    if !(timeout.is_finite() && timeout > 0.0) {
+        return Err(Error::Invalid(format!(
+            "--timeout {timeout}: must be a positive number of seconds"
+        )));
+    }
+    Ok(spice::run_with(deck, spice::RunOptions { trust, timeout })?)
 }
