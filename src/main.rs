@@ -458,19 +458,10 @@ fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("thermocad: error: {e:#}");
-            let input = matches!(
-                e.downcast_ref::<thermocad::Error>(),
-                Some(
-                    thermocad::Error::Config(_)
-                        | thermocad::Error::Invalid(_)
-                        | thermocad::Error::Data(_)
-                        | thermocad::Error::Resume { .. }
-                        | thermocad::Error::Profile(_)
-                        | thermocad::Error::Quant(_)
-                        | thermocad::Error::Circuit(_)
-                )
-            );
+            eprintln!("thermocad: error: {}", thermocad::error::one_line(e.as_ref()));
+            let input = e
+                .downcast_ref::<thermocad::Error>()
+                .is_some_and(thermocad::Error::is_user_input);
             ExitCode::from(if input { 2 } else { 1 })
         }
     }
