@@ -7,6 +7,7 @@ pub mod data;
 pub mod dynamics;
 pub mod energy;
 pub mod error;
+pub mod finite;
 pub mod io;
 pub mod limits;
 pub mod linalg;

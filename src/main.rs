@@ -38,6 +38,9 @@ struct RunArgs {
     /// Override a config field: --set section.key=value (repeatable).
     #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
     set: Vec<String>,
+    /// Start over in an --out that already holds a model or run (its checkpoint is removed).
+    #[arg(long)]
+    force: bool,
 }
 
 impl RunArgs {
@@ -48,6 +51,7 @@ impl RunArgs {
             data_dir: self.data,
             out: self.out,
             resume: self.resume,
+            force: self.force,
             progress,
         })
     }
@@ -68,6 +72,9 @@ enum Command {
         /// Override a config field (repeatable).
         #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
         set: Vec<String>,
+        /// Overwrite an existing output (model, run or results) at --out.
+        #[arg(long)]
+        force: bool,
     },
     /// Generate samples from a trained model.
     Sample {
@@ -89,6 +96,9 @@ enum Command {
         /// MNIST directory, to score samples against the training digits.
         #[arg(long)]
         data: Option<PathBuf>,
+        /// Overwrite an existing output (model, run or results) at --out.
+        #[arg(long)]
+        force: bool,
     },
     /// Run the whole pipeline on the embedded synthetic digits (about a minute).
     Demo {
@@ -101,6 +111,9 @@ enum Command {
         /// Override a field of the demo config (repeatable).
         #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
         set: Vec<String>,
+        /// Overwrite an existing output (model, run or results) at --out.
+        #[arg(long)]
+        force: bool,
     },
     /// Quantize a trained model, map it to a circuit and write an ngspice netlist.
     Export {
@@ -146,6 +159,9 @@ enum Command {
         /// Threads (0 = all cores).
         #[arg(long, default_value_t = 0)]
         threads: usize,
+        /// Overwrite an existing output (model, run or results) at --out.
+        #[arg(long)]
+        force: bool,
     },
     /// Monte Carlo tolerance study: generation quality of perturbed chips (behavioral simulator).
     Tolerance(tolerance::ToleranceJob),
@@ -157,6 +173,9 @@ enum Command {
         /// The shards' study directories.
         #[arg(required = true)]
         inputs: Vec<PathBuf>,
+        /// Overwrite an existing output (model, run or results) at --out.
+        #[arg(long)]
+        force: bool,
     },
 }
 
@@ -244,9 +263,14 @@ fn run(cli: Cli) -> Result<()> {
                 out.display()
             );
         }
-        Command::Init { config, out, set } => {
+        Command::Init {
+            config,
+            out,
+            set,
+            force,
+        } => {
             let config = thermocad::config::load_checked(&config, &set)?;
-            let n = init::run(&config, &out)?;
+            let n = init::run(&config, &out, force)?;
             println!("wrote an untrained {n}-unit model to {}", out.display());
         }
         Command::Sample {
@@ -256,6 +280,7 @@ fn run(cli: Cli) -> Result<()> {
             out,
             threads,
             data,
+            force,
         } => {
             if n == 0 {
                 anyhow::bail!(thermocad::Error::Invalid("--n must be at least 1".into()));
@@ -268,16 +293,23 @@ fn run(cli: Cli) -> Result<()> {
                 threads,
                 data_dir: data,
                 progress,
+                force,
             })?;
             print_sample_summary(&s);
             println!("samples in {}", out.display());
         }
-        Command::Demo { out, samples, set } => {
+        Command::Demo {
+            out,
+            samples,
+            set,
+            force,
+        } => {
             let (t, s, c) = demo::run(demo::DemoJob {
                 out: out.clone(),
                 overrides: set,
                 samples,
                 progress,
+                force,
             })?;
             println!(
                 "demo: trained {} trajectories in {:.1} s, loss {:.4} -> {:.4}",
@@ -353,8 +385,8 @@ fn run(cli: Cli) -> Result<()> {
                 }
             }
         }
-        Command::Merge { out, inputs } => {
-            let md = tolerance::merge(&inputs, &out)?;
+        Command::Merge { out, inputs, force } => {
+            let md = tolerance::merge(&inputs, &out, force)?;
             print_study(Some(&md));
             println!("merged {} shards into {}", inputs.len(), out.display());
         }
@@ -384,6 +416,7 @@ fn run(cli: Cli) -> Result<()> {
             seed,
             out,
             threads,
+            force,
         } => {
             if trajectories == 0 {
                 anyhow::bail!(thermocad::Error::Invalid(
@@ -398,6 +431,7 @@ fn run(cli: Cli) -> Result<()> {
                 seed,
                 out: out.clone(),
                 threads,
+                force,
             })?;
             println!("top-1 accuracy: {:.3}", s.top1);
             println!("top-2 accuracy: {:.3}", s.top2);

@@ -58,6 +58,9 @@ pub struct EnergyJob {
     /// Output directory (energy.md, energy.csv, energy.png).
     #[arg(long)]
     pub out: PathBuf,
+    /// Overwrite an existing --out.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// What the report found.
@@ -84,11 +87,23 @@ pub fn run(job: &EnergyJob) -> Result<EnergySummary> {
     }
     let thermal = Thermal::new(job.temperature)?;
     let table = load_table(job.digital.as_deref(), job.precision.as_deref())?;
+    crate::limits::threads("--threads", job.threads)?;
     let md = load_dir(&job.model)?;
     let c = &md.computer;
     let ph = c.physics;
     let t_f = md.config.noising.t_final;
-    let steps = ph.steps(t_f);
+    let steps = crate::limits::steps("noising.t_final", t_f, ph.dt)?;
+    let n = c.n() as f64;
+    let count = job.samples.max(job.forward) as f64;
+    crate::limits::memory(
+        &format!("--samples {} of a {n:.0}-unit model", job.samples),
+        count * 3.0 * n * 4.0,
+    )?;
+    crate::limits::work(
+        &format!("--samples {} and --forward {}", job.samples, job.forward),
+        (job.samples + job.forward) as f64 * steps as f64 * n,
+    )?;
+    crate::rundir::claim_dir(&job.out, job.force, "energy")?;
     let par = Parallelism::new(job.threads);
     let hardware = match &job.hardware {
         Some(p) => {

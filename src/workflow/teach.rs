@@ -49,6 +49,7 @@ const ACCURACY_CSV: &str = "accuracy.csv";
 pub fn run(job: TrainJob) -> Result<TeachSummary> {
     let start = Instant::now();
     let cfg = &job.config;
+    super::train::claim_run(&job)?;
     let teach = cfg.teach.clone().ok_or_else(|| {
         Error::Invalid("teach needs a [teach] section in the configuration".into())
     })?;
