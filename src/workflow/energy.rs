@@ -126,6 +126,12 @@ pub fn run(job: &EnergyJob) -> Result<EnergySummary> {
             |_, _| {},
         )
     });
+    crate::finite::check_slice(
+        "energy",
+        "heat",
+        &heat,
+        "the dynamics diverged (couplings too large for model.dt)",
+    )?;
     // The circuit's own dissipation, measured along trajectories of its behavioral simulation
     // (the compiled circuit IR), started from the same noise as the first generations.
     let rows = CIRCUIT_ROWS.min(job.samples);

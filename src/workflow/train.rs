@@ -85,7 +85,7 @@ pub fn run(job: TrainJob) -> Result<TrainSummary> {
         )));
     }
     let optimizer = Optimizer::new(cfg.train.optimizer, computer.n());
-    let fp = fingerprint(&raw);
+    let fp = checkpoint::fingerprint(&fingerprint(&raw), &digits.images, &digits.labels);
     let mut state = initial_state(&job.out, job.resume, computer, optimizer, &fp)?;
     let images = digits.standardised();
     let mut objective = Generative::new(
