@@ -111,7 +111,6 @@ pub fn export(job: &ExportJob) -> Result<ExportSummary> {
         .map(|f| job.model.join(f))
         .chain([job.hardware.clone()])
         .collect();
-    claim_file(&job.out, job.force, "export", &inputs)?;
     let md = load_dir(&job.model)?;
     let profile = load_profile(&job.hardware)?;
     let bits = job.bits.map(BitWidth::new).transpose()?;
@@ -225,6 +224,8 @@ pub fn export(job: &ExportJob) -> Result<ExportSummary> {
         ));
     }
     let title = format!("thermocad netlist of {}", job.model.display());
+    // Claimed after every input check, before the first byte is written.
+    claim_file(&job.out, job.force, "export", &inputs)?;
     write_atomic(&job.out, |w| {
         netlist::write(w, &circuit, &title, &comments, &tran).map_err(io_err(&job.out))
     })?;
