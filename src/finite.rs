@@ -38,7 +38,10 @@ fn unravel(mut k: usize, shape: &[usize]) -> String {
         ix[d] = k % n.max(1);
         k /= n.max(1);
     }
-    ix.iter().map(usize::to_string).collect::<Vec<_>>().join(",")
+    ix.iter()
+        .map(usize::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Refuse a list of values holding NaN or ±∞ (see [`check`]).

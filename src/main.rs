@@ -492,7 +492,10 @@ fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("thermocad: error: {}", thermocad::error::one_line(e.as_ref()));
+            eprintln!(
+                "thermocad: error: {}",
+                thermocad::error::one_line(e.as_ref())
+            );
             let input = e
                 .downcast_ref::<thermocad::Error>()
                 .is_some_and(thermocad::Error::is_user_input);

@@ -73,7 +73,10 @@ fn nothing_is_overwritten_without_force() {
     assert_eq!(code, 2);
     assert!(one_error_line(&err).contains("would overwrite the input"));
     assert_eq!(std::fs::read(&params).unwrap(), before, "params.npz intact");
-    assert!(!Path::new(&format!("{deck}.tmp")).exists(), "no temp file left");
+    assert!(
+        !Path::new(&format!("{deck}.tmp")).exists(),
+        "no temp file left"
+    );
     // `train` over a model directory without a checkpoint.
     let cfg = write(d.path(), "tiny.toml", TINY);
     refused(&["train", "--config", &cfg, "--out", &model], &["--force"]);
@@ -122,11 +125,27 @@ fn sizes_steps_and_threads_are_refused_before_running() {
     );
     assert!(line.contains("bytes of memory"), "{line}");
     refused(
-        &["sample", "--model", &model, "--n", "100000000000", "--out", &s],
+        &[
+            "sample",
+            "--model",
+            &model,
+            "--n",
+            "100000000000",
+            "--out",
+            &s,
+        ],
         &["--n"],
     );
     refused(
-        &["energy", "--model", &model, "--samples", "1000000000000", "--out", &s],
+        &[
+            "energy",
+            "--model",
+            &model,
+            "--samples",
+            "1000000000000",
+            "--out",
+            &s,
+        ],
         &["--samples"],
     );
     let ideal = root("hardware/ideal.toml");
@@ -140,7 +159,14 @@ fn sizes_steps_and_threads_are_refused_before_running() {
         let t = format!("--t={t}");
         refused(
             &[
-                "export", "--model", &model, "--hardware", &ideal, &t, "--out", &deck,
+                "export",
+                "--model",
+                &model,
+                "--hardware",
+                &ideal,
+                &t,
+                "--out",
+                &deck,
             ],
             &["--t", what],
         );
@@ -234,10 +260,8 @@ fn idx_sets(dir: &Path) -> (String, String) {
         });
         images[[3, 10, 10]] = images[[3, 10, 10]].wrapping_add(tweak);
         let labels: Vec<u8> = (0..20).map(|i| (i % 2) as u8).collect();
-        thermocad::data::idx::write_idx_images(&d.join("t10k-images-idx3-ubyte"), &images)
-            .unwrap();
-        thermocad::data::idx::write_idx_labels(&d.join("t10k-labels-idx1-ubyte"), &labels)
-            .unwrap();
+        thermocad::data::idx::write_idx_images(&d.join("t10k-images-idx3-ubyte"), &images).unwrap();
+        thermocad::data::idx::write_idx_labels(&d.join("t10k-labels-idx1-ubyte"), &labels).unwrap();
         names.push(d.display().to_string());
     }
     (names[0].clone(), names[1].clone())
@@ -256,15 +280,7 @@ fn resume_refuses_other_training_data() {
     let out = d.path().join("run").display().to_string();
     let run = |data: &str, n: &str, resume: bool| {
         let mut args = vec![
-            "train",
-            "--config",
-            &cfg,
-            "--out",
-            &out,
-            "--data",
-            data,
-            "--set",
-            n,
+            "train", "--config", &cfg, "--out", &out, "--data", data, "--set", n,
         ];
         if resume {
             args.push("--resume");
@@ -275,8 +291,15 @@ fn resume_refuses_other_training_data() {
     let (code, _, err) = run(&b, "train.trajectories=4", true);
     assert_eq!(code, 2, "{err}");
     let line = one_error_line(&err);
-    assert!(line.contains("other data") && line.contains("hash"), "{line}");
-    assert_eq!(run(&a, "train.trajectories=4", true).0, 0, "same data resumes");
+    assert!(
+        line.contains("other data") && line.contains("hash"),
+        "{line}"
+    );
+    assert_eq!(
+        run(&a, "train.trajectories=4", true).0,
+        0,
+        "same data resumes"
+    );
 }
 
 fn row(task: usize) -> Row {
@@ -311,7 +334,9 @@ fn a_torn_last_csv_line_is_dropped_and_its_task_recomputed() {
     std::fs::write(&path, &whole).unwrap();
     assert_eq!(table::read(&path, Workload::Generation).unwrap(), rows);
     std::fs::write(&path, whole.replace("1.5,", "x,")).unwrap();
-    let e = table::read(&path, Workload::Generation).unwrap_err().to_string();
+    let e = table::read(&path, Workload::Generation)
+        .unwrap_err()
+        .to_string();
     assert!(e.contains("tolerance.csv:3"), "{e}");
 }
 

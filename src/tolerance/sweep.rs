@@ -237,9 +237,7 @@ impl Sweep {
                         .filter(|&k| k >= 2)
                         .ok_or_else(|| err(format!("`{c}` is not a point count ≥ 2")))?;
                     if k > MAX_POINTS {
-                        return Err(err(format!(
-                            "{k} points; a sweep has at most {MAX_POINTS}"
-                        )));
+                        return Err(err(format!("{k} points; a sweep has at most {MAX_POINTS}")));
                     }
                     if log && a <= 0.0 {
                         return Err(err("a log-spaced range must start above 0".into()));

@@ -64,10 +64,7 @@ pub fn run(job: SampleJob) -> Result<SampleSummary> {
         &format!("--n {} samples of a {n:.0}-unit model", job.n),
         job.n as f64 * (nv as f64 + 3.0 * n) * 4.0,
     )?;
-    crate::limits::work(
-        &format!("--n {}", job.n),
-        job.n as f64 * steps as f64 * n,
-    )?;
+    crate::limits::work(&format!("--n {}", job.n), job.n as f64 * steps as f64 * n)?;
     crate::rundir::claim_dir(&job.out, job.force, "sample")?;
     let par = Parallelism::new(job.threads);
     let snap_steps: Vec<usize> = SNAPSHOTS
