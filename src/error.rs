@@ -55,25 +55,51 @@ pub enum Error {
         /// What is wrong with its value.
         why: String,
     },
+    /// A run would exceed a resource limit (memory, integration steps, threads); the message
+    /// says what it would need and which limit applies (see docs/reliability.md).
+    #[error("{0}")]
+    TooLarge(String),
+    /// A command would overwrite an existing model, deck or run without `--force`.
+    #[error("{0}")]
+    Exists(String),
+    /// A parameter or result array holds NaN or infinity.
+    #[error("{what}: {array}[{index}] = {value} is not finite{hint}")]
+    NonFinite {
+        /// The file or stage the array belongs to.
+        what: String,
+        /// The array's name.
+        array: String,
+        /// The first offending index, e.g. `3,17`.
+        index: String,
+        /// The value found there.
+        value: f64,
+        /// Extra advice (may be empty; starts with "; ").
+        hint: String,
+    },
 }
 
 impl Error {
-    /// True when the user's input (a flag, a file they named, a configuration, a profile, a
-    /// data set or a model they pointed at) is at fault rather than the run itself.
+    /// True when the user's input is at fault (exit code 2): invalid files, flags or
+    /// configuration, a missing input file or directory, sizes beyond the limits, refused
+    /// overwrites, non-finite parameters, an untrusted deck. Everything else (a failed write,
+    /// ngspice failing or timing out, divergence) is a failed run (exit code 1).
     pub fn is_user_input(&self) -> bool {
         match self {
             Error::Io { source, .. } => source.kind() == std::io::ErrorKind::NotFound,
-            Error::Array { .. }
-            | Error::Config(_)
+            Error::Spice(crate::hardware::spice::SpiceError::Untrusted { .. }) => true,
+            Error::Config(_)
+            | Error::Invalid(_)
+            | Error::Flag { .. }
             | Error::Data(_)
-            | Error::Topology(_)
+            | Error::Resume { .. }
             | Error::Profile(_)
             | Error::Quant(_)
             | Error::Circuit(_)
-            | Error::Resume { .. }
-            | Error::Invalid(_)
-            | Error::Flag { .. } => true,
-            Error::Spice(crate::hardware::spice::SpiceError::Untrusted { .. }) => true,
+            | Error::Topology(_)
+            | Error::Array { .. }
+            | Error::TooLarge(_)
+            | Error::Exists(_)
+            | Error::NonFinite { .. } => true,
             Error::Plot(_) | Error::Spice(_) | Error::Diverged { .. } => false,
         }
     }
@@ -86,6 +112,22 @@ impl Error {
             1
         }
     }
+}
+
+/// One line for an error and its causes: each cause is appended once, and a cause whose text
+/// already appears in the line (a message that embeds its source) is not repeated.
+pub fn one_line(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        let text = c.to_string();
+        if !line.contains(&text) {
+            line.push_str(": ");
+            line.push_str(&text);
+        }
+        cause = c.source();
+    }
+    line
 }
 
 /// Result with the library's error.

@@ -140,10 +140,10 @@ pub fn load_params<R: Real>(path: &Path, n: usize) -> Result<Params<R>> {
             b.shape()
         )));
     }
+    let file = path.display().to_string();
+    crate::finite::check(&file, "J", &j, "")?;
+    crate::finite::check(&file, "b", &b, "")?;
     let p = Params { j, b };
-    if !p.is_finite() {
-        return Err(bad("J or b contains NaN or infinity".into()));
-    }
     if p.asymmetry() > 0.0 {
         return Err(bad(format!(
             "J is not symmetric (max |J_ij − J_ji| = {:e})",

@@ -8,11 +8,14 @@ pub mod data;
 pub mod dynamics;
 pub mod energy;
 pub mod error;
+pub mod finite;
 pub mod io;
+pub mod limits;
 pub mod linalg;
 pub mod model;
 pub mod nn;
 pub mod report;
+pub mod rundir;
 pub mod train;
 
 pub use error::{Error, Result};

@@ -9,7 +9,7 @@ fn main() -> ExitCode {
     match thermocad::cli::run(thermocad::cli::Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("thermocad: error: {e}");
+            eprintln!("thermocad: error: {}", thermocad::error::one_line(&e));
             ExitCode::from(e.exit_code())
         }
     }

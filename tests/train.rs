@@ -37,6 +37,7 @@ fn job(out: &Path, sets: &[&str], resume: bool) -> TrainJob {
         data_dir: None,
         out: out.to_path_buf(),
         resume,
+        force: false,
         progress: false,
     }
 }

@@ -86,6 +86,9 @@ pub struct RunArgs {
     /// Override a config field: --set section.key=value (repeatable).
     #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
     pub set: Vec<String>,
+    /// Start over in an --out that already holds a model or run (its checkpoint is removed).
+    #[arg(long)]
+    pub force: bool,
 }
 
 impl RunArgs {
@@ -96,6 +99,7 @@ impl RunArgs {
             data_dir: self.data,
             out: self.out,
             resume: self.resume,
+            force: self.force,
             progress,
         })
     }
@@ -113,6 +117,9 @@ pub struct InitArgs {
     /// Override a config field (repeatable).
     #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
     pub set: Vec<String>,
+    /// Overwrite an existing output (model, run or results) at --out.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `thermocad sample`.
@@ -136,6 +143,9 @@ pub struct SampleArgs {
     /// MNIST directory, to score samples against the training digits.
     #[arg(long)]
     pub data: Option<PathBuf>,
+    /// Overwrite an existing output (model, run or results) at --out.
+    #[arg(long)]
+    pub force: bool,
 }
 
 impl SampleArgs {
@@ -150,6 +160,7 @@ impl SampleArgs {
             threads: self.threads,
             data_dir: self.data,
             progress,
+            force: self.force,
         })
     }
 }
@@ -166,6 +177,9 @@ pub struct DemoArgs {
     /// Override a field of the demo config (repeatable).
     #[arg(long = "set", value_name = "SECTION.KEY=VALUE")]
     pub set: Vec<String>,
+    /// Overwrite an existing output (model, run or results) at --out.
+    #[arg(long)]
+    pub force: bool,
 }
 
 impl DemoArgs {
@@ -176,6 +190,7 @@ impl DemoArgs {
             overrides: self.set,
             samples: self.samples,
             progress,
+            force: self.force,
         })
     }
 }
@@ -228,6 +243,9 @@ pub struct ExportArgs {
     /// Run the deck through ngspice afterwards.
     #[arg(long)]
     pub run: bool,
+    /// Overwrite an existing deck at --out (never a file of the model or the profile).
+    #[arg(long)]
+    pub force: bool,
 }
 
 impl ExportArgs {
@@ -248,6 +266,7 @@ impl ExportArgs {
                 t_stop: self.t_stop,
                 image: self.image,
                 data: self.data,
+                force: self.force,
             },
             self.run,
         ))
@@ -290,6 +309,9 @@ pub struct EnergyArgs {
     /// Output directory (energy.md, energy.csv, energy.png).
     #[arg(long)]
     pub out: PathBuf,
+    /// Overwrite an existing --out.
+    #[arg(long)]
+    pub force: bool,
 }
 
 impl EnergyArgs {
@@ -307,6 +329,7 @@ impl EnergyArgs {
             data: self.data,
             threads: self.threads,
             out: self.out,
+            force: self.force,
         })
     }
 }
@@ -395,6 +418,9 @@ pub struct ClassifyArgs {
     /// Threads (0 = all cores).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
+    /// Overwrite an existing output (model, run or results) at --out.
+    #[arg(long)]
+    pub force: bool,
 }
 
 impl ClassifyArgs {
@@ -409,6 +435,7 @@ impl ClassifyArgs {
             seed: self.seed,
             out: self.out,
             threads: self.threads,
+            force: self.force,
         })
     }
 }
@@ -476,6 +503,9 @@ pub struct ToleranceArgs {
     /// Score without a digit classifier (only |corr| and −ln P).
     #[arg(long)]
     pub no_classifier: bool,
+    /// Write into an --out that already holds files other than this study's.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `--spread gaussian|uniform`.
@@ -510,6 +540,7 @@ impl ToleranceArgs {
             classifier: self.classifier,
             no_classifier: self.no_classifier,
             progress,
+            force: self.force,
         })
     }
 }
@@ -523,4 +554,7 @@ pub struct MergeArgs {
     /// The shards' study directories.
     #[arg(required = true)]
     pub inputs: Vec<PathBuf>,
+    /// Overwrite an existing output (model, run or results) at --out.
+    #[arg(long)]
+    pub force: bool,
 }

@@ -33,7 +33,7 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Init(args) => {
             let config = crate::config::load_checked(&args.config, &args.set)?;
-            let n = init::run(&config, &args.out)?;
+            let n = init::run(&config, &args.out, args.force)?;
             println!("wrote an untrained {n}-unit model to {}", args.out.display());
         }
         Command::Sample(args) => {
@@ -95,7 +95,7 @@ pub fn run(cli: Cli) -> Result<()> {
             }
         }
         Command::Merge(args) => {
-            let md = tolerance::merge(&args.inputs, &args.out)?;
+            let md = tolerance::merge(&args.inputs, &args.out, args.force)?;
             print::study(&md);
             println!(
                 "merged {} shards into {}",

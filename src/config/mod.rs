@@ -1,6 +1,7 @@
 //! Configuration: a TOML file (plus `--set section.key=value` overrides) is parsed once at the
 //! edge, every field checked, and turned into typed, validated values.
 
+pub mod limits;
 mod raw;
 
 pub use raw::{
@@ -685,5 +686,7 @@ pub fn load_checked(path: &Path, overrides: &[String]) -> crate::Result<Config> 
     let text = std::fs::read_to_string(path).map_err(crate::error::io_err(path))?;
     let file = path.display().to_string();
     let raw = parse(&file, &text, overrides, &[])?;
-    Ok(check(raw, &file, &text)?)
+    let config = check(raw, &file, &text)?;
+    limits::check(&config, &file)?;
+    Ok(config)
 }

@@ -165,6 +165,10 @@ pub enum CircuitError {
     Invalid(String),
 }
 
+/// Range of the signal scale v0 (the voltage of x = 1) that a circuit can realise [V]: below
+/// 1 nV no amplifier resolves it, above 1 kV no integrated or discrete part holds it.
+pub const V0_RANGE: (f64, f64) = (1e-9, 1e3);
+
 /// The node-name prefix of every group, unique by construction (compared case-insensitively,
 /// as ngspice does) and a valid SPICE identifier start: the group name's first letter (`v`/`h`
 /// for visible/hidden, `i`/`h`/`o` for a classifier) when no earlier group took it, else the
@@ -259,6 +263,12 @@ pub fn build(computer: &Computer<f32>, profile: &Profile) -> Result<Circuit, Cir
         return Err(CircuitError::Invalid(format!(
             "profile {} gives v0 = {v0} V and P0 = {p0} W",
             profile.name
+        )));
+    }
+    if !(V0_RANGE.0..=V0_RANGE.1).contains(&v0) {
+        return Err(CircuitError::Invalid(format!(
+            "profile {} gives v0 = √(kT/C) = {v0:.3e} V (capacitance {c:.3e} F): outside {:.0e}..{:.0e} V, no circuit can hold that signal",
+            profile.name, V0_RANGE.0, V0_RANGE.1
         )));
     }
     let gu = profile.unit_conductance(ph.mu);

@@ -128,6 +128,7 @@ pub fn load_dir(dir: &Path) -> Result<ModelDir> {
     let file = path.display().to_string();
     let raw = config::parse(&file, &text, &[], &["result"])?;
     let config = config::check(raw, &file, &text)?;
+    config::limits::check(&config, &file)?;
     let result = text
         .parse::<toml::Table>()
         .ok()
@@ -140,10 +141,32 @@ pub fn load_dir(dir: &Path) -> Result<ModelDir> {
         .or(config.model.layout.as_ref().map(|_| 0))
         .ok_or_else(|| Error::Invalid(format!("{file}: model.visible is missing")))?;
     let mut computer = build(&config.model, visible, config.train.seed)?;
-    computer.params = load_params(&dir.join(PARAMS_NPZ), computer.n())?;
+    let params_path = dir.join(PARAMS_NPZ);
+    computer.params = load_params(&params_path, computer.n())?;
+    check_mask(&params_path, &computer)?;
     Ok(ModelDir {
         config,
         computer,
         result,
     })
+}
+
+/// Refuse couplings that the model's connectivity does not allow (they would be silently
+/// ignored by the dynamics and the circuit): the first J[i,j] ≠ 0 with mask[i,j] = 0.
+fn check_mask(path: &Path, computer: &Computer<f32>) -> Result<()> {
+    let mask = computer.topology.mask();
+    match computer
+        .params
+        .j
+        .indexed_iter()
+        .find(|&((i, j), &v)| v != 0.0 && mask[[i, j]] == 0.0)
+    {
+        None => Ok(()),
+        Some(((i, j), v)) => Err(Error::Array {
+            path: path.to_path_buf(),
+            msg: format!(
+                "J[{i},{j}] = {v} couples units that the model's connectivity does not connect (mask is 0 there)"
+            ),
+        }),
+    }
 }

@@ -33,6 +33,9 @@ pub enum SweepKey {
     InputBits,
 }
 
+/// Most points of one sweep (each point is a condition run on every chip).
+pub const MAX_POINTS: usize = 10_000;
+
 impl SweepKey {
     const ALL: [(&'static str, SweepKey); 10] = [
         ("bits", SweepKey::Bits),
@@ -215,6 +218,12 @@ impl Sweep {
                                 .into(),
                         ));
                     }
+                    if b - a + 1.0 > MAX_POINTS as f64 {
+                        return Err(err(format!(
+                            "{:.1e} points; a sweep has at most {MAX_POINTS}",
+                            b - a + 1.0
+                        )));
+                    }
                     (a as i64..=b as i64).map(|v| v as f64).collect()
                 }
                 Some(c) => {
@@ -227,6 +236,9 @@ impl Sweep {
                         .ok()
                         .filter(|&k| k >= 2)
                         .ok_or_else(|| err(format!("`{c}` is not a point count ≥ 2")))?;
+                    if k > MAX_POINTS {
+                        return Err(err(format!("{k} points; a sweep has at most {MAX_POINTS}")));
+                    }
                     if log && a <= 0.0 {
                         return Err(err("a log-spaced range must start above 0".into()));
                     }
@@ -243,6 +255,9 @@ impl Sweep {
                 }
             }
         } else {
+            if range.split(',').count() > MAX_POINTS {
+                return Err(err(format!("a sweep has at most {MAX_POINTS} points")));
+            }
             range.split(',').map(num).collect::<Result<_, _>>()?
         };
         if values.is_empty() {

@@ -172,14 +172,22 @@ pub fn write(path: &Path, workload: Workload, rows: &BTreeMap<usize, Row>) -> Re
     crate::io::write_csv(path, &h, rows.values().map(record))
 }
 
-/// Read a workload's `tolerance.csv` (absent file: no rows).
+/// Read a workload's `tolerance.csv` (absent file: no rows). A torn last line (no final
+/// newline, e.g. from a copy or a writer killed mid-line) is dropped: its task is recomputed.
 pub fn read(path: &Path, workload: Workload) -> Result<BTreeMap<usize, Row>> {
     let mut rows = BTreeMap::new();
     if !path.exists() {
         return Ok(rows);
     }
-    let mut rd = csv::Reader::from_path(path)
-        .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?;
+    let mut bytes = std::fs::read(path).map_err(crate::error::io_err(path))?;
+    if bytes.last().is_some_and(|&b| b != b'\n') {
+        let keep = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        bytes.truncate(keep);
+    }
+    if bytes.is_empty() {
+        return Ok(rows);
+    }
+    let mut rd = csv::Reader::from_reader(bytes.as_slice());
     let expect = header(workload);
     let got: Vec<String> = rd
         .headers()

@@ -12,6 +12,18 @@ use std::path::Path;
 /// File name of the checkpoint inside a run directory.
 pub const FILE: &str = "checkpoint.npz";
 
+/// Separator between the settings and the data parts of a fingerprint.
+const DATA_TAG: &str = "\n# training data: ";
+
+/// A checkpoint fingerprint: the settings (`settings`, TOML) and a 64-bit FNV-1a hash of the
+/// training images (f32 pixels, little-endian) and their labels, so that a resume on other
+/// data is refused.
+pub fn fingerprint(settings: &str, images: &ndarray::Array2<f32>, labels: &[u8]) -> String {
+    let pixels: Vec<u8> = images.iter().flat_map(|v| v.to_le_bytes()).collect();
+    let hash = crate::tolerance::fingerprint([pixels.as_slice(), labels]);
+    format!("{settings}{DATA_TAG}{} images, hash {hash}", labels.len())
+}
+
 /// Save `state`; `fingerprint` identifies the settings a resume must match.
 pub fn save(path: &Path, state: &TrainState, fingerprint: &str) -> Result<()> {
     let hist = Array2::from_shape_fn((state.history.len(), 2), |(i, k)| {
@@ -52,7 +64,20 @@ pub fn load(
     };
     let mut z = NpzIn::open(path)?;
     let fp: Array1<u8> = z.get1("fingerprint")?;
-    if fp.as_slice() != Some(fingerprint.as_bytes()) {
+    let stored = String::from_utf8_lossy(fp.as_slice().unwrap_or(&[])).into_owned();
+    let split = |s: &str| -> (String, String) {
+        match s.split_once(DATA_TAG) {
+            Some((a, b)) => (a.to_string(), b.to_string()),
+            None => (s.to_string(), "unrecorded".to_string()),
+        }
+    };
+    let ((old_set, old_data), (new_set, new_data)) = (split(&stored), split(fingerprint));
+    if old_set == new_set && old_data != new_data {
+        return Err(refuse(format!(
+            "it was trained on other data ({old_data}; --data gives {new_data}); pass the same --data or start a new run"
+        )));
+    }
+    if stored != fingerprint {
         return Err(refuse(
             "it was written with different [model], [noising], [data] or [train] settings (only train.trajectories and train.checkpoint_every may change)".into(),
         ));

@@ -175,6 +175,8 @@ pub struct ClassifyJob {
     pub out: PathBuf,
     /// Threads (0 = all).
     pub threads: usize,
+    /// Overwrite an existing --out.
+    pub force: bool,
 }
 
 /// What `classify` measured.
@@ -216,8 +218,21 @@ pub fn run(job: ClassifyJob) -> Result<ClassifySummary> {
         ))
     })?;
     let c = &md.computer;
+    crate::limits::threads("--threads", job.threads)?;
+    let steps = crate::limits::steps("teach.t_final", teach.t_final, c.physics.dt)?;
+    let k = job.trajectories.max(1);
+    let planned = job.count.unwrap_or(teach.test_images);
+    let n = c.n() as f64;
+    crate::limits::memory(
+        &format!("{planned} digits × --trajectories {k} of a {n:.0}-unit classifier"),
+        planned as f64 * k as f64 * 3.0 * n * 4.0,
+    )?;
+    crate::limits::work(
+        &format!("{planned} digits × --trajectories {k}"),
+        planned as f64 * k as f64 * steps as f64 * n,
+    )?;
     let digits = load_mnist_dir(&job.data)?;
-    let count = job.count.unwrap_or(teach.test_images).min(digits.len());
+    let count = check_count(job.count, &teach, &md.config.data, digits.len())?;
     let set = digits.slice(digits.len() - count, digits.len())?;
     let ClassifierInputs {
         inputs: x,
@@ -225,9 +240,7 @@ pub fn run(job: ClassifyJob) -> Result<ClassifySummary> {
         output: outp,
     } = classifier_inputs_of(&job.model, c, &teach, &set, &job.data.display().to_string())?;
     let par = Parallelism::new(job.threads);
-    let steps = c.physics.steps(teach.t_final);
-    let k = job.trajectories.max(1);
-    std::fs::create_dir_all(&job.out).map_err(io_err(&job.out))?;
+    crate::rundir::claim_dir(&job.out, job.force, "classify")?;
     let (inf, seconds, sgemm_ratio, sgemm_shape) = par.install(|| -> Result<_> {
         let t = Instant::now();
         let inf = infer(c, x.view(), steps, k, job.seed, 4, par)?;
@@ -239,6 +252,9 @@ pub fn run(job: ClassifyJob) -> Result<ClassifySummary> {
         let (rate, shape) = sgemm_rate(count * k, c.topology.n_evolving(), par);
         Ok((inf, seconds, flops / seconds / rate, shape))
     })?;
+    let hint = "the dynamics diverged (couplings too large for model.dt)";
+    crate::finite::check("classify", "outputs", &inf.outputs, hint)?;
+    crate::finite::check_slice("classify", "heat", &inf.heat_kt, hint)?;
     let (top1, top2) = top_accuracy(inf.outputs.view(), &set.labels);
     let (heat_mean, heat_std) = mean_std(&inf.heat_kt);
     let teacher = Mlp::load(&job.model.join(TEACHER_NPZ)).ok();
@@ -406,4 +422,27 @@ fn write_files(
         use std::io::Write;
         w.write_all(text.as_bytes()).map_err(io_err(out))
     })
+}
+
+/// The number of digits to classify: `--count` (default `teach.test_images`), at least 1,
+/// at most the set's size, and never reaching into the images the classifier was trained
+/// on (`data.offset` .. `data.offset + teach.train_images` of its set).
+fn check_count(
+    count: Option<usize>,
+    teach: &TeachSpec,
+    data: &crate::config::DataSpec,
+    len: usize,
+) -> Result<usize> {
+    let n = count.unwrap_or(teach.test_images);
+    if n == 0 {
+        return Err(Error::Invalid("--count must be at least 1".into()));
+    }
+    let held_out = len.saturating_sub(data.offset + teach.train_images);
+    if n > held_out {
+        return Err(Error::Invalid(format!(
+            "--count {n}: the set holds {len} digits, of which only the last {held_out} follow the {} training images (data.offset = {}); the last {n} would include training digits",
+            teach.train_images, data.offset
+        )));
+    }
+    Ok(n)
 }

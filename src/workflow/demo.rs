@@ -110,13 +110,16 @@ pub struct DemoJob {
     pub samples: usize,
     /// Draw progress bars.
     pub progress: bool,
+    /// Overwrite an existing --out.
+    pub force: bool,
 }
 
 /// Run the demo; returns the training, sampling and circuit summaries.
 pub fn run(job: DemoJob) -> Result<(TrainSummary, SampleSummary, CircuitSummary)> {
     let raw = parse("demo config", DEMO_CONFIG, &job.overrides, &[])?;
     let config = check(raw, "demo config", DEMO_CONFIG)?;
-    std::fs::create_dir_all(&job.out).map_err(io_err(&job.out))?;
+    crate::config::limits::check(&config, "demo config")?;
+    crate::rundir::claim_dir(&job.out, job.force, "demo")?;
     let cfg_path = job.out.join("demo.toml");
     std::fs::write(&cfg_path, DEMO_CONFIG).map_err(io_err(&cfg_path))?;
     let threads = config.train.threads;
@@ -130,6 +133,7 @@ pub fn run(job: DemoJob) -> Result<(TrainSummary, SampleSummary, CircuitSummary)
         data_dir: None,
         out: model_dir.clone(),
         resume: false,
+        force: true,
         progress: job.progress,
     })?;
     let s = sample::run(SampleJob {
@@ -140,6 +144,7 @@ pub fn run(job: DemoJob) -> Result<(TrainSummary, SampleSummary, CircuitSummary)
         threads,
         data_dir: None,
         progress: job.progress,
+        force: true,
     })?;
     let mut c = circuit_stage(&job, &model_dir)?;
     c.lines.extend(tolerance_stage(&job, &model_dir)?);
@@ -169,6 +174,7 @@ fn circuit_stage(job: &DemoJob, model: &std::path::Path) -> Result<CircuitSummar
         t_stop,
         image: None,
         data: None,
+        force: true,
     };
     let full = export(&deck("netlist.cir", 0.0, true, None))?;
     let mut lines = vec![format!(
@@ -260,6 +266,7 @@ fn study(
         heldout: 3,
         resamples: 100,
         yield_threshold: 0.05,
+        force: true,
         classifier,
         no_classifier: false,
         progress: job.progress,
@@ -301,6 +308,7 @@ fn classifier_stage(job: &DemoJob) -> Result<Vec<String>> {
         data_dir: None,
         out: model.clone(),
         resume: false,
+        force: true,
         progress: job.progress,
     })?;
     let idx = job.out.join("classifier-data");
@@ -320,6 +328,7 @@ fn classifier_stage(job: &DemoJob) -> Result<Vec<String>> {
         seed: 1,
         out: job.out.join("classify"),
         threads: 0,
+        force: true,
     })?;
     let mut lines = vec![format!(
         "| classifier | `classifier/`, `classify/`: teacher {:.1} %, thermodynamic student top-1 {:.1} %, top-2 {:.1} % on {} held-out digits; heat {:.3e} kT per inference vs {:.3e} kT for the teacher's {} MACs (advantage {:.2e}) |",
@@ -358,6 +367,7 @@ fn energy_stage(job: &DemoJob, model: &std::path::Path) -> Result<String> {
         data: None,
         threads: 0,
         out,
+        force: true,
     })?;
     let room = Thermal {
         temperature_k: ROOM_TEMPERATURE_K,

@@ -47,6 +47,8 @@ pub struct EnergyJob {
     pub threads: usize,
     /// Output directory (energy.md, energy.csv, energy.png).
     pub out: PathBuf,
+    /// Overwrite an existing --out.
+    pub force: bool,
 }
 
 /// What the report found.
@@ -73,11 +75,23 @@ pub fn run(job: &EnergyJob) -> Result<EnergySummary> {
     }
     let thermal = Thermal::new(job.temperature)?;
     let table = load_table(job.digital.as_deref(), job.precision.as_deref())?;
+    crate::limits::threads("--threads", job.threads)?;
     let md = load_dir(&job.model)?;
     let c = &md.computer;
     let ph = c.physics;
     let t_f = md.config.noising.t_final;
-    let steps = ph.steps(t_f);
+    let steps = crate::limits::steps("noising.t_final", t_f, ph.dt)?;
+    let n = c.n() as f64;
+    let count = job.samples.max(job.forward) as f64;
+    crate::limits::memory(
+        &format!("--samples {} of a {n:.0}-unit model", job.samples),
+        count * 3.0 * n * 4.0,
+    )?;
+    crate::limits::work(
+        &format!("--samples {} and --forward {}", job.samples, job.forward),
+        (job.samples + job.forward) as f64 * steps as f64 * n,
+    )?;
+    crate::rundir::claim_dir(&job.out, job.force, "energy")?;
     let par = Parallelism::new(job.threads);
     let hardware = match &job.hardware {
         Some(p) => {
@@ -100,6 +114,12 @@ pub fn run(job: &EnergyJob) -> Result<EnergySummary> {
             |_, _| {},
         )
     });
+    crate::finite::check_slice(
+        "energy",
+        "heat",
+        &heat,
+        "the dynamics diverged (couplings too large for model.dt)",
+    )?;
     // The circuit's own dissipation, measured along trajectories of its behavioral simulation
     // (the compiled circuit IR), started from the same noise as the first generations.
     let rows = CIRCUIT_ROWS.min(job.samples);

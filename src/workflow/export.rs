@@ -10,9 +10,10 @@ use crate::hardware::netlist::{self, Transient};
 use crate::hardware::profile::load_profile;
 use crate::hardware::quantize::{quantize_computer, BitWidth, Granularity, QuantReport, QuantSpec};
 use crate::hardware::spice::{self, Waveforms};
+use crate::io::write_atomic;
 use crate::model::build::{load_dir, ModelDir};
 use crate::model::Computer;
-use std::io::BufWriter;
+use crate::rundir::claim_file;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -48,6 +49,8 @@ pub struct ExportJob {
     pub image: Option<usize>,
     /// MNIST directory of a classifier trained on MNIST (default: the one in model.toml).
     pub data: Option<PathBuf>,
+    /// Overwrite an existing deck at --out (never a file of the model or the profile).
+    pub force: bool,
 }
 
 /// The digit a classifier deck's inputs are driven with.
@@ -94,6 +97,11 @@ pub struct ExportSummary {
 pub fn export(job: &ExportJob) -> Result<ExportSummary> {
     let start = Instant::now();
     let data_file = data_file_name(&job.out)?;
+    let inputs: Vec<PathBuf> = ["model.toml", "params.npz", "checkpoint.npz", "teacher.npz"]
+        .iter()
+        .map(|f| job.model.join(f))
+        .chain([job.hardware.clone()])
+        .collect();
     let md = load_dir(&job.model)?;
     let profile = load_profile(&job.hardware)?;
     let bits = job.bits.map(BitWidth::new).transpose()?;
@@ -133,8 +141,10 @@ pub fn export(job: &ExportJob) -> Result<ExportSummary> {
     };
     let x0: Vec<f64> = x0.into_iter().map(f64::from).collect();
     let ph = computer.physics;
+    let t_stop = job.t_stop.unwrap_or(t_final);
+    crate::limits::steps("export --t", t_stop, ph.dt)?;
     let tran = Transient {
-        t_stop: job.t_stop.unwrap_or(t_final),
+        t_stop,
         step: ph.dt,
         max_step: ph.dt,
         noise: job.noise,
@@ -203,10 +213,11 @@ pub fn export(job: &ExportJob) -> Result<ExportSummary> {
         ));
     }
     let title = format!("thermocad netlist of {}", job.model.display());
-    let file = std::fs::File::create(&job.out).map_err(io_err(&job.out))?;
-    let mut w = BufWriter::new(file);
-    netlist::write(&mut w, &circuit, &title, &comments, &tran).map_err(io_err(&job.out))?;
-    drop(w);
+    // Claimed after every input check, before the first byte is written.
+    claim_file(&job.out, job.force, "export", &inputs)?;
+    write_atomic(&job.out, |w| {
+        netlist::write(w, &circuit, &title, &comments, &tran).map_err(io_err(&job.out))
+    })?;
     let bytes = std::fs::metadata(&job.out).map_err(io_err(&job.out))?.len();
     Ok(ExportSummary {
         circuit,

@@ -2,19 +2,19 @@
 //! drawn from `model.init_scale`, e.g. to design circuits for small reference computers.
 
 use crate::config::Config;
-use crate::error::{io_err, Error, Result};
+use crate::error::{Error, Result};
 use crate::model::build::{self, RunResult};
 use std::path::Path;
 
 /// Write `out/model.toml` and `out/params.npz` for `config` without training.
 /// `model.visible` must be set, since no data set fixes it (unless `[[model.groups]]` does).
-pub fn run(config: &Config, out: &Path) -> Result<usize> {
+pub fn run(config: &Config, out: &Path, force: bool) -> Result<usize> {
     let layout = config.model.layout.as_ref().map(|_| 0);
     let visible = config.model.visible.or(layout).ok_or_else(|| {
         Error::Invalid("init: model.visible must be set (no data set fixes it)".into())
     })?;
     let computer = build::build(&config.model, visible, config.train.seed)?;
-    std::fs::create_dir_all(out).map_err(io_err(out))?;
+    crate::rundir::claim_dir(out, force, "init")?;
     build::save_dir(out, &config.raw, &RunResult::default(), &computer.params)?;
     Ok(computer.n())
 }

@@ -3,7 +3,7 @@
 
 use super::training_set;
 use crate::energy::heat::generate;
-use crate::error::{io_err, Result};
+use crate::error::Result;
 use crate::io::{save_npy, write_csv};
 use crate::linalg::Parallelism;
 use crate::metrics::{best_matches, mean_std};
@@ -29,6 +29,8 @@ pub struct SampleJob {
     pub data_dir: Option<PathBuf>,
     /// Draw a progress bar.
     pub progress: bool,
+    /// Overwrite an existing --out.
+    pub force: bool,
 }
 
 /// Results of sampling.
@@ -51,11 +53,19 @@ const SNAPSHOTS: [f64; 7] = [0.0, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0];
 
 /// Run a sampling job.
 pub fn run(job: SampleJob) -> Result<SampleSummary> {
+    crate::limits::count("--n", job.n as f64, f64::INFINITY)?;
     let md = load_dir(&job.model)?;
-    std::fs::create_dir_all(&job.out).map_err(io_err(&job.out))?;
     let c = &md.computer;
     let nv = md.config.model.visible.unwrap_or(0);
-    let steps = c.physics.steps(md.config.noising.t_final);
+    let steps = crate::limits::steps("noising.t_final", md.config.noising.t_final, c.physics.dt)?;
+    crate::limits::threads("--threads", job.threads)?;
+    let n = c.n() as f64;
+    crate::limits::memory(
+        &format!("--n {} samples of a {n:.0}-unit model", job.n),
+        job.n as f64 * (nv as f64 + 3.0 * n) * 4.0,
+    )?;
+    crate::limits::work(&format!("--n {}", job.n), job.n as f64 * steps as f64 * n)?;
+    crate::rundir::claim_dir(&job.out, job.force, "sample")?;
     let par = Parallelism::new(job.threads);
     let snap_steps: Vec<usize> = SNAPSHOTS
         .iter()
@@ -105,6 +115,9 @@ pub fn run(job: SampleJob) -> Result<SampleSummary> {
         )
     });
     bar.finish_and_clear();
+    let hint = "the dynamics diverged (couplings too large for model.dt); nothing was written";
+    crate::finite::check("sample", "samples", &samples, hint)?;
+    crate::finite::check_slice("sample", "heat", &heat, hint)?;
     write_files(&job, &md, &samples, &heat, &frames, &snap_steps)?;
     let mut summary = SampleSummary {
         heat_kt: heat,

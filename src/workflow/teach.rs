@@ -49,6 +49,7 @@ const ACCURACY_CSV: &str = "accuracy.csv";
 pub fn run(job: TrainJob) -> Result<TeachSummary> {
     let start = Instant::now();
     let cfg = &job.config;
+    super::train::claim_run(&job)?;
     let teach = cfg.teach.clone().ok_or_else(|| {
         Error::Invalid("teach needs a [teach] section in the configuration".into())
     })?;
@@ -155,7 +156,7 @@ pub fn run(job: TrainJob) -> Result<TeachSummary> {
             cfg.train.seed,
         )
     });
-    let fp = fingerprint(&raw);
+    let fp = checkpoint::fingerprint(&fingerprint(&raw), &train.images, &train.labels);
     let optimizer = Optimizer::new(cfg.train.optimizer, computer.n());
     let mut state = initial_state(&job.out, job.resume, computer, optimizer, &fp)?;
     let mut accuracy = if job.resume {
@@ -170,15 +171,24 @@ pub fn run(job: TrainJob) -> Result<TeachSummary> {
     let ckpt = job.out.join(checkpoint::FILE);
     let n_train = train.len();
     let seed = cfg.train.seed;
+    // The accuracy row of a checkpoint is a deterministic function of its state (fixed seed),
+    // so a row lost to a kill between writing the checkpoint and the row is recomputed here.
+    let row = |st: &TrainState| -> Result<(u64, f64)> {
+        let inf = infer(&st.computer, eval_x, steps, 1, seed, 0, par)?;
+        Ok((st.done, top_accuracy(inf.outputs.view(), eval_labels).0))
+    };
+    if eval > 0 && state.done > 0 && accuracy.last().map(|r| r.0) != Some(state.done) {
+        accuracy.push(par.install(|| row(&state))?);
+    }
+    // The row is written before the checkpoint: a kill in between leaves a row beyond the
+    // checkpoint, which the resume drops (read_accuracy keeps rows up to its trajectory count).
     let mut save = |st: &TrainState| -> Result<()> {
-        checkpoint::save(&ckpt, st, &fp)?;
-        write_outputs(&out, &raw, st, n_train, "Forward Onsager–Machlup action")?;
         if eval > 0 {
-            let inf = infer(&st.computer, eval_x, steps, 1, seed, 0, par)?;
-            accuracy.push((st.done, top_accuracy(inf.outputs.view(), eval_labels).0));
+            accuracy.push(row(st)?);
             write_accuracy(&out, &accuracy, eval)?;
         }
-        Ok(())
+        checkpoint::save(&ckpt, st, &fp)?;
+        write_outputs(&out, &raw, st, n_train, "Forward Onsager–Machlup action")
     };
     par.install(|| exec.run(&mut objective, &mut state, &mut save))?;
     let inf = par.install(|| infer(&state.computer, test_x.view(), steps, 1, seed, 0, par))?;

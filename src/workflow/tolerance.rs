@@ -75,7 +75,12 @@ pub struct ToleranceJob {
     pub no_classifier: bool,
     /// Show a progress bar.
     pub progress: bool,
+    /// Write into an --out that already holds files other than this study's.
+    pub force: bool,
 }
+
+/// Fewest bootstrap resamples that give a confidence interval.
+const MIN_RESAMPLES: usize = 10;
 
 /// Samples generated per chip of a generative study unless `--samples` says otherwise.
 const DEFAULT_SAMPLES: usize = 100;
@@ -167,6 +172,22 @@ impl ToleranceJob {
         };
         if self.chips == 0 {
             return Err(setting("--chips", "must be at least 1".into()));
+        }
+        crate::limits::count("--chips", self.chips as f64, crate::limits::MAX_TASKS)?;
+        crate::limits::count(
+            "tasks (sweep points × --chips)",
+            (sweep.values.len() * self.chips) as f64,
+            crate::limits::MAX_TASKS,
+        )?;
+        crate::limits::threads("--threads", self.threads)?;
+        if self.resamples < MIN_RESAMPLES {
+            return Err(setting(
+                "--resamples",
+                format!(
+                    "must be at least {MIN_RESAMPLES} for a bootstrap interval, got {}",
+                    self.resamples
+                ),
+            ));
         }
         if self.heldout == 0 {
             return Err(setting("--heldout", "must be at least 1".into()));
@@ -397,6 +418,12 @@ pub fn run(job: &ToleranceJob) -> Result<ToleranceSummary> {
             ),
         ));
     }
+    let n = md.computer.n() as f64;
+    let threads = std::thread::available_parallelism().map_or(2, |p| p.get()) as f64;
+    crate::limits::memory(
+        &format!("--samples {samples} of a {n:.0}-unit chip"),
+        samples as f64 * n * 4.0 * 4.0 * threads,
+    )?;
     let generation = workload == Workload::Generation;
     if generation && sweep.key == SweepKey::InputBits {
         return Err(Error::Invalid(
@@ -431,6 +458,9 @@ pub fn run(job: &ToleranceJob) -> Result<ToleranceSummary> {
         yield_threshold: job.yield_threshold,
     };
     // Refuse another study's directory before any expensive work (the classifier).
+    if !job.out.join(STUDY_TOML).exists() {
+        crate::rundir::claim_dir(&job.out, job.force, "tolerance")?;
+    }
     std::fs::create_dir_all(&job.out).map_err(io_err(&job.out))?;
     claim(&job.out, &spec)?;
 
@@ -524,7 +554,7 @@ fn title(spec: &StudySpec) -> String {
 
 /// Merge the study directories `inputs` (shards of one study) into `out`: the same
 /// `tolerance.csv`, plots and summary as a single-machine run.
-pub fn merge(inputs: &[PathBuf], out: &Path) -> Result<String> {
+pub fn merge(inputs: &[PathBuf], out: &Path, force: bool) -> Result<String> {
     let first = inputs
         .first()
         .ok_or_else(|| Error::Invalid("merge: give at least one study directory".into()))?;
@@ -564,7 +594,21 @@ pub fn merge(inputs: &[PathBuf], out: &Path) -> Result<String> {
             missing[0]
         )));
     }
-    std::fs::create_dir_all(out).map_err(io_err(out))?;
+    if let Some(d) = inputs.iter().find(|d| crate::rundir::same_path(d, out)) {
+        return Err(Error::Exists(format!(
+            "merge --out {}: is one of the input shards ({}); choose another --out",
+            out.display(),
+            d.display()
+        )));
+    }
+    if !out.join(STUDY_TOML).exists() || force {
+        crate::rundir::claim_dir(out, force, "merge")?;
+    } else {
+        return Err(Error::Exists(format!(
+            "merge --out {}: already holds a study; choose another --out or pass --force to overwrite",
+            out.display()
+        )));
+    }
     claim(out, &spec)?;
     table::write(&out.join(TOLERANCE_CSV), workload, &rows)?;
     report::write(

@@ -25,6 +25,8 @@ pub struct TrainJob {
     pub out: PathBuf,
     /// Continue from `out/checkpoint.npz`.
     pub resume: bool,
+    /// Start over in an `out` that already holds a model or run (removes its checkpoint).
+    pub force: bool,
     /// Draw a progress bar.
     pub progress: bool,
 }
@@ -58,6 +60,7 @@ pub(super) fn fingerprint(raw: &RawConfig) -> String {
 pub fn run(job: TrainJob) -> Result<TrainSummary> {
     let start = Instant::now();
     let cfg = &job.config;
+    claim_run(&job)?;
     let digits = training_set(&cfg.data, job.data_dir.as_deref())?;
     let visible = cfg.model.visible.unwrap_or(digits.pixels());
     if visible != digits.pixels() {
@@ -74,8 +77,15 @@ pub fn run(job: TrainJob) -> Result<TrainSummary> {
     std::fs::create_dir_all(&job.out).map_err(crate::error::io_err(&job.out))?;
     let ckpt = job.out.join(checkpoint::FILE);
     let computer = build::build(&cfg.model, visible, cfg.train.seed)?;
+    if computer.n() != visible + cfg.model.hidden || cfg.teach.is_some() {
+        return Err(Error::Invalid(format!(
+            "train: the model has N = {} units ([[model.groups]] or [teach]), but generative training needs the {visible} pixels plus model.hidden = {} units; train a classifier with `thermocad teach`",
+            computer.n(),
+            cfg.model.hidden
+        )));
+    }
     let optimizer = Optimizer::new(cfg.train.optimizer, computer.n());
-    let fp = fingerprint(&raw);
+    let fp = checkpoint::fingerprint(&fingerprint(&raw), &digits.images, &digits.labels);
     let mut state = initial_state(&job.out, job.resume, computer, optimizer, &fp)?;
     let images = digits.standardised();
     let mut objective = Generative::new(
@@ -104,6 +114,28 @@ pub fn run(job: TrainJob) -> Result<TrainSummary> {
         seconds: start.elapsed().as_secs_f64(),
         images: n_images,
     })
+}
+
+/// Claim `job.out` for a new run (nothing to do when resuming): a directory holding a
+/// checkpoint is refused with advice to `--resume`, any other non-empty one unless `--force`;
+/// with `--force` a stale checkpoint is removed so that the run starts over.
+pub(super) fn claim_run(job: &TrainJob) -> Result<()> {
+    if job.resume {
+        return Ok(());
+    }
+    let ckpt = job.out.join(checkpoint::FILE);
+    if job.force {
+        if ckpt.exists() {
+            std::fs::remove_file(&ckpt).map_err(crate::error::io_err(&ckpt))?;
+        }
+    } else if ckpt.exists() {
+        return Err(Error::Exists(format!(
+            "{} already holds a run ({}); pass --resume to continue it, --force to start over, or choose another --out",
+            job.out.display(),
+            checkpoint::FILE
+        )));
+    }
+    crate::rundir::claim_dir(&job.out, job.force, "train")
 }
 
 /// The executor of `[train]`.
