@@ -381,11 +381,11 @@ pub fn read_deck(path: &Path) -> Result<Deck, SpiceError> {
                 num(f[5], ln)?,
             ),
             Some('B') if f.len() >= 6 => (vec![f[1].into(), f[2].into()], num(f[5], ln)?),
-            Some('I') if f.len() >= 5 => (vec![f[1].into(), f[2].into()], num(f[4], ln)?),
             // A held-noise PWL source (its points follow on `+` lines): value 0 like TRNOISE.
-            Some('I') if f.len() == 4 && f[3].starts_with("PWL(") => {
+            Some('I') if f.len() >= 4 && f[3].starts_with("PWL(") => {
                 (vec![f[1].into(), f[2].into()], 0.0)
             }
+            Some('I') if f.len() >= 5 => (vec![f[1].into(), f[2].into()], num(f[4], ln)?),
             _ => return Err(bad(ln, format!("unsupported element line `{t}`"))),
         };
         deck.elements.push((name, nodes, value));
