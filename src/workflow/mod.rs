@@ -1,5 +1,16 @@
-//! End-to-end jobs behind the commands: train, sample, demo, bench. Each takes validated
-//! inputs, runs a stage of the pipeline and writes its files.
+//! End-to-end jobs behind the commands. Each takes validated inputs, runs a stage of the
+//! pipeline and writes its files:
+//!
+//! - [`train`]: `train` (generative training, checkpoints, resume);
+//! - [`init`]: `init` (an untrained model from a config);
+//! - [`sample`]: `sample` (generation from noise, heat, quality);
+//! - [`export`]: `export` and `spice` (quantize → circuit → ngspice deck, run it);
+//! - [`bench`]: `bench` (throughput against SGEMM; `--spice`: ngspice vs behavioral);
+//! - [`tolerance`]: `tolerance` and `merge` (Monte Carlo studies on the behavioral chip);
+//! - [`teach`]: `teach` (teacher–student training of a classifier);
+//! - [`classify`]: `classify` (accuracy, confusion, heat per inference);
+//! - [`energy`]: `energy` (ideal, digital and circuit budgets);
+//! - [`demo`]: `demo` (all of the above on the embedded synthetic digits).
 
 pub mod bench;
 pub mod classify;
