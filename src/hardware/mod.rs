@@ -2,6 +2,7 @@
 //!
 //! - [`profile`]: component technology (capacitance, noise temperature, coupling style,
 //!   tolerances, buffers, power) from `hardware/*.toml`;
+//! - [`eseries`]: the E24/E96/E192 resistor tables and snapping to them;
 //! - [`quantize`]: couplings and biases to B-bit codes (pruning, E-series snapping);
 //! - [`circuit`]: the circuit IR, the single source of truth for everything below;
 //! - [`perturb`]: component tolerances, mismatch and faults drawn onto a circuit (one chip);
@@ -12,6 +13,7 @@
 
 pub mod behavioral;
 pub mod circuit;
+pub mod eseries;
 pub mod netlist;
 pub mod perturb;
 pub mod profile;
