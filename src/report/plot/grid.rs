@@ -221,12 +221,14 @@ fn render_grid(path: &Path, grid: &ImageGrid) -> Result<RenderedGrid, PlotError>
     let label_size = (grid.cell_px.min(cw.min(ch).max(1)) as f64 * 0.2).clamp(11.0, 18.0);
     let title_size = (label_size * 1.3).clamp(15.0, 24.0);
     let mut col_size = label_size;
-    let widest_col = grid
-        .col_labels
-        .iter()
-        .map(|l| text_width(l, col_size))
-        .max()
-        .unwrap_or(0);
+    let widest = |labels: &[String], size: f64| {
+        labels
+            .iter()
+            .map(|l| text_width(l, size))
+            .max()
+            .unwrap_or(0)
+    };
+    let widest_col = widest(&grid.col_labels, col_size);
     if widest_col + 4 > cw {
         col_size = (col_size * (cw.saturating_sub(4)) as f64 / widest_col as f64).max(9.0);
     }
@@ -236,12 +238,7 @@ fn render_grid(path: &Path, grid: &ImageGrid) -> Result<RenderedGrid, PlotError>
         .iter()
         .map(|l| fit_text(l, col_size, cw.saturating_sub(2)))
         .collect();
-    let row_w = grid
-        .row_labels
-        .iter()
-        .map(|l| text_width(l, label_size))
-        .max()
-        .unwrap_or(0);
+    let row_w = widest(&grid.row_labels, label_size);
     let title_h = if grid.title.is_empty() {
         0
     } else {

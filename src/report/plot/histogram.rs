@@ -1,8 +1,8 @@
 //! Histograms with optional vertical reference lines (e.g. a mean, a target value).
 
 use super::{
-    draw_legend, draw_title, framed, linear_tick_label, rasterize, s, text_style, Figure,
-    PlotError, RgbImage, BOLD_GRID, HISTOGRAM_SIZE, LIGHT_GRID, TICK_FONT, TICK_Y_OFFSET,
+    draw_legend, draw_title, framed, linear_labels, rasterize, s, styled, Figure, PlotError,
+    RgbImage, HISTOGRAM_SIZE,
 };
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -112,16 +112,10 @@ fn draw_histogram<DB: DrawingBackend>(
     let mut chart = framed(&body, 88)
         .build_cartesian_2d(data.x.clone(), 0u32..y_top)
         .map_err(s)?;
-    let xs = data.x.end - data.x.start;
-    let xm = data.x.start.abs().max(data.x.end.abs());
-    let x_fmt = move |v: &f64| linear_tick_label(*v, xs, xm);
+    let x_fmt = linear_labels(&data.x);
     {
         let mut mesh = chart.configure_mesh();
-        mesh.label_style(text_style(TICK_FONT))
-            .axis_desc_style(text_style(17.0))
-            .light_line_style(LIGHT_GRID)
-            .bold_line_style(BOLD_GRID)
-            .y_label_offset(TICK_Y_OFFSET)
+        styled(&mut mesh)
             .x_label_formatter(&x_fmt)
             .disable_x_mesh()
             .x_labels(9)
@@ -138,24 +132,18 @@ fn draw_histogram<DB: DrawingBackend>(
         let x0 = data.edges0 + data.width * i as f64;
         [(x0, 0u32), (x0 + data.width, c)]
     };
-    chart
-        .draw_series(
-            data.counts
-                .iter()
-                .enumerate()
-                .filter(|(_, &c)| c > 0)
-                .map(|(i, &c)| Rectangle::new(bar(i, c), fill.filled())),
-        )
-        .map_err(s)?;
-    chart
-        .draw_series(
-            data.counts
-                .iter()
-                .enumerate()
-                .filter(|(_, &c)| c > 0)
-                .map(|(i, &c)| Rectangle::new(bar(i, c), edge.stroke_width(1))),
-        )
-        .map_err(s)?;
+    // Every bar filled first, then every outline on top.
+    for style in [fill.filled(), edge.stroke_width(1)] {
+        chart
+            .draw_series(
+                data.counts
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, &c)| c > 0)
+                    .map(|(i, &c)| Rectangle::new(bar(i, c), style)),
+            )
+            .map_err(s)?;
+    }
     let marker_colors = [
         RGBColor(214, 39, 40),
         RGBColor(255, 127, 14),

@@ -1,9 +1,8 @@
 //! Line charts (e.g. loss vs trajectory): one or more named curves, linear or log y.
 
 use super::{
-    draw_legend, draw_title, framed, linear_tick_label, log_tick_label, rasterize, s, text_style,
-    Figure, PlotError, RgbImage, BOLD_GRID, LIGHT_GRID, LINE_CHART_SIZE, PALETTE, TICK_FONT,
-    TICK_Y_OFFSET,
+    draw_legend, draw_title, framed, linear_labels, log_tick_label, rasterize, s, styled, Figure,
+    PlotError, RgbImage, LINE_CHART_SIZE, PALETTE,
 };
 use plotters::coord::ranged1d::ValueFormatter;
 use plotters::coord::types::RangedCoordf64;
@@ -155,18 +154,11 @@ where
     DB: DrawingBackend + 'a,
     Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
 {
-    let (xs, ys) = (data.x.end - data.x.start, data.y.end - data.y.start);
-    let xm = data.x.start.abs().max(data.x.end.abs());
-    let ym = data.y.start.abs().max(data.y.end.abs());
-    let x_fmt = move |v: &f64| linear_tick_label(*v, xs, xm);
-    let y_lin = move |v: &f64| linear_tick_label(*v, ys, ym);
+    let x_fmt = linear_labels(&data.x);
+    let y_lin = linear_labels(&data.y);
     {
         let mut mesh = chart.configure_mesh();
-        mesh.label_style(text_style(TICK_FONT))
-            .axis_desc_style(text_style(17.0))
-            .light_line_style(LIGHT_GRID)
-            .bold_line_style(BOLD_GRID)
-            .y_label_offset(TICK_Y_OFFSET)
+        styled(&mut mesh)
             .x_label_formatter(&x_fmt)
             .y_label_formatter(&y_lin)
             .x_labels(9)

@@ -25,6 +25,7 @@ pub use line::{LineChart, Series};
 pub use text::{ensure_fonts, format_number, linear_tick_label};
 pub(crate) use text::{fonts_for, log_tick_label, text_style};
 
+use plotters::chart::MeshStyle;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::{Path, PathBuf};
@@ -187,6 +188,29 @@ where
         .label_font(text_style(15.0))
         .draw()
         .map_err(|e| e.to_string())
+}
+
+/// The tick-label and grid styles every framed chart shares.
+fn styled<'m, 'a, 'b, X, Y, DB>(
+    mesh: &'m mut MeshStyle<'a, 'b, X, Y, DB>,
+) -> &'m mut MeshStyle<'a, 'b, X, Y, DB>
+where
+    X: Ranged,
+    Y: Ranged,
+    DB: DrawingBackend,
+{
+    mesh.label_style(text_style(TICK_FONT))
+        .axis_desc_style(text_style(17.0))
+        .light_line_style(LIGHT_GRID)
+        .bold_line_style(BOLD_GRID)
+        .y_label_offset(TICK_Y_OFFSET)
+}
+
+/// Tick labels of a linear axis spanning `range` ([`linear_tick_label`]).
+fn linear_labels(range: &std::ops::Range<f64>) -> impl Fn(&f64) -> String {
+    let span = range.end - range.start;
+    let magnitude = range.start.abs().max(range.end.abs());
+    move |v: &f64| linear_tick_label(*v, span, magnitude)
 }
 
 fn s<E: std::fmt::Display>(e: E) -> String {
