@@ -1,6 +1,8 @@
 //! thermocad: co-design of thermodynamic (Langevin) computers and the analog circuits that run them.
 //!
-//! Pipeline: `data → model → dynamics → train → hardware → {netlist, behavioral sim} → metrics → report`.
+//! Pipeline: `data → model → dynamics → train (generative; or nn teacher → student) →
+//! hardware (quantize → circuit IR → perturb → {netlist + ngspice, behavioral simulator}) →
+//! tolerance / energy → metrics → report`; [`workflow`] holds the commands that run it.
 
 pub mod cli;
 pub mod config;

@@ -1,8 +1,17 @@
 //! Floating-point scalar trait and the one dense matrix product the crate uses.
 //!
-//! Every matrix product in thermocad goes through [`gemm`], which wraps faer's matmul
-//! (the fastest f32 GEMM measured on the target machines, see `docs/performance.md`).
-//! Parallelism is passed explicitly as a [`Parallelism`] value, never read from global state.
+//! Every matrix product on a hot path (fields, gradients, behavioral chip, classifier
+//! inference) goes through [`gemm`], which wraps faer's matmul (the fastest f32 GEMM
+//! measured on the target machines, see `docs/performance.md`). Two small products stay
+//! with ndarray's sequential `.dot`, deliberately: the noising protocol's hidden projection
+//! (one matrix–vector product per training image, computed once per run) and the f64
+//! statistics of `tolerance::quality` (covariances of ≤ 784 dimensions per study point);
+//! moving them to faer would change their summation order, hence every figure derived from
+//! them, for no measurable speed.
+//!
+//! Parallelism is passed explicitly as a [`Parallelism`] value, never read from global state:
+//! a loop over rows runs on rayon only when `par` has more than one thread (then inside the
+//! pool the caller installed with [`Parallelism::install`]), else sequentially.
 //!
 //! Reproducibility: faer computes each output row with the same summation order whatever
 //! the number of rows and threads, except for a single-row product (a GEMV path). [`gemm`]

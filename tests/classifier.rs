@@ -14,8 +14,11 @@ use thermocad::data::normalise::classifier_inputs;
 use thermocad::dynamics::ideal::{ideal_bias, relax, targets, TargetMap};
 use thermocad::dynamics::sampler::Batch;
 use thermocad::linalg::Parallelism;
+use thermocad::metrics::top_accuracy;
 use thermocad::model::{Block, Computer, GroupSpec, Params, Physics, Topology};
 use thermocad::train::reverse_nll::{Direction, ReverseNll};
+use thermocad::workflow::classify::{classifier_inputs_of, infer};
+use thermocad::workflow::demo::DEMO_CLASSIFIER_CONFIG;
 
 const SEQ: Parallelism = Parallelism::SEQUENTIAL;
 
@@ -217,43 +220,39 @@ fn clamped_units_never_move() {
     assert!(moved > 0, "the evolving units do move");
 }
 
+/// The demo's classifier config (the library's constant), scaled down for tests: `inputs`
+/// input units, 16 hidden units, no hidden–hidden or output–output couplings, fewer images
+/// and trajectories, a fixed input norm.
 fn config(dir: &Path, inputs: usize) -> String {
-    let text = format!(
-        r#"[model]
-kt = 1.0
-[[model.groups]]
-name = "input"
-size = {inputs}
-clamped = true
-[[model.groups]]
-name = "hidden"
-size = 16
-[[model.groups]]
-name = "output"
-size = 10
-[[model.couplings]]
-between = ["input", "hidden"]
-[[model.couplings]]
-between = ["hidden", "output"]
-[[model.couplings]]
-between = ["input", "output"]
-[teach]
-train_images = 300
-test_images = 100
-teacher_epochs = 20
-eval_images = 50
-input_norm = 30.0
-[train]
-trajectories = 1200
-batch = 20
-learning_rate = 5e-3
-checkpoint_every = 600
-[data]
-source = "synthetic"
-digits = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
-per_class = 40
-"#
-    );
+    let mut text = DEMO_CLASSIFIER_CONFIG.to_string();
+    for (from, to) in [
+        ("size = 784", format!("size = {inputs}")),
+        ("size = 32", "size = 16".into()),
+        (
+            "[[model.couplings]]\nbetween = [\"hidden\", \"hidden\"]\n",
+            String::new(),
+        ),
+        (
+            "[[model.couplings]]\nbetween = [\"output\", \"output\"]\n",
+            String::new(),
+        ),
+        ("train_images = 800", "train_images = 300".into()),
+        ("test_images = 200", "test_images = 100".into()),
+        (
+            "teacher_epochs = 20",
+            "teacher_epochs = 20\neval_images = 50\ninput_norm = 30.0".into(),
+        ),
+        ("trajectories = 4000", "trajectories = 1200".into()),
+        ("batch = 50", "batch = 20".into()),
+        ("checkpoint_every = 1000", "checkpoint_every = 600".into()),
+        ("per_class = 100", "per_class = 40".into()),
+    ] {
+        assert!(
+            text.contains(from),
+            "the demo classifier config lost {from:?}"
+        );
+        text = text.replacen(from, &to, 1);
+    }
     let p = dir.join(format!("c{inputs}.toml"));
     std::fs::write(&p, text).unwrap();
     p.display().to_string()
@@ -316,20 +315,42 @@ fn teach_then_classify_on_synthetic_digits_with_resume() {
         &c_out,
         "--trajectories",
         "2",
+        "--seed",
+        "5",
     ]);
     assert_eq!(code, 0, "{so}{se}");
-    let top1: f64 = so
-        .lines()
-        .find_map(|l| l.strip_prefix("top-1 accuracy: "))
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!(top1 > 0.3, "an untrained-looking classifier: {so}");
-    assert!(
+    let printed = |what: &str| -> f64 {
         so.lines()
-            .any(|l| l.starts_with("top-2 accuracy: 0.") || l == "top-2 accuracy: 1.000"),
-        "{so}"
-    );
+            .find_map(|l| l.strip_prefix(&format!("{what} accuracy: ")))
+            .unwrap_or_else(|| panic!("no {what} accuracy in {so}"))
+            .parse()
+            .unwrap()
+    };
+    let (top1, top2) = (printed("top-1"), printed("top-2"));
+    assert!(top1 > 0.3, "an untrained-looking classifier: {so}");
+    // The printed figures are the library's: the held-out digits through `infer` (same
+    // trajectories and seed) and `top_accuracy`, to the printed three decimals.
+    let md = thermocad::model::build::load_dir(Path::new(&out)).unwrap();
+    let teach_spec = md.config.teach.clone().unwrap();
+    let digits = thermocad::data::load_mnist_dir(Path::new(&data)).unwrap();
+    let n = digits.len();
+    let set = digits.slice(n - teach_spec.test_images.min(n), n).unwrap();
+    let ci = classifier_inputs_of(Path::new(&out), &md.computer, &teach_spec, &set, &data).unwrap();
+    let steps = md.computer.physics.steps(teach_spec.t_final);
+    let inf = infer(
+        &md.computer,
+        ci.inputs.view(),
+        steps,
+        2,
+        5,
+        0,
+        Parallelism::new(1),
+    )
+    .unwrap();
+    let (lib1, lib2) = top_accuracy(inf.outputs.view(), &set.labels);
+    assert!((top1 - lib1).abs() < 5e-4, "top-1 {top1} vs library {lib1}");
+    assert!((top2 - lib2).abs() < 5e-4, "top-2 {top2} vs library {lib2}");
+    assert!(lib2 >= lib1, "top-2 {lib2} below top-1 {lib1}");
     for f in [
         "confusion.csv",
         "confusion.png",

@@ -3,9 +3,10 @@
 //! are rejected with the field named.
 
 use std::path::{Path, PathBuf};
+use thermocad::energy::units::BOLTZMANN;
+use thermocad::hardware::eseries::ResistorSeries;
 use thermocad::hardware::profile::{
-    load_profile, parse_profile, resistive_margin, CouplingStyle, ProfileError, ResistorSeries,
-    BOLTZMANN,
+    load_profile, parse_profile, resistive_margin, CouplingStyle, ProfileError,
 };
 
 fn shipped(name: &str) -> PathBuf {
@@ -299,7 +300,7 @@ fn negative_capacitance_is_rejected() {
     assert_eq!(e.field(), Some("node.capacitance_f"));
     assert_eq!(
         e.to_string(),
-        "hardware/bad.toml: node.capacitance_f: must be positive, got -1"
+        "hardware/bad.toml:5: node.capacitance_f: must be positive, got -1"
     );
     let e = reject(&with("capacitance_f = 1e-9", "capacitance_f = nan"));
     assert_eq!(e.field(), Some("node.capacitance_f"));
@@ -314,7 +315,7 @@ fn unknown_field_is_rejected_by_name() {
     assert_eq!(e.field(), Some("node.capacitance"), "{e}");
     let msg = e.to_string();
     assert!(
-        msg.starts_with("hardware/bad.toml: node.capacitance: "),
+        msg.starts_with("hardware/bad.toml:6: node.capacitance: "),
         "{msg}"
     );
     assert!(msg.contains("unknown field `capacitance`"), "{msg}");
@@ -412,7 +413,8 @@ fn other_invalid_profiles_are_rejected() {
     // Not TOML at all.
     let e = reject("[node\ncapacitance_f = 1");
     assert!(
-        e.to_string().starts_with("hardware/bad.toml: line 1: "),
+        e.to_string()
+            .starts_with("hardware/bad.toml:1: unclosed table"),
         "{e}"
     );
     // Missing file.

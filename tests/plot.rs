@@ -5,9 +5,8 @@ use std::path::Path;
 
 use ndarray::Array2;
 use thermocad::report::plot::{
-    histogram, histogram_rgb, histogram_with_markers, image_grid, image_grid_rgb, line_chart,
-    line_chart_rgb, Colormap, ImageGrid, Marker, PlotError, RgbImage, Series, FULL_BLUE,
-    HISTOGRAM_SIZE, LINE_CHART_SIZE,
+    Colormap, Figure, Histogram, ImageGrid, LineChart, Marker, PlotError, RgbImage, Series,
+    FULL_BLUE, HISTOGRAM_SIZE, LINE_CHART_SIZE,
 };
 
 /// Check the PNG signature and IHDR chunk; return (width, height).
@@ -71,7 +70,15 @@ fn line_chart_writes_png() {
             points: &b,
         },
     ];
-    line_chart(&path, "Loss", "trajectory", "loss", &series, true).unwrap();
+    LineChart {
+        title: "Loss",
+        x_label: "trajectory",
+        y_label: "loss",
+        series: &series,
+        log_y: true,
+    }
+    .save(&path)
+    .unwrap();
     assert_eq!(png_size(&path), LINE_CHART_SIZE);
 }
 
@@ -83,16 +90,24 @@ fn text_really_renders_with_embedded_font() {
         label: "loss",
         points: &pts,
     }];
-    let with = line_chart_rgb(
-        size,
-        "Training loss",
-        "trajectory index",
-        "loss value",
-        &series,
-        false,
-    )
+    let with = LineChart {
+        title: "Training loss",
+        x_label: "trajectory index",
+        y_label: "loss value",
+        series: &series,
+        log_y: false,
+    }
+    .render(size)
     .unwrap();
-    let without = line_chart_rgb(size, "", "", "", &series, false).unwrap();
+    let without = LineChart {
+        title: "",
+        x_label: "",
+        y_label: "",
+        series: &series,
+        log_y: false,
+    }
+    .render(size)
+    .unwrap();
     assert_eq!(with.rgb.len(), (size.0 * size.1 * 3) as usize);
     assert_ne!(with.rgb, without.rgb);
     let (w, h) = size;
@@ -141,23 +156,63 @@ fn line_chart_skips_non_finite_and_non_positive_points() {
         label: "x",
         points: &pts,
     }];
-    line_chart_rgb(LINE_CHART_SIZE, "t", "x", "y", &series, true).unwrap();
-    line_chart_rgb(LINE_CHART_SIZE, "t", "x", "y", &series, false).unwrap();
+    LineChart {
+        title: "t",
+        x_label: "x",
+        y_label: "y",
+        series: &series,
+        log_y: true,
+    }
+    .render(LINE_CHART_SIZE)
+    .unwrap();
+    LineChart {
+        title: "t",
+        x_label: "x",
+        y_label: "y",
+        series: &series,
+        log_y: false,
+    }
+    .render(LINE_CHART_SIZE)
+    .unwrap();
     // A single point and a constant series must not panic either.
     let one = [(3.0, 2.0)];
     let series = [Series {
         label: "one",
         points: &one,
     }];
-    line_chart_rgb(LINE_CHART_SIZE, "t", "x", "y", &series, false).unwrap();
-    line_chart_rgb(LINE_CHART_SIZE, "t", "x", "y", &series, true).unwrap();
+    LineChart {
+        title: "t",
+        x_label: "x",
+        y_label: "y",
+        series: &series,
+        log_y: false,
+    }
+    .render(LINE_CHART_SIZE)
+    .unwrap();
+    LineChart {
+        title: "t",
+        x_label: "x",
+        y_label: "y",
+        series: &series,
+        log_y: true,
+    }
+    .render(LINE_CHART_SIZE)
+    .unwrap();
 }
 
 #[test]
 fn line_chart_empty_data_is_an_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("empty.png");
-    let err = line_chart(&path, "t", "x", "y", &[], false).unwrap_err();
+    let err = LineChart {
+        title: "t",
+        x_label: "x",
+        y_label: "y",
+        series: &[],
+        log_y: false,
+    }
+    .save(&path)
+    .unwrap_err();
     assert!(matches!(err, PlotError::EmptyData { .. }), "{err}");
     assert!(!path.exists(), "no file may be written for bad input");
 
@@ -173,7 +228,15 @@ fn line_chart_empty_data_is_an_error() {
             label: "s",
             points: pts,
         }];
-        let err = line_chart(&path, "t", "x", "y", &series, log).unwrap_err();
+        let err = LineChart {
+            title: "t",
+            x_label: "x",
+            y_label: "y",
+            series: &series,
+            log_y: log,
+        }
+        .save(&path)
+        .unwrap_err();
         assert!(matches!(err, PlotError::EmptyData { .. }), "{err}");
         assert!(err.to_string().contains("empty.png"), "{err}");
     }
@@ -189,13 +252,29 @@ fn unwritable_path_is_an_error_naming_the_path() {
         label: "s",
         points: &pts,
     }];
-    let err = line_chart(&path, "t", "x", "y", &series, false).unwrap_err();
+    let err = LineChart {
+        title: "t",
+        x_label: "x",
+        y_label: "y",
+        series: &series,
+        log_y: false,
+    }
+    .save(&path)
+    .unwrap_err();
     assert!(matches!(err, PlotError::Write { .. }), "{err:?}");
     assert_eq!(err.path(), path.as_path());
     let msg = err.to_string();
     assert!(msg.contains(&*path.to_string_lossy()), "{msg}");
 
-    let err = histogram(&path, "t", "x", &[1.0, 2.0], 4).unwrap_err();
+    let err = Histogram {
+        title: "t",
+        x_label: "x",
+        values: &[1.0, 2.0],
+        bins: 4,
+        markers: &[],
+    }
+    .save(&path)
+    .unwrap_err();
     assert!(err.to_string().contains("no_such_dir"), "{err}");
 }
 
@@ -206,7 +285,15 @@ fn histogram_writes_png_and_draws_bars_and_markers() {
     let values: Vec<f64> = (0..1000)
         .map(|i| ((i as f64 * 0.61803).fract() - 0.5) + ((i as f64 * 0.414).fract() - 0.5))
         .collect();
-    histogram(&path, "Energies", "energy", &values, 30).unwrap();
+    Histogram {
+        title: "Energies",
+        x_label: "energy",
+        values: &values,
+        bins: 30,
+        markers: &[],
+    }
+    .save(&path)
+    .unwrap();
     assert_eq!(png_size(&path), HISTOGRAM_SIZE);
 
     let mean = values.iter().sum::<f64>() / values.len() as f64;
@@ -215,11 +302,35 @@ fn histogram_writes_png_and_draws_bars_and_markers() {
         label: "mean",
         x: mean,
     }];
-    histogram_with_markers(&path2, "Energies", "energy", &values, 30, &markers).unwrap();
+    Histogram {
+        title: "Energies",
+        x_label: "energy",
+        values: &values,
+        bins: 30,
+        markers: &markers,
+    }
+    .save(&path2)
+    .unwrap();
     assert_eq!(png_size(&path2), HISTOGRAM_SIZE);
 
-    let plain = histogram_rgb(HISTOGRAM_SIZE, "E", "energy", &values, 30, &[]).unwrap();
-    let marked = histogram_rgb(HISTOGRAM_SIZE, "E", "energy", &values, 30, &markers).unwrap();
+    let plain = Histogram {
+        title: "E",
+        x_label: "energy",
+        values: &values,
+        bins: 30,
+        markers: &[],
+    }
+    .render(HISTOGRAM_SIZE)
+    .unwrap();
+    let marked = Histogram {
+        title: "E",
+        x_label: "energy",
+        values: &values,
+        bins: 30,
+        markers: &markers,
+    }
+    .render(HISTOGRAM_SIZE)
+    .unwrap();
     let count = |img: &RgbImage, pred: &dyn Fn([u8; 3]) -> bool| {
         img.rgb
             .chunks_exact(3)
@@ -240,15 +351,47 @@ fn histogram_writes_png_and_draws_bars_and_markers() {
 fn histogram_errors() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("h.png");
-    let err = histogram(&path, "t", "x", &[], 10).unwrap_err();
+    let err = Histogram {
+        title: "t",
+        x_label: "x",
+        values: &[],
+        bins: 10,
+        markers: &[],
+    }
+    .save(&path)
+    .unwrap_err();
     assert!(matches!(err, PlotError::EmptyData { .. }), "{err}");
-    let err = histogram(&path, "t", "x", &[f64::NAN], 10).unwrap_err();
+    let err = Histogram {
+        title: "t",
+        x_label: "x",
+        values: &[f64::NAN],
+        bins: 10,
+        markers: &[],
+    }
+    .save(&path)
+    .unwrap_err();
     assert!(matches!(err, PlotError::EmptyData { .. }), "{err}");
-    let err = histogram(&path, "t", "x", &[1.0], 0).unwrap_err();
+    let err = Histogram {
+        title: "t",
+        x_label: "x",
+        values: &[1.0],
+        bins: 0,
+        markers: &[],
+    }
+    .save(&path)
+    .unwrap_err();
     assert!(matches!(err, PlotError::InvalidInput { .. }), "{err}");
     assert!(!path.exists());
     // Degenerate (all equal) data is fine.
-    histogram(&path, "t", "x", &[2.0; 5], 10).unwrap();
+    Histogram {
+        title: "t",
+        x_label: "x",
+        values: &[2.0; 5],
+        bins: 10,
+        markers: &[],
+    }
+    .save(&path)
+    .unwrap();
     assert!(path.exists());
 }
 
@@ -321,8 +464,8 @@ fn image_grid_writes_png_and_maps_pixels() {
         col_labels: vec!["c0".into(), "c1".into()],
         cell_px: 40,
     };
-    image_grid(&path, &grid).unwrap();
-    let r = image_grid_rgb(&grid).unwrap();
+    grid.save(&path).unwrap();
+    let r = grid.render().unwrap();
     assert_eq!(png_size(&path), (r.image.width, r.image.height));
     assert_eq!(r.cells.len(), 4);
     let centre = |i: usize| {
@@ -368,7 +511,7 @@ fn image_grid_auto_scale_is_robust() {
         col_labels: vec![],
         cell_px: 20,
     };
-    let r = image_grid_rgb(&grid).unwrap();
+    let r = grid.render().unwrap();
     assert!((r.scale - 1.0).abs() < 1e-6, "scale {}", r.scale);
     let c = r.cells[3];
     assert_eq!(r.image.pixel(c.x + 5, c.y + 5), FULL_BLUE);
@@ -398,28 +541,25 @@ fn image_grid_errors() {
         mk(4, 4, 0, 2),
         mk(4, 4, 2, 0),
     ] {
-        let err = image_grid(&path, &g).unwrap_err();
+        let err = g.save(&path).unwrap_err();
         assert!(matches!(err, PlotError::InvalidInput { .. }), "{err}");
         assert!(err.to_string().contains("g.png"), "{err}");
     }
     let mut g = mk(4, 4, 2, 2);
     g.row_labels = vec!["only one".into()];
-    assert!(image_grid(&path, &g).is_err());
+    assert!(g.save(&path).is_err());
     let mut g = mk(4, 4, 2, 2);
     g.scale = Some(0.0);
-    assert!(image_grid(&path, &g).is_err());
+    assert!(g.save(&path).is_err());
     let mut g = mk(4, 4, 2, 2);
     g.cell_px = u32::MAX;
-    assert!(matches!(
-        image_grid(&path, &g),
-        Err(PlotError::InvalidInput { .. })
-    ));
+    assert!(matches!(g.save(&path), Err(PlotError::InvalidInput { .. })));
     let mut g = mk(4, 4, 2, 2);
     g.cell_px = 0;
-    assert!(image_grid(&path, &g).is_err());
+    assert!(g.save(&path).is_err());
     assert!(!path.exists());
     // All-zero images with auto scale still render.
-    image_grid(&path, &mk(4, 4, 2, 2)).unwrap();
+    mk(4, 4, 2, 2).save(&path).unwrap();
     png_size(&path);
 }
 
@@ -443,61 +583,57 @@ fn write_samples() {
             points: &b,
         },
     ];
-    line_chart(
-        &dir.join("line_log.png"),
-        "Score-matching loss vs trajectory",
-        "trajectory",
-        "loss",
-        &series,
-        true,
-    )
+    LineChart {
+        title: "Score-matching loss vs trajectory",
+        x_label: "trajectory",
+        y_label: "loss",
+        series: &series,
+        log_y: true,
+    }
+    .save(&dir.join("line_log.png"))
     .unwrap();
-    line_chart(
-        &dir.join("line_lin.png"),
-        "Loss (linear)",
-        "trajectory",
-        "loss",
-        &series[..1],
-        false,
-    )
+    LineChart {
+        title: "Loss (linear)",
+        x_label: "trajectory",
+        y_label: "loss",
+        series: &series[..1],
+        log_y: false,
+    }
+    .save(&dir.join("line_lin.png"))
     .unwrap();
 
     let pos = blobs(25, 28, 28, false);
-    image_grid(
-        &dir.join("grid_bluewhite.png"),
-        &ImageGrid {
-            images: pos.view(),
-            h: 28,
-            w: 28,
-            rows: 5,
-            cols: 5,
-            colormap: Colormap::BlueWhite,
-            scale: None,
-            title: "Generated samples",
-            row_labels: vec![],
-            col_labels: vec![],
-            cell_px: 84,
-        },
-    )
+    ImageGrid {
+        images: pos.view(),
+        h: 28,
+        w: 28,
+        rows: 5,
+        cols: 5,
+        colormap: Colormap::BlueWhite,
+        scale: None,
+        title: "Generated samples",
+        row_labels: vec![],
+        col_labels: vec![],
+        cell_px: 84,
+    }
+    .save(&dir.join("grid_bluewhite.png"))
     .unwrap();
 
     let signed = blobs(14, 16, 16, true);
-    image_grid(
-        &dir.join("grid_rwb.png"),
-        &ImageGrid {
-            images: signed.view(),
-            h: 16,
-            w: 16,
-            rows: 4,
-            cols: 4,
-            colormap: Colormap::RedWhiteBlue,
-            scale: None,
-            title: "Couplings J (diverging)",
-            row_labels: (0..4).map(|r| format!("layer {r}")).collect(),
-            col_labels: (0..4).map(|c| format!("t={c}")).collect(),
-            cell_px: 84,
-        },
-    )
+    ImageGrid {
+        images: signed.view(),
+        h: 16,
+        w: 16,
+        rows: 4,
+        cols: 4,
+        colormap: Colormap::RedWhiteBlue,
+        scale: None,
+        title: "Couplings J (diverging)",
+        row_labels: (0..4).map(|r| format!("layer {r}")).collect(),
+        col_labels: (0..4).map(|c| format!("t={c}")).collect(),
+        cell_px: 84,
+    }
+    .save(&dir.join("grid_rwb.png"))
     .unwrap();
 
     let values: Vec<f64> = (0..5000)
@@ -509,37 +645,43 @@ fn write_samples() {
         })
         .collect();
     let mean = values.iter().sum::<f64>() / values.len() as f64;
-    histogram_with_markers(
-        &dir.join("histogram.png"),
-        "Energy distribution",
-        "energy",
-        &values,
-        40,
-        &[Marker {
+    Histogram {
+        title: "Energy distribution",
+        x_label: "energy",
+        values: &values,
+        bins: 40,
+        markers: &[Marker {
             label: "mean",
             x: mean,
         }],
-    )
+    }
+    .save(&dir.join("histogram.png"))
     .unwrap();
-    histogram(&dir.join("histogram_plain.png"), "Plain", "x", &values, 25).unwrap();
+    Histogram {
+        title: "Plain",
+        x_label: "x",
+        values: &values,
+        bins: 25,
+        markers: &[],
+    }
+    .save(&dir.join("histogram_plain.png"))
+    .unwrap();
     // Edge cases: non-square images, long column labels, curves with gaps.
     let wide = blobs(5, 10, 20, true);
-    image_grid(
-        &dir.join("grid_nonsquare.png"),
-        &ImageGrid {
-            images: wide.view(),
-            h: 10,
-            w: 20,
-            rows: 3,
-            cols: 2,
-            colormap: Colormap::RedWhiteBlue,
-            scale: Some(1.0),
-            title: "Non-square 10x20",
-            row_labels: vec!["r0".into(), "r1".into(), "r2".into()],
-            col_labels: vec!["temperature 0.5".into(), "temperature 2.0".into()],
-            cell_px: 60,
-        },
-    )
+    ImageGrid {
+        images: wide.view(),
+        h: 10,
+        w: 20,
+        rows: 3,
+        cols: 2,
+        colormap: Colormap::RedWhiteBlue,
+        scale: Some(1.0),
+        title: "Non-square 10x20",
+        row_labels: vec!["r0".into(), "r1".into(), "r2".into()],
+        col_labels: vec!["temperature 0.5".into(), "temperature 2.0".into()],
+        cell_px: 60,
+    }
+    .save(&dir.join("grid_nonsquare.png"))
     .unwrap();
     let gaps: Vec<Vec<(f64, f64)>> = (0..3)
         .map(|k| {
@@ -561,14 +703,14 @@ fn write_samples() {
             points: p,
         })
         .collect();
-    line_chart(
-        &dir.join("line_gaps.png"),
-        "Curves with NaN gaps",
-        "time (s)",
-        "current (A)",
-        &gap_series,
-        false,
-    )
+    LineChart {
+        title: "Curves with NaN gaps",
+        x_label: "time (s)",
+        y_label: "current (A)",
+        series: &gap_series,
+        log_y: false,
+    }
+    .save(&dir.join("line_gaps.png"))
     .unwrap();
     for f in [
         "grid_nonsquare.png",

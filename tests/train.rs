@@ -79,7 +79,13 @@ fn training_lowers_the_heldout_loss_and_writes_its_files() {
     ))
     .unwrap();
     let trained = d.path().join("trained");
-    let s = run(job(&trained, &[], false)).unwrap();
+    // Adam at 1e-2 (the tiny config's SGD at 1e-3 moves the loss by only 3e-4 relative).
+    let s = run(job(
+        &trained,
+        &["train.optimizer=adam", "train.learning_rate=1e-2"],
+        false,
+    ))
+    .unwrap();
     assert_eq!(s.trajectories, 48);
     for f in [
         "model.toml",
@@ -92,7 +98,15 @@ fn training_lowers_the_heldout_loss_and_writes_its_files() {
     }
     let (before, after) = (heldout_loss(&init), heldout_loss(&trained));
     println!("held-out loss {before} -> {after}");
-    assert!(after < before - 3e-5, "held-out loss {before} -> {after}");
+    // A perfect model scores ½ per unit-step (r²/(4μkTΔt) = ξ²/2 for its own noise ξ), so
+    // only the excess over ½ can be trained away. Measured: 0.505673 → 0.505259, 7.3 % of
+    // the excess in 48 trajectories (SGD at 1e-3: 3.0 %); require 5 %.
+    let removed = (before - after) / (before - 0.5);
+    assert!(
+        removed > 0.05,
+        "held-out loss {before} -> {after}: {:.1} % of the excess over ½",
+        100.0 * removed
+    );
     let csv = std::fs::read_to_string(trained.join("loss.csv")).unwrap();
     assert_eq!(
         csv.lines().count(),

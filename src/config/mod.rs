@@ -1,8 +1,11 @@
 //! Configuration: a TOML file (plus `--set section.key=value` overrides) is parsed once at the
 //! edge, every field checked, and turned into typed, validated values.
 
+pub mod fields;
 pub mod limits;
 mod raw;
+
+pub use fields::{FieldError, Fields};
 
 pub use raw::{
     CouplingSection, DataSection, GroupSection, ModelSection, NoisingSection, RawConfig,
@@ -23,13 +26,8 @@ pub enum ConfigError {
     #[error("{file}: {msg}")]
     Syntax { file: String, msg: String },
     /// A field is unknown, has the wrong type, or an invalid value.
-    #[error("{file}{line}: {field}: {why}")]
-    Field {
-        file: String,
-        line: String,
-        field: String,
-        why: String,
-    },
+    #[error(transparent)]
+    Field(#[from] FieldError),
     /// A malformed `--set` argument.
     #[error("--set {arg}: {why}")]
     Override { arg: String, why: String },
@@ -56,12 +54,8 @@ pub fn parse(
     for arg in overrides {
         apply_override(&mut table, arg)?;
     }
-    let field_err = |field: String, why: String| ConfigError::Field {
-        line: find_line(text, &field),
-        file: file.into(),
-        field,
-        why,
-    };
+    let fields = Fields::new(file, text);
+    let field_err = |field: String, why: String| ConfigError::from(fields.err(&field, why));
     let mut raw = RawConfig::default();
     for (name, value) in &table {
         match name.as_str() {
@@ -115,27 +109,6 @@ fn section<T: DeserializeOwned>(
             None => err(format!("[{name}]"), msg),
         }
     })
-}
-
-/// "file:line" suffix for the line that sets `field` ("section.key"), if it can be found.
-fn find_line(text: &str, field: &str) -> String {
-    let (sec, key) = match field.split_once('.') {
-        Some((s, k)) => (s, k),
-        None => return String::new(),
-    };
-    let mut current = "";
-    for (i, line) in text.lines().enumerate() {
-        let t = line.trim();
-        if let Some(name) = t.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
-            current = name.trim();
-        } else if current == sec
-            && t.strip_prefix(key)
-                .is_some_and(|r| r.trim_start().starts_with('='))
-        {
-            return format!(":{}", i + 1);
-        }
-    }
-    String::new()
 }
 
 fn apply_override(table: &mut toml::Table, arg: &str) -> Result<(), ConfigError> {
@@ -310,71 +283,12 @@ pub struct Config {
     pub teach: Option<TeachSpec>,
 }
 
-struct Checker<'a> {
-    file: &'a str,
-    text: &'a str,
-}
-
-impl Checker<'_> {
-    fn err(&self, field: &str, why: impl Into<String>) -> ConfigError {
-        ConfigError::Field {
-            file: self.file.into(),
-            line: find_line(self.text, field),
-            field: field.into(),
-            why: why.into(),
-        }
-    }
-
-    fn positive(&self, field: &str, v: f64) -> Result<f64, ConfigError> {
-        if v.is_finite() && v > 0.0 {
-            Ok(v)
-        } else {
-            Err(self.err(field, format!("must be a positive finite number, got {v}")))
-        }
-    }
-
-    fn non_negative(&self, field: &str, v: f64) -> Result<f64, ConfigError> {
-        if v.is_finite() && v >= 0.0 {
-            Ok(v)
-        } else {
-            Err(self.err(field, format!("must be a finite number ≥ 0, got {v}")))
-        }
-    }
-
-    fn fraction(&self, field: &str, v: f64) -> Result<f64, ConfigError> {
-        if (0.0..1.0).contains(&v) {
-            Ok(v)
-        } else {
-            Err(self.err(field, format!("must be in [0, 1), got {v}")))
-        }
-    }
-
-    fn choice<T: Copy>(
-        &self,
-        field: &str,
-        v: &str,
-        options: &[(&str, T)],
-    ) -> Result<T, ConfigError> {
-        options
-            .iter()
-            .find(|(n, _)| *n == v)
-            .map(|(_, t)| *t)
-            .ok_or_else(|| {
-                let names: Vec<String> = options.iter().map(|(n, _)| format!("\"{n}\"")).collect();
-                self.err(
-                    field,
-                    format!(
-                        "unknown value \"{v}\", expected one of {}",
-                        names.join(", ")
-                    ),
-                )
-            })
-    }
-}
-
 /// Validate a raw configuration (`file`/`text` locate errors).
 pub fn check(raw: RawConfig, file: &str, text: &str) -> Result<Config, ConfigError> {
-    let c = Checker { file, text };
+    Ok(check_fields(raw, Fields::new(file, text))?)
+}
+
+fn check_fields(raw: RawConfig, c: Fields<'_>) -> Result<Config, FieldError> {
     let m = &raw.model;
     let physics = Physics {
         j2: m.j2,
@@ -562,7 +476,7 @@ pub fn check(raw: RawConfig, file: &str, text: &str) -> Result<Config, ConfigErr
     })
 }
 
-fn check_layout(c: &Checker<'_>, m: &ModelSection) -> Result<Option<Layout>, ConfigError> {
+fn check_layout(c: &Fields<'_>, m: &ModelSection) -> Result<Option<Layout>, FieldError> {
     if m.groups.is_empty() {
         if !m.couplings.is_empty() {
             return Err(c.err("model.couplings", "needs [[model.groups]]"));
@@ -643,7 +557,7 @@ fn check_layout(c: &Checker<'_>, m: &ModelSection) -> Result<Option<Layout>, Con
     Ok(Some(Layout { groups, blocks }))
 }
 
-fn check_teach(c: &Checker<'_>, t: &TeachSection, ph: &Physics) -> Result<TeachSpec, ConfigError> {
+fn check_teach(c: &Fields<'_>, t: &TeachSection, ph: &Physics) -> Result<TeachSpec, FieldError> {
     for (field, v) in [
         ("teach.train_images", t.train_images),
         ("teach.test_images", t.test_images),

@@ -10,7 +10,7 @@ use super::rng::{streams, Purpose};
 use super::step::EulerMaruyama;
 use crate::linalg::{Parallelism, Real};
 use crate::model::{Computer, Sources};
-use ndarray::{Array2, ArrayView2, ArrayViewMut2, Axis};
+use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis};
 use rand_pcg::Pcg64;
 use rayon::prelude::*;
 
@@ -149,22 +149,41 @@ impl<R: Real, N: Normals> Batch<R, N> {
             self.aux = Array2::zeros((self.x.nrows(), dynamics.aux_len()));
         }
         let offset = dynamics.offset(self.x.view(), par);
+        // Each row advances with its own noise stream, so the rows may run in any order:
+        // on `par`'s threads when it has more than one, else in turn.
+        type Row<'a, R> = (
+            (
+                (ArrayViewMut1<'a, R>, ArrayViewMut1<'a, R>),
+                ArrayView1<'a, R>,
+            ),
+            ArrayView1<'a, R>,
+        );
+        let advance = |(((mut row, mut aux), h), off): Row<'_, R>, rng: &mut Pcg64| {
+            let xs = row.as_slice_mut().expect("contiguous rows");
+            let aux = aux.as_slice_mut().expect("contiguous rows");
+            let h = h.as_slice().expect("contiguous rows");
+            let off = off.as_slice().expect("contiguous rows");
+            dynamics.advance(xs, aux, h, off, rng);
+        };
         for k in 1..=steps {
             dynamics.field(self.x.view(), self.field.view_mut(), par);
-            self.x
-                .axis_iter_mut(Axis(0))
-                .into_par_iter()
-                .zip(self.aux.axis_iter_mut(Axis(0)))
-                .zip(self.field.axis_iter(Axis(0)))
-                .zip(offset.axis_iter(Axis(0)))
-                .zip(self.rngs.par_iter_mut())
-                .for_each(|((((mut row, mut aux), h), off), rng)| {
-                    let xs = row.as_slice_mut().expect("contiguous rows");
-                    let aux = aux.as_slice_mut().expect("contiguous rows");
-                    let h = h.as_slice().expect("contiguous rows");
-                    let off = off.as_slice().expect("contiguous rows");
-                    dynamics.advance(xs, aux, h, off, rng);
-                });
+            let (x, aux, h, off) = (&mut self.x, &mut self.aux, &self.field, &offset);
+            if par.threads() > 1 {
+                x.axis_iter_mut(Axis(0))
+                    .into_par_iter()
+                    .zip(aux.axis_iter_mut(Axis(0)))
+                    .zip(h.axis_iter(Axis(0)))
+                    .zip(off.axis_iter(Axis(0)))
+                    .zip(self.rngs.par_iter_mut())
+                    .for_each(|(row, rng)| advance(row, rng));
+            } else {
+                x.axis_iter_mut(Axis(0))
+                    .zip(aux.axis_iter_mut(Axis(0)))
+                    .zip(h.axis_iter(Axis(0)))
+                    .zip(off.axis_iter(Axis(0)))
+                    .zip(self.rngs.iter_mut())
+                    .for_each(|(row, rng)| advance(row, rng));
+            }
             observe(k, self.x.view());
         }
     }

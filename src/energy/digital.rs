@@ -16,7 +16,8 @@
 //! Errors name the file and the field, like hardware profiles ([`ProfileError`]).
 
 use super::Budget;
-use crate::hardware::profile::{syntax_error, ProfileError, Validator};
+use crate::config::Fields;
+use crate::hardware::profile::ProfileError;
 use crate::model::Topology;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -179,8 +180,8 @@ pub fn parse_table(
     text: &str,
     precision: Option<&str>,
 ) -> Result<DigitalTable, ProfileError> {
-    let raw: RawTable = toml::from_str(text).map_err(|e| syntax_error(file, text, &e))?;
-    let v = Validator { file };
+    let v = Fields::new(file, text);
+    let raw: RawTable = toml::from_str(text).map_err(|e| ProfileError::Syntax(v.syntax(&e)))?;
     let mut precisions = Vec::new();
     for (name, p) in &raw.precision {
         let field = |k: &str| format!("precision.{name}.{k}");
@@ -189,7 +190,7 @@ pub fn parse_table(
             mult_pj: v.non_negative(&field("mult_pj"), p.mult_pj)?,
             add_pj: v.non_negative(&field("add_pj"), p.add_pj)?,
             bits: if p.bits == 0 {
-                return Err(v.invalid(&field("bits"), "must be at least 1".into()));
+                return Err(v.err(&field("bits"), "must be at least 1").into());
             } else {
                 p.bits
             },
@@ -205,7 +206,7 @@ pub fn parse_table(
                 .iter()
                 .map(|p| format!("\"{}\"", p.name))
                 .collect();
-            v.invalid(
+            v.err(
                 "budget.precision",
                 format!(
                     "unknown precision \"{wanted}\", expected one of {}",
@@ -228,7 +229,7 @@ pub fn parse_table(
         name => {
             MemoryChoice::Level(memory.iter().position(|m| m.name == name).ok_or_else(|| {
                 let names: Vec<String> = memory.iter().map(|m| format!("\"{}\"", m.name)).collect();
-                v.invalid(
+                v.err(
                     "budget.memory",
                     format!(
                         "unknown memory level \"{name}\", expected \"auto\", \"none\" or one of {}",
@@ -239,25 +240,29 @@ pub fn parse_table(
         }
     };
     if raw.budget.batch == 0 {
-        return Err(v.invalid("budget.batch", "must be at least 1".into()));
+        return Err(v.err("budget.batch", "must be at least 1").into());
     }
     if raw.mlp.layers.len() < 2 {
-        return Err(v.invalid(
-            "mlp.layers",
-            format!(
-                "needs at least two layer widths (input and output), got {}",
-                raw.mlp.layers.len()
-            ),
-        ));
+        return Err(v
+            .err(
+                "mlp.layers",
+                format!(
+                    "needs at least two layer widths (input and output), got {}",
+                    raw.mlp.layers.len()
+                ),
+            )
+            .into());
     }
     if let Some(i) = raw.mlp.layers.iter().position(|&w| w == 0) {
-        return Err(v.invalid(
-            &format!("mlp.layers[{i}]"),
-            "a layer width must be at least 1".into(),
-        ));
+        return Err(v
+            .err(
+                &format!("mlp.layers[{i}]"),
+                "a layer width must be at least 1",
+            )
+            .into());
     }
     if raw.mlp.steps == 0 {
-        return Err(v.invalid("mlp.steps", "must be at least 1".into()));
+        return Err(v.err("mlp.steps", "must be at least 1").into());
     }
     Ok(DigitalTable {
         file: file.to_string(),

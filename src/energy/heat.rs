@@ -15,24 +15,27 @@ use ndarray::{Array1, Array2, ArrayView2, Zip};
 /// Trajectories run at once by [`generate`] (bounds memory; results do not depend on it).
 pub const CHUNK: usize = 1000;
 
-/// Generate samples `0..n` of run `seed`: each starts from the coupling-free equilibrium and
-/// runs `steps` Euler–Maruyama steps of `c`, in batches of [`CHUNK`] rows. `observe(first,
-/// k, x)` sees the states of the batch whose first trajectory is `first` after step k
-/// (k = 0: the initial states); `finish(first, x)` sees its final states. Returns the heat
-/// of every sample, Q = V(x(0)) − V(x(t_f)), in kT.
-pub fn generate<R: Real>(
+/// Run trajectories `0..n` in batches of at most `chunk` rows and return the heat of every
+/// trajectory, Q = V(x(0)) − V(x(t_f)), in kT (the parameters are constant along the path,
+/// so no work is done and the potential drop is the heat). `start(first, count)` builds the
+/// batch of trajectories `first..first+count`; it then runs `steps` steps of `c`.
+/// `observe(first, k, x)` sees the batch's states after step k (k = 0: the initial states),
+/// `finish(first, x)` its final states. Every row's arithmetic is independent of the batch
+/// it runs in, so `chunk` bounds memory without changing any result.
+#[allow(clippy::too_many_arguments)]
+pub fn run_chunked<R: Real>(
     c: &Computer<R>,
     n: usize,
-    seed: u64,
+    chunk: usize,
     steps: usize,
     par: Parallelism,
+    mut start: impl FnMut(usize, usize) -> Batch<R>,
     mut observe: impl FnMut(usize, usize, ArrayView2<'_, R>),
     mut finish: impl FnMut(usize, ArrayView2<'_, R>),
 ) -> Vec<f64> {
     let mut heat = Vec::with_capacity(n);
-    for first in (0..n).step_by(CHUNK) {
-        let count = CHUNK.min(n - first);
-        let mut batch = Batch::from_equilibrium(c, seed, first as u64, count);
+    for first in (0..n).step_by(chunk.max(1)) {
+        let mut batch = start(first, chunk.min(n - first));
         let e0 = c.energy(batch.x.view(), par);
         observe(first, 0, batch.x.view());
         batch.run(c, steps, par, |k, x| observe(first, k, x));
@@ -45,6 +48,24 @@ pub fn generate<R: Real>(
         finish(first, batch.x.view());
     }
     heat
+}
+
+/// Generate samples `0..n` of run `seed`: each starts from the coupling-free equilibrium and
+/// runs `steps` Euler–Maruyama steps of `c`, in batches of [`CHUNK`] rows. `observe(first,
+/// k, x)` sees the states of the batch whose first trajectory is `first` after step k
+/// (k = 0: the initial states); `finish(first, x)` sees its final states. Returns the heat
+/// of every sample, Q = V(x(0)) − V(x(t_f)), in kT.
+pub fn generate<R: Real>(
+    c: &Computer<R>,
+    n: usize,
+    seed: u64,
+    steps: usize,
+    par: Parallelism,
+    observe: impl FnMut(usize, usize, ArrayView2<'_, R>),
+    finish: impl FnMut(usize, ArrayView2<'_, R>),
+) -> Vec<f64> {
+    let start = |first: usize, count| Batch::from_equilibrium(c, seed, first as u64, count);
+    run_chunked(c, n, CHUNK, steps, par, start, observe, finish)
 }
 
 /// Running sum of Stratonovich heat increments, −∇V((x_prev + x)/2)·(x − x_prev) per row

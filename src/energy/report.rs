@@ -10,7 +10,7 @@ use crate::io::write_csv;
 use crate::metrics::mean_std;
 use crate::report::bars::{log_bars_rgb, Bar};
 use crate::report::plot::RgbImage;
-use crate::report::plot::{histogram_rgb, Marker};
+use crate::report::plot::{Figure, Histogram, Marker};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -121,17 +121,17 @@ fn plot(out: &Path, r: &Report) -> Result<()> {
         &bars,
     )?;
     let (m, sd) = mean_std(r.heat_kt);
-    let bottom = histogram_rgb(
-        (1200, 520),
-        &format!("Heat per sample: mean {m:.4e} kT, std {sd:.3e} kT"),
-        "Q = V(x(0)) − V(x(t_f))  [kT]",
-        r.heat_kt,
-        30,
-        &[Marker {
+    let bottom = Histogram {
+        title: &format!("Heat per sample: mean {m:.4e} kT, std {sd:.3e} kT"),
+        x_label: "Q = V(x(0)) − V(x(t_f))  [kT]",
+        values: r.heat_kt,
+        bins: 30,
+        markers: &[Marker {
             label: "mean",
             x: m,
         }],
-    )?;
+    }
+    .render((1200, 520))?;
     RgbImage::tile(&[top, bottom], 1).save_png(&path)?;
     Ok(())
 }

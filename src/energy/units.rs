@@ -1,12 +1,14 @@
 //! Thermal energy scales. The model's energies are in units of its kT; a budget in joules
 //! needs a physical temperature T, with kT = k_B·T (300 K by default: 4.14e-21 J).
 
-pub use crate::hardware::profile::BOLTZMANN;
+/// Boltzmann's constant k_B [J/K] (exact, SI 2019): the one definition in the crate.
+pub const BOLTZMANN: f64 = 1.380649e-23;
 
 /// Default temperature of the heat bath [K].
 pub const ROOM_TEMPERATURE_K: f64 = 300.0;
 
-/// The paper's conversion, 1 pJ = 2.4e8 kT [kT/pJ]. It implies kT = 4.17e-21 J, i.e.
+/// The paper's conversion, 1 pJ = 2.4e8 kT [kT/pJ] (with 1 pJ per digital MAC, also the
+/// cost of one MAC in kT). It implies kT = 4.17e-21 J, i.e.
 /// T ≈ 302 K; at exactly 300 K, kT = 4.14e-21 J and 1 pJ = 2.41e8 kT.
 pub const PAPER_KT_PER_PJ: f64 = 2.4e8;
 

@@ -14,8 +14,6 @@
 use super::profile::{resistive_margin, CouplingStyle, Profile};
 use crate::model::{Computer, Group};
 
-pub use super::profile::BOLTZMANN as K_B;
-
 /// Index of a node in [`Circuit::nodes`]; ground is not a node.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct NodeId(pub u32);

@@ -7,11 +7,11 @@
 //! derived quantities implement is derived in docs/circuit-mapping.md.
 
 use serde::{Deserialize, Serialize};
-use std::fmt;
 use std::path::Path;
 
-/// Boltzmann's constant k_B [J/K] (exact, SI 2019).
-pub const BOLTZMANN: f64 = 1.380649e-23;
+use super::eseries::ResistorSeries;
+use crate::config::{FieldError, Fields};
+use crate::energy::units::BOLTZMANN;
 
 /// How couplings J_ij are realised.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
@@ -22,104 +22,6 @@ pub enum CouplingStyle {
     /// A resistor R = 1/(|J_ij| μ C) from node i to a buffered copy of ±v_j, per direction;
     /// the diagonal loading it adds is compensated in the ground conductance.
     Resistive,
-}
-
-/// A preferred-number series of resistor values (IEC 60063).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize)]
-pub enum ResistorSeries {
-    /// 24 values per decade (±5 % parts).
-    #[serde(alias = "e24")]
-    E24,
-    /// 96 values per decade (±1 % parts).
-    #[serde(alias = "e96")]
-    E96,
-    /// 192 values per decade (±0.5 % and tighter parts).
-    #[serde(alias = "e192")]
-    E192,
-}
-
-const E24: [f64; 24] = [
-    1.0, 1.1, 1.2, 1.3, 1.5, 1.6, 1.8, 2.0, 2.2, 2.4, 2.7, 3.0, 3.3, 3.6, 3.9, 4.3, 4.7, 5.1, 5.6,
-    6.2, 6.8, 7.5, 8.2, 9.1,
-];
-
-const E96: [f64; 96] = [
-    1.00, 1.02, 1.05, 1.07, 1.10, 1.13, 1.15, 1.18, 1.21, 1.24, 1.27, 1.30, 1.33, 1.37, 1.40, 1.43,
-    1.47, 1.50, 1.54, 1.58, 1.62, 1.65, 1.69, 1.74, 1.78, 1.82, 1.87, 1.91, 1.96, 2.00, 2.05, 2.10,
-    2.15, 2.21, 2.26, 2.32, 2.37, 2.43, 2.49, 2.55, 2.61, 2.67, 2.74, 2.80, 2.87, 2.94, 3.01, 3.09,
-    3.16, 3.24, 3.32, 3.40, 3.48, 3.57, 3.65, 3.74, 3.83, 3.92, 4.02, 4.12, 4.22, 4.32, 4.42, 4.53,
-    4.64, 4.75, 4.87, 4.99, 5.11, 5.23, 5.36, 5.49, 5.62, 5.76, 5.90, 6.04, 6.19, 6.34, 6.49, 6.65,
-    6.81, 6.98, 7.15, 7.32, 7.50, 7.68, 7.87, 8.06, 8.25, 8.45, 8.66, 8.87, 9.09, 9.31, 9.53, 9.76,
-];
-
-const E192: [f64; 192] = [
-    1.00, 1.01, 1.02, 1.04, 1.05, 1.06, 1.07, 1.09, 1.10, 1.11, 1.13, 1.14, 1.15, 1.17, 1.18, 1.20,
-    1.21, 1.23, 1.24, 1.26, 1.27, 1.29, 1.30, 1.32, 1.33, 1.35, 1.37, 1.38, 1.40, 1.42, 1.43, 1.45,
-    1.47, 1.49, 1.50, 1.52, 1.54, 1.56, 1.58, 1.60, 1.62, 1.64, 1.65, 1.67, 1.69, 1.72, 1.74, 1.76,
-    1.78, 1.80, 1.82, 1.84, 1.87, 1.89, 1.91, 1.93, 1.96, 1.98, 2.00, 2.03, 2.05, 2.08, 2.10, 2.13,
-    2.15, 2.18, 2.21, 2.23, 2.26, 2.29, 2.32, 2.34, 2.37, 2.40, 2.43, 2.46, 2.49, 2.52, 2.55, 2.58,
-    2.61, 2.64, 2.67, 2.71, 2.74, 2.77, 2.80, 2.84, 2.87, 2.91, 2.94, 2.98, 3.01, 3.05, 3.09, 3.12,
-    3.16, 3.20, 3.24, 3.28, 3.32, 3.36, 3.40, 3.44, 3.48, 3.52, 3.57, 3.61, 3.65, 3.70, 3.74, 3.79,
-    3.83, 3.88, 3.92, 3.97, 4.02, 4.07, 4.12, 4.17, 4.22, 4.27, 4.32, 4.37, 4.42, 4.48, 4.53, 4.59,
-    4.64, 4.70, 4.75, 4.81, 4.87, 4.93, 4.99, 5.05, 5.11, 5.17, 5.23, 5.30, 5.36, 5.42, 5.49, 5.56,
-    5.62, 5.69, 5.76, 5.83, 5.90, 5.97, 6.04, 6.12, 6.19, 6.26, 6.34, 6.42, 6.49, 6.57, 6.65, 6.73,
-    6.81, 6.90, 6.98, 7.06, 7.15, 7.23, 7.32, 7.41, 7.50, 7.59, 7.68, 7.77, 7.87, 7.96, 8.06, 8.16,
-    8.25, 8.35, 8.45, 8.56, 8.66, 8.76, 8.87, 8.98, 9.09, 9.20, 9.31, 9.42, 9.53, 9.65, 9.76, 9.88,
-];
-
-impl ResistorSeries {
-    /// The decade mantissas of the series, ascending in [1, 10).
-    pub fn values(self) -> &'static [f64] {
-        match self {
-            ResistorSeries::E24 => &E24,
-            ResistorSeries::E96 => &E96,
-            ResistorSeries::E192 => &E192,
-        }
-    }
-
-    /// The series value nearest to `ohms` in log distance |ln(R/ohms)|, across decades
-    /// (9.95 kΩ snaps to 10 kΩ in E96). The result is the double nearest to the exact
-    /// decimal value (1234 Ω → exactly 1240.0 in E96). Inputs that are not positive and
-    /// finite are returned unchanged.
-    pub fn snap(self, ohms: f64) -> f64 {
-        if !(ohms.is_finite() && ohms > 0.0) {
-            return ohms;
-        }
-        let decade = ohms.log10().floor() as i32;
-        let mut best = ohms;
-        let mut best_dist = f64::INFINITY;
-        for exp in decade - 1..=decade + 1 {
-            for &m in self.values() {
-                // Mantissa in hundredths times 10^(exp−2), rounded once.
-                let candidate = scale_pow10((m * 100.0).round(), exp - 2);
-                let dist = (candidate / ohms).ln().abs();
-                if dist < best_dist {
-                    best_dist = dist;
-                    best = candidate;
-                }
-            }
-        }
-        best
-    }
-}
-
-/// `x · 10^e`, correctly rounded for integer `x` below 2^53 and moderate `e`.
-fn scale_pow10(x: f64, e: i32) -> f64 {
-    if e >= 0 {
-        x * 10f64.powi(e)
-    } else {
-        x / 10f64.powi(-e)
-    }
-}
-
-impl fmt::Display for ResistorSeries {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            ResistorSeries::E24 => "E24",
-            ResistorSeries::E96 => "E96",
-            ResistorSeries::E192 => "E192",
-        })
-    }
 }
 
 /// The op-amp buffers that drive resistive couplings with ±v_j.
@@ -295,34 +197,19 @@ pub enum ProfileError {
         source: std::io::Error,
     },
     /// The file is not valid TOML, or a field is unknown, missing or of the wrong type.
-    #[error("{file}: {field}: {message}")]
-    Syntax {
-        /// The file.
-        file: String,
-        /// Dotted path of the field (`node.capacitance_f`), else `line N` or `(file)`.
-        field: String,
-        /// What is wrong.
-        message: String,
-    },
+    #[error(transparent)]
+    Syntax(FieldError),
     /// A field has an invalid value.
-    #[error("{file}: {field}: {message}")]
-    Invalid {
-        /// The file.
-        file: String,
-        /// Dotted path of the field (`node.capacitance_f`).
-        field: String,
-        /// What is wrong.
-        message: String,
-    },
+    #[error(transparent)]
+    Invalid(#[from] FieldError),
 }
 
 impl ProfileError {
     /// The file (or profile name) the error concerns.
     pub fn file(&self) -> &str {
         match self {
-            ProfileError::Io { file, .. }
-            | ProfileError::Syntax { file, .. }
-            | ProfileError::Invalid { file, .. } => file,
+            ProfileError::Io { file, .. } => file,
+            ProfileError::Syntax(e) | ProfileError::Invalid(e) => &e.file,
         }
     }
 
@@ -330,7 +217,7 @@ impl ProfileError {
     pub fn field(&self) -> Option<&str> {
         match self {
             ProfileError::Io { .. } => None,
-            ProfileError::Syntax { field, .. } | ProfileError::Invalid { field, .. } => Some(field),
+            ProfileError::Syntax(e) | ProfileError::Invalid(e) => Some(&e.field),
         }
     }
 }
@@ -438,8 +325,8 @@ pub fn parse_profile(name: &str, text: &str) -> Result<Profile, ProfileError> {
 }
 
 fn parse_in(name: &str, file: &str, text: &str) -> Result<Profile, ProfileError> {
-    let raw: RawProfile = toml::from_str(text).map_err(|e| syntax_error(file, text, &e))?;
-    let v = Validator { file };
+    let v = Fields::new(file, text);
+    let raw: RawProfile = toml::from_str(text).map_err(|e| ProfileError::Syntax(v.syntax(&e)))?;
 
     let node = &raw.node;
     let capacitance = v.positive("node.capacitance_f", node.capacitance_f)?;
@@ -475,10 +362,12 @@ fn parse_in(name: &str, file: &str, text: &str) -> Result<Profile, ProfileError>
         None => None,
     };
     if c.style == CouplingStyle::Resistive && buffer.is_none() {
-        return Err(v.invalid(
-            "buffer",
-            "section [buffer] is required when coupling.style = \"resistive\"".into(),
-        ));
+        return Err(v
+            .err(
+                "buffer",
+                "section [buffer] is required when coupling.style = \"resistive\"",
+            )
+            .into());
     }
 
     let mismatch = match &raw.mismatch {
@@ -488,13 +377,15 @@ fn parse_in(name: &str, file: &str, text: &str) -> Result<Profile, ProfileError>
                 unit_area: v.positive("mismatch.unit_area_m2", m.unit_area_m2)?,
             };
             if spec.sigma() >= 1.0 {
-                return Err(v.invalid(
-                    "mismatch.unit_area_m2",
-                    format!(
-                        "relative mismatch pelgrom_a_gm_m/√(unit_area_m2) = {} must be below 1",
-                        spec.sigma()
-                    ),
-                ));
+                return Err(v
+                    .err(
+                        "mismatch.unit_area_m2",
+                        format!(
+                            "relative mismatch pelgrom_a_gm_m/√(unit_area_m2) = {} must be below 1",
+                            spec.sigma()
+                        ),
+                    )
+                    .into());
             }
             Some(spec)
         }
@@ -538,159 +429,16 @@ fn parse_in(name: &str, file: &str, text: &str) -> Result<Profile, ProfileError>
     ];
     for (field, supply) in supplies.into_iter().flatten() {
         if v0 >= supply {
-            return Err(v.invalid(
-                "node.noise_temperature_k",
-                format!(
-                    "signal scale v0 = √(k_B T_noise / C) = {v0} V does not fit in \
+            return Err(v
+                .err(
+                    "node.noise_temperature_k",
+                    format!(
+                        "signal scale v0 = √(k_B T_noise / C) = {v0} V does not fit in \
                      {field} = {supply} V; lower the noise temperature"
-                ),
-            ));
+                    ),
+                )
+                .into());
         }
     }
     Ok(profile)
-}
-
-/// Field checks that produce [`ProfileError::Invalid`] (shared with other hardware tables,
-/// e.g. `energy::digital`).
-pub(crate) struct Validator<'a> {
-    pub(crate) file: &'a str,
-}
-
-impl Validator<'_> {
-    pub(crate) fn invalid(&self, field: &str, message: String) -> ProfileError {
-        ProfileError::Invalid {
-            file: self.file.to_string(),
-            field: field.to_string(),
-            message,
-        }
-    }
-
-    pub(crate) fn positive(&self, field: &str, x: f64) -> Result<f64, ProfileError> {
-        if x.is_nan() || x <= 0.0 {
-            Err(self.invalid(field, format!("must be positive, got {x}")))
-        } else if !x.is_finite() {
-            Err(self.invalid(field, format!("must be finite, got {x}")))
-        } else {
-            Ok(x)
-        }
-    }
-
-    fn positive_or_inf(&self, field: &str, x: f64) -> Result<f64, ProfileError> {
-        if x > 0.0 {
-            Ok(x)
-        } else {
-            Err(self.invalid(field, format!("must be positive (or inf), got {x}")))
-        }
-    }
-
-    pub(crate) fn non_negative(&self, field: &str, x: f64) -> Result<f64, ProfileError> {
-        if x.is_finite() && x >= 0.0 {
-            Ok(x)
-        } else {
-            Err(self.invalid(field, format!("must be non-negative and finite, got {x}")))
-        }
-    }
-
-    fn fraction(&self, field: &str, x: f64) -> Result<f64, ProfileError> {
-        if (0.0..1.0).contains(&x) {
-            Ok(x)
-        } else {
-            Err(self.invalid(
-                field,
-                format!("must be a fraction in [0, 1) (0.01 = 1 %), got {x}"),
-            ))
-        }
-    }
-}
-
-/// Turn a TOML/serde error into a [`ProfileError::Syntax`] naming the field it points at.
-pub(crate) fn syntax_error(file: &str, text: &str, e: &toml::de::Error) -> ProfileError {
-    let message = e.message().trim().to_string();
-    let located = e.span().map(|span| locate(text, span.start));
-    let mut field = match backticked(&message, "missing field `") {
-        // A missing field is reported at its table: append the missing key to the table.
-        Some(missing) => match located.as_ref().map(|l| l.table.as_str()) {
-            Some(table) if !table.is_empty() => format!("{table}.{missing}"),
-            _ => missing.to_string(),
-        },
-        None => located
-            .as_ref()
-            .map(|l| match (&l.key, l.table.is_empty()) {
-                (Some(key), true) => key.clone(),
-                (Some(key), false) => format!("{}.{key}", l.table),
-                (None, _) => l.table.clone(),
-            })
-            .unwrap_or_default(),
-    };
-    if field.is_empty() {
-        field = match &located {
-            Some(l) => format!("line {}", l.line),
-            None => "(file)".to_string(),
-        };
-    }
-    ProfileError::Syntax {
-        file: file.to_string(),
-        field,
-        message,
-    }
-}
-
-/// The text between `prefix` and the next backtick in `message`.
-fn backticked<'m>(message: &'m str, prefix: &str) -> Option<&'m str> {
-    let rest = &message[message.find(prefix)? + prefix.len()..];
-    Some(&rest[..rest.find('`')?])
-}
-
-/// Where a byte offset lies in the profile text.
-struct Location {
-    /// 1-based line number.
-    line: usize,
-    /// Dotted name of the last `[table]` header at or before the line ("" at top level).
-    table: String,
-    /// The key before `=` on the line (None on a header or blank line).
-    key: Option<String>,
-}
-
-fn locate(text: &str, pos: usize) -> Location {
-    let pos = pos.min(text.len());
-    let mut table = String::new();
-    let mut line_start = 0;
-    let mut line_no = 0;
-    for line in text.split_inclusive('\n') {
-        line_no += 1;
-        let trimmed = line.trim();
-        let is_header = trimmed.starts_with('[');
-        if is_header {
-            let inner = trimmed.trim_start_matches('[');
-            table = match inner.find(']') {
-                Some(end) => clean_key(&inner[..end]),
-                None => String::new(),
-            };
-        }
-        let line_end = line_start + line.len();
-        if pos < line_end || line_end == text.len() {
-            let key = match line.split_once('=') {
-                Some((key, _)) if !is_header && !trimmed.starts_with('#') => Some(clean_key(key)),
-                _ => None,
-            };
-            return Location {
-                line: line_no,
-                table,
-                key,
-            };
-        }
-        line_start = line_end;
-    }
-    Location {
-        line: line_no.max(1),
-        table,
-        key: None,
-    }
-}
-
-fn clean_key(key: &str) -> String {
-    key.split('.')
-        .map(|part| part.trim().trim_matches(|c| c == '"' || c == '\''))
-        .collect::<Vec<_>>()
-        .join(".")
 }

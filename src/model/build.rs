@@ -124,6 +124,13 @@ pub fn save_dir(
 /// Load a model directory written by [`save_dir`].
 pub fn load_dir(dir: &Path) -> Result<ModelDir> {
     let path = dir.join(MODEL_TOML);
+    if !path.exists() {
+        // The user named something that is not a model directory: bad input, not a failure.
+        return Err(Error::Invalid(format!(
+            "{}: not found; a model directory (from train, teach or init) holds it",
+            path.display()
+        )));
+    }
     let text = std::fs::read_to_string(&path).map_err(io_err(&path))?;
     let file = path.display().to_string();
     let raw = config::parse(&file, &text, &[], &["result"])?;

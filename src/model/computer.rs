@@ -174,7 +174,7 @@ impl<R: Real> Computer<R> {
         let dim = out.raw_dim();
         out.assign(&self.params.b.broadcast(dim).expect("bias shape"));
         self.coupling_field(x, out.view_mut(), true, par);
-        self.add_onsite(x, out);
+        self.add_onsite(x, out, par);
     }
 
     /// ∂V/∂x along one trajectory x [T, N] whose clamped units hold the same values in every
@@ -189,14 +189,18 @@ impl<R: Real> Computer<R> {
         let dim = out.raw_dim();
         out.assign(&offset.broadcast(dim).expect("one row"));
         self.coupling_field_from(x, out.view_mut(), true, Sources::Evolving, par);
-        self.add_onsite(x, out);
+        self.add_onsite(x, out, par);
     }
 
-    fn add_onsite(&self, x: ArrayView2<'_, R>, mut out: ArrayViewMut2<'_, R>) {
+    /// `out += ∂V_onsite/∂x` elementwise, on `par`'s threads when it has more than one.
+    fn add_onsite(&self, x: ArrayView2<'_, R>, mut out: ArrayViewMut2<'_, R>, par: Parallelism) {
         let ph = self.physics;
-        Zip::from(&mut out)
-            .and(&x)
-            .par_for_each(|o, &xi| *o += ph.onsite_grad(xi));
+        let zip = Zip::from(&mut out).and(&x);
+        if par.threads() > 1 {
+            zip.par_for_each(|o, &xi| *o += ph.onsite_grad(xi));
+        } else {
+            zip.for_each(|o, &xi| *o += ph.onsite_grad(xi));
+        }
     }
 
     /// Potential energy V(x) of each row of a batch x [B, N], accumulated in f64.

@@ -7,7 +7,7 @@
 use super::sweep::{Sweep, SweepKey};
 use super::table::{Row, Workload};
 use crate::error::Result;
-use crate::report::plot::{line_chart_rgb, RgbImage, Series};
+use crate::report::plot::{Figure, LineChart, RgbImage, Series};
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::path::Path;
@@ -162,31 +162,33 @@ pub fn write(
             *sweep.values.last().unwrap_or(&sweep.values[0]),
         );
         let ideal_line = vec![(x0, ideal), (x1, ideal)];
-        panels.push(line_chart_rgb(
-            (760, 500),
-            label,
-            x_label,
-            name,
-            &[
-                Series {
-                    label: "median",
-                    points: &med,
-                },
-                Series {
-                    label: "10 %",
-                    points: &lo,
-                },
-                Series {
-                    label: "90 %",
-                    points: &hi,
-                },
-                Series {
-                    label: "ideal",
-                    points: &ideal_line,
-                },
-            ],
-            false,
-        )?);
+        panels.push(
+            LineChart {
+                title: label,
+                x_label,
+                y_label: name,
+                series: &[
+                    Series {
+                        label: "median",
+                        points: &med,
+                    },
+                    Series {
+                        label: "10 %",
+                        points: &lo,
+                    },
+                    Series {
+                        label: "90 %",
+                        points: &hi,
+                    },
+                    Series {
+                        label: "ideal",
+                        points: &ideal_line,
+                    },
+                ],
+                log_y: false,
+            }
+            .render((760, 500))?,
+        );
         yields.push((name.to_string(), pts(|c| c.yield_)));
         let answer = design_answer(sweep.key, ideal, &cs, higher, threshold);
         let _ = writeln!(
@@ -230,14 +232,14 @@ pub fn write(
         label: "90 % target",
         points: &target,
     });
-    line_chart_rgb(
-        crate::report::plot::LINE_CHART_SIZE,
-        &format!("Yield: chips within {:.0} % of ideal", 100.0 * threshold),
+    LineChart {
+        title: &format!("Yield: chips within {:.0} % of ideal", 100.0 * threshold),
         x_label,
-        "yield",
-        &series,
-        false,
-    )?
+        y_label: "yield",
+        series: &series,
+        log_y: false,
+    }
+    .render(crate::report::plot::LINE_CHART_SIZE)?
     .save_png(&dir.join("yield.png"))?;
     let path = dir.join("summary.md");
     crate::io::write_atomic(&path, |w| {

@@ -3,10 +3,13 @@
 //! loss and gradient for a range of trajectory indices.
 
 use super::optim::Optimizer;
+use super::reverse_nll::ReverseNll;
 use crate::error::{Error, Result};
 use crate::linalg::Parallelism;
 use crate::model::{Computer, Params};
 use indicatif::{ProgressBar, ProgressStyle};
+use ndarray::Array2;
+use rayon::prelude::*;
 use std::ops::Range;
 
 /// Loss and gradient of one batch.
@@ -27,6 +30,38 @@ pub trait Objective {
         ids: Range<u64>,
         par: Parallelism,
     ) -> Result<Evaluation>;
+}
+
+/// An objective whose data are trajectories scored by an Onsager–Machlup action
+/// ([`ReverseNll`]): generative training and teacher–student training differ only in how
+/// the trajectory of a global index is built and which units are scored.
+pub trait TrajectoryObjective: Sync {
+    /// The trajectory [T+1, N] of global index `id`.
+    fn trajectory_of(&self, computer: &Computer<f32>, id: u64) -> Array2<f32>;
+    /// Number of units whose action is scored (the loss is per scored unit and step).
+    fn scored_units(&self, computer: &Computer<f32>) -> usize;
+    /// The loss and gradient accumulator.
+    fn action(&mut self) -> &mut ReverseNll<f32>;
+}
+
+impl<T: TrajectoryObjective> Objective for T {
+    fn evaluate(
+        &mut self,
+        computer: &Computer<f32>,
+        ids: Range<u64>,
+        par: Parallelism,
+    ) -> Result<Evaluation> {
+        let this = &*self;
+        let trajs: Vec<Array2<f32>> = if par.threads() > 1 {
+            ids.into_par_iter()
+                .map(|id| this.trajectory_of(computer, id))
+                .collect()
+        } else {
+            ids.map(|id| this.trajectory_of(computer, id)).collect()
+        };
+        let units = self.scored_units(computer);
+        Ok(self.action().batch(computer, &trajs, units, par))
+    }
 }
 
 /// Everything a run needs to continue: model, optimizer state, progress and loss history.

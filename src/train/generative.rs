@@ -1,17 +1,13 @@
 //! Generative training (Whitelam 2025): maximise the probability that the computer generates
 //! the time reverse of noising trajectories of the training images.
 
-use super::executor::{Evaluation, Objective};
+use super::executor::TrajectoryObjective;
 use super::reverse_nll::ReverseNll;
 use crate::dynamics::noising::Protocol;
 use crate::dynamics::rng::{stream, Purpose};
-use crate::error::Result;
-use crate::linalg::Parallelism;
 use crate::model::Computer;
 use ndarray::{Array1, Array2, Axis};
 use rand::seq::SliceRandom;
-use rayon::prelude::*;
-use std::ops::Range;
 
 /// The generative objective over a set of standardised training images.
 pub struct Generative {
@@ -62,18 +58,17 @@ pub fn epoch_order(seed: u64, m: usize, id: u64) -> usize {
     order[(id % m as u64) as usize]
 }
 
-impl Objective for Generative {
-    fn evaluate(
-        &mut self,
-        computer: &Computer<f32>,
-        ids: Range<u64>,
-        par: Parallelism,
-    ) -> Result<Evaluation> {
-        let trajs: Vec<Array2<f32>> = ids
-            .clone()
-            .into_par_iter()
-            .map(|id| self.trajectory(computer, id))
-            .collect();
-        Ok(self.acc.batch(computer, &trajs, computer.n(), par))
+impl TrajectoryObjective for Generative {
+    fn trajectory_of(&self, computer: &Computer<f32>, id: u64) -> Array2<f32> {
+        self.trajectory(computer, id)
+    }
+
+    /// Every unit, visible and hidden, is scored.
+    fn scored_units(&self, computer: &Computer<f32>) -> usize {
+        computer.n()
+    }
+
+    fn action(&mut self) -> &mut ReverseNll<f32> {
+        &mut self.acc
     }
 }

@@ -3,16 +3,13 @@
 //! image, generates the idealised trajectory built from a teacher network's activations —
 //! i.e. minimise the forward Onsager–Machlup action of that trajectory.
 
-use super::executor::{Evaluation, Objective};
+use super::executor::TrajectoryObjective;
 use super::generative::epoch_order;
 use super::reverse_nll::{Direction, ReverseNll};
 use crate::dynamics::ideal::{ideal_bias, relax, targets, TargetMap};
-use crate::error::Result;
-use crate::linalg::Parallelism;
 use crate::model::{Computer, Physics};
 use ndarray::{s, Array2, ArrayView2};
 use rayon::prelude::*;
-use std::ops::Range;
 
 /// How teacher activations become idealised trajectories.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -102,19 +99,18 @@ impl TeacherStudent {
     }
 }
 
-impl Objective for TeacherStudent {
-    fn evaluate(
-        &mut self,
-        computer: &Computer<f32>,
-        ids: Range<u64>,
-        par: Parallelism,
-    ) -> Result<Evaluation> {
-        let m = self.len();
-        let trajs: Vec<Array2<f32>> = ids
-            .into_par_iter()
-            .map(|id| self.trajectory(&computer.physics, epoch_order(self.seed, m, id)))
-            .collect();
-        let units = computer.topology.n_evolving();
-        Ok(self.acc.batch(computer, &trajs, units, par))
+impl TrajectoryObjective for TeacherStudent {
+    fn trajectory_of(&self, computer: &Computer<f32>, id: u64) -> Array2<f32> {
+        let m = epoch_order(self.seed, self.len(), id);
+        self.trajectory(&computer.physics, m)
+    }
+
+    /// The evolving units (the clamped inputs carry no action).
+    fn scored_units(&self, computer: &Computer<f32>) -> usize {
+        computer.topology.n_evolving()
+    }
+
+    fn action(&mut self) -> &mut ReverseNll<f32> {
+        &mut self.acc
     }
 }

@@ -12,6 +12,8 @@
 use crate::config::TeachSpec;
 use crate::data::{load_mnist_dir, normalise::classifier_inputs, Digits};
 use crate::dynamics::sampler::Batch;
+use crate::energy::heat::run_chunked;
+use crate::energy::units::PAPER_KT_PER_PJ;
 use crate::error::{io_err, Error, Result};
 use crate::io::write_csv;
 use crate::linalg::{gemm, Parallelism};
@@ -19,15 +21,15 @@ use crate::metrics::{mean_std, top_accuracy};
 use crate::model::build::load_dir;
 use crate::model::Computer;
 use crate::nn::{argmax, Mlp};
-use crate::report::plot::{histogram, image_grid, line_chart, Colormap, ImageGrid, Series};
+use crate::report::plot::{Colormap, Figure, Histogram, ImageGrid, LineChart, Series};
 use ndarray::{s, Array2, ArrayView2, Axis};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-/// Energy of one digital multiply–accumulate: 1 pJ, i.e. 2.4e8 kT at room temperature
-/// (kT = 4.14e-21 J at 300 K), as in the generative paper's energy estimate.
-pub const KT_PER_MAC: f64 = 2.4e8;
+/// Energy of one digital multiply–accumulate in kT: 1 pJ at the paper's conversion
+/// ([`PAPER_KT_PER_PJ`], kT = 4.14e-21 J at 300 K), as in its energy estimate.
+pub const KT_PER_MAC: f64 = PAPER_KT_PER_PJ;
 
 /// File name of the teacher network inside a classifier model directory.
 pub const TEACHER_NPZ: &str = "teacher.npz";
@@ -121,37 +123,32 @@ pub fn infer(
     let (b, n) = (inputs.nrows(), c.n());
     let rows = b * k;
     let mut outputs = Array2::<f32>::zeros((b, outp.len()));
-    let mut heat_kt = Vec::with_capacity(rows);
     let mut traces = vec![Array2::<f32>::zeros((steps + 1, outp.len())); traced.min(b)];
-    for start in (0..rows).step_by(CHUNK) {
-        let count = CHUNK.min(rows - start);
+    // Inputs clamped, evolving units at 0 (so the traced outputs start at 0).
+    let begin = |start: usize, count: usize| {
         let mut x = Array2::<f32>::zeros((count, n));
         for r in 0..count {
             let img = (start + r) / k;
             x.slice_mut(s![r, inp.clone()]).assign(&inputs.row(img));
         }
-        let e0 = c.energy(x.view(), par);
-        let mut batch = Batch::from_states(x, seed, start as u64);
-        batch.run(c, steps, par, |step, x| {
-            for (i, t) in traces.iter_mut().enumerate() {
-                let r = i * k;
-                if (start..start + count).contains(&r) {
-                    t.row_mut(step)
-                        .assign(&x.slice(s![r - start, outp.clone()]));
-                }
+        Batch::from_states(x, seed, start as u64)
+    };
+    let trace = |start: usize, step: usize, x: ArrayView2<'_, f32>| {
+        for (i, t) in traces.iter_mut().enumerate() {
+            let r = i * k;
+            if (start..start + x.nrows()).contains(&r) {
+                t.row_mut(step)
+                    .assign(&x.slice(s![r - start, outp.clone()]));
             }
-        });
-        let e1 = c.energy(batch.x.view(), par);
-        heat_kt.extend(
-            e0.iter()
-                .zip(e1.iter())
-                .map(|(a, b)| (a - b) / c.physics.kt),
-        );
-        for (r, row) in batch.x.axis_iter(Axis(0)).enumerate() {
+        }
+    };
+    let average = |start: usize, x: ArrayView2<'_, f32>| {
+        for (r, row) in x.axis_iter(Axis(0)).enumerate() {
             let mut o = outputs.row_mut((start + r) / k);
             o.scaled_add(1.0 / k as f32, &row.slice(s![outp.clone()]));
         }
-    }
+    };
+    let heat_kt = run_chunked(c, rows, CHUNK, steps, par, begin, trace, average);
     Ok(Inference {
         outputs,
         heat_kt,
@@ -341,22 +338,20 @@ fn write_files(
     let flat = rate
         .into_shape_with_order((1, classes * classes))
         .expect("square");
-    image_grid(
-        &out.join("confusion.png"),
-        &ImageGrid {
-            images: flat.view(),
-            h: classes,
-            w: classes,
-            rows: 1,
-            cols: 1,
-            colormap: Colormap::BlueWhite,
-            scale: Some(1.0),
-            title: "Confusion (row: true digit 0-9 top to bottom; column: predicted 0-9)",
-            row_labels: vec![],
-            col_labels: vec![],
-            cell_px: 400,
-        },
-    )?;
+    ImageGrid {
+        images: flat.view(),
+        h: classes,
+        w: classes,
+        rows: 1,
+        cols: 1,
+        colormap: Colormap::BlueWhite,
+        scale: Some(1.0),
+        title: "Confusion (row: true digit 0-9 top to bottom; column: predicted 0-9)",
+        row_labels: vec![],
+        col_labels: vec![],
+        cell_px: 400,
+    }
+    .save(&out.join("confusion.png"))?;
     write_csv(
         &out.join("predictions.csv"),
         &["index", "label", "predicted"],
@@ -374,16 +369,17 @@ fn write_files(
             .enumerate()
             .map(|(i, q)| vec![i.to_string(), format!("{q:.3}")]),
     )?;
-    histogram(
-        &out.join("heat.png"),
-        &format!(
+    Histogram {
+        title: &format!(
             "Heat per inference: mean {:.4e} kT, std {:.3e} kT",
             s.heat_mean, s.heat_std
         ),
-        "Q = V(x(0)) − V(x(t_f))  [kT]",
-        &inf.heat_kt,
-        30,
-    )?;
+        x_label: "Q = V(x(0)) − V(x(t_f))  [kT]",
+        values: &inf.heat_kt,
+        bins: 30,
+        markers: &[],
+    }
+    .save(&out.join("heat.png"))?;
     let steps = inf.traces.first().map_or(1, |t| t.nrows() - 1).max(1);
     for (i, t) in inf.traces.iter().enumerate() {
         let pts: Vec<Vec<(f64, f64)>> = (0..classes)
@@ -404,14 +400,14 @@ fn write_files(
                 points: p,
             })
             .collect();
-        line_chart(
-            &out.join(format!("trajectory_{i}.png")),
-            &format!("Output units, held-out digit #{i} (label {})", labels[i]),
-            "time",
-            "x",
-            &series,
-            false,
-        )?;
+        LineChart {
+            title: &format!("Output units, held-out digit #{i} (label {})", labels[i]),
+            x_label: "time",
+            y_label: "x",
+            series: &series,
+            log_y: false,
+        }
+        .save(&out.join(format!("trajectory_{i}.png")))?;
     }
     let teacher = s.teacher_accuracy.map_or("-".into(), |a| format!("{a:.4}"));
     let text = format!(

@@ -1,14 +1,16 @@
-//! The commands' orchestration: each module takes a checked job (see `cli`), runs the
-//! library's stages in order and writes its files.
+//! The commands' orchestration: each module takes a checked job (from `cli`), runs the
+//! library's stages in order and writes its files:
 //!
-//! * [`train`], [`teach`]: generative and teacher–student training;
-//! * [`init`]: an untrained model directory;
-//! * [`sample`], [`classify`]: generation and classification with a trained model;
-//! * [`export`]: quantize, map to a circuit, write (and run) an ngspice deck;
-//! * [`tolerance`]: Monte Carlo tolerance studies and the merge of their shards;
-//! * [`energy`]: energy budgets per sample;
-//! * [`bench`]: throughput against a plain SGEMM;
-//! * [`demo`]: all of the above on the embedded synthetic digits.
+//! - [`train`]: `train` (generative training, checkpoints, resume);
+//! - [`init`]: `init` (an untrained model from a config);
+//! - [`sample`]: `sample` (generation from noise, heat, quality);
+//! - [`export`]: `export` and `spice` (quantize → circuit → ngspice deck, run it);
+//! - [`bench`]: `bench` (throughput against SGEMM; `--spice`: ngspice vs behavioral);
+//! - [`tolerance`]: `tolerance` and `merge` (Monte Carlo studies on the behavioral chip);
+//! - [`teach`]: `teach` (teacher–student training of a classifier);
+//! - [`classify`]: `classify` (accuracy, confusion, heat per inference);
+//! - [`energy`]: `energy` (ideal, digital and circuit budgets);
+//! - [`demo`]: `demo` (all of the above on the embedded synthetic digits).
 
 pub mod bench;
 pub mod classify;

@@ -8,7 +8,7 @@ use crate::io::{save_npy, write_csv};
 use crate::linalg::Parallelism;
 use crate::metrics::{best_matches, mean_std};
 use crate::model::build::{load_dir, ModelDir};
-use crate::report::plot::{histogram, image_grid, Colormap, ImageGrid};
+use crate::report::plot::{Colormap, Figure, Histogram, ImageGrid};
 use indicatif::{ProgressBar, ProgressStyle};
 use ndarray::{s, Array2, Axis};
 use std::path::PathBuf;
@@ -174,55 +174,52 @@ fn write_files(
             .map(|(i, q)| vec![i.to_string(), format!("{q:.3}")]),
     )?;
     let (m, sd) = mean_std(heat);
-    histogram(
-        &out.join("heat.png"),
-        &format!("Heat per sample: mean {m:.4e} kT, std {sd:.3e} kT"),
-        "Q = V(x(0)) − V(x(t_f))  [kT]",
-        heat,
-        30,
-    )?;
+    Histogram {
+        title: &format!("Heat per sample: mean {m:.4e} kT, std {sd:.3e} kT"),
+        x_label: "Q = V(x(0)) − V(x(t_f))  [kT]",
+        values: heat,
+        bins: 30,
+        markers: &[],
+    }
+    .save(&out.join("heat.png"))?;
     if side * side != samples.ncols() {
         return Ok(()); // not square images: no picture grids
     }
     let shown = samples.nrows().min(25);
-    image_grid(
-        &out.join("samples.png"),
-        &ImageGrid {
-            images: samples.slice(s![..shown, ..]),
-            h: side,
-            w: side,
-            rows: 5,
-            cols: 5,
-            colormap: Colormap::BlueWhite,
-            scale: None,
-            title: "Generated samples (visible units at t_f)",
-            row_labels: vec![],
-            col_labels: vec![],
-            cell_px: 84,
-        },
-    )?;
+    ImageGrid {
+        images: samples.slice(s![..shown, ..]),
+        h: side,
+        w: side,
+        rows: 5,
+        cols: 5,
+        colormap: Colormap::BlueWhite,
+        scale: None,
+        title: "Generated samples (visible units at t_f)",
+        row_labels: vec![],
+        col_labels: vec![],
+        cell_px: 84,
+    }
+    .save(&out.join("samples.png"))?;
     let t_f = md.config.noising.t_final;
     let total = *snap_steps.last().unwrap_or(&1) as f64;
     let rows = samples.nrows().min(SHOWN);
-    image_grid(
-        &out.join("trajectories.png"),
-        &ImageGrid {
-            images: frames.slice(s![..rows * snap_steps.len(), ..]),
-            h: side,
-            w: side,
-            rows,
-            cols: snap_steps.len(),
-            colormap: Colormap::BlueWhite,
-            scale: None,
-            title: "Generation: noise to digit",
-            row_labels: (0..rows).map(|r| format!("#{r}")).collect(),
-            col_labels: snap_steps
-                .iter()
-                .map(|&k| format!("t={:.2}", t_f * k as f64 / total))
-                .collect(),
-            cell_px: 84,
-        },
-    )?;
+    ImageGrid {
+        images: frames.slice(s![..rows * snap_steps.len(), ..]),
+        h: side,
+        w: side,
+        rows,
+        cols: snap_steps.len(),
+        colormap: Colormap::BlueWhite,
+        scale: None,
+        title: "Generation: noise to digit",
+        row_labels: (0..rows).map(|r| format!("#{r}")).collect(),
+        col_labels: snap_steps
+            .iter()
+            .map(|&k| format!("t={:.2}", t_f * k as f64 / total))
+            .collect(),
+        cell_px: 84,
+    }
+    .save(&out.join("trajectories.png"))?;
     // Receptive fields: couplings of the 16 most strongly coupled hidden units to the visible ones.
     let nv = samples.ncols();
     let jvh = c.params.j.slice(s![..nv, nv..]);
@@ -232,22 +229,20 @@ fn write_files(
     order.truncate(16);
     let fields = jvh.t().select(Axis(0), &order);
     if !order.is_empty() {
-        image_grid(
-            &out.join("receptive_fields.png"),
-            &ImageGrid {
-                images: fields.view(),
-                h: side,
-                w: side,
-                rows: 4,
-                cols: 4,
-                colormap: Colormap::RedWhiteBlue,
-                scale: None,
-                title: "Couplings of 16 hidden units to the visible units",
-                row_labels: vec![],
-                col_labels: vec![],
-                cell_px: 84,
-            },
-        )?;
+        ImageGrid {
+            images: fields.view(),
+            h: side,
+            w: side,
+            rows: 4,
+            cols: 4,
+            colormap: Colormap::RedWhiteBlue,
+            scale: None,
+            title: "Couplings of 16 hidden units to the visible units",
+            row_labels: vec![],
+            col_labels: vec![],
+            cell_px: 84,
+        }
+        .save(&out.join("receptive_fields.png"))?;
     }
     Ok(())
 }

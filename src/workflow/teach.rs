@@ -15,7 +15,7 @@ use crate::io::write_csv;
 use crate::linalg::Parallelism;
 use crate::model::build::build;
 use crate::nn::{self, Activation, Mlp, MlpTraining};
-use crate::report::plot::{line_chart, Series};
+use crate::report::plot::{Figure, LineChart, Series};
 use crate::train::checkpoint;
 use crate::train::optim::Optimizer;
 use crate::train::teacher_student::{IdealPaths, TeacherStudent};
@@ -219,12 +219,11 @@ fn write_teacher_curves(dir: &Path, records: &[nn::EpochRecord]) -> Result<()> {
         .iter()
         .map(|r| (r.epoch as f64, 1.0 - r.test_accuracy.unwrap_or(f64::NAN)))
         .collect();
-    line_chart(
-        &dir.join("teacher.png"),
-        "Teacher: training cross-entropy and held-out error",
-        "epoch",
-        "nats / error fraction",
-        &[
+    LineChart {
+        title: "Teacher: training cross-entropy and held-out error",
+        x_label: "epoch",
+        y_label: "nats / error fraction",
+        series: &[
             Series {
                 label: "cross-entropy",
                 points: &loss,
@@ -234,8 +233,9 @@ fn write_teacher_curves(dir: &Path, records: &[nn::EpochRecord]) -> Result<()> {
                 points: &err,
             },
         ],
-        true,
-    )?;
+        log_y: true,
+    }
+    .save(&dir.join("teacher.png"))?;
     Ok(())
 }
 
@@ -247,17 +247,17 @@ fn write_accuracy(dir: &Path, acc: &[(u64, f64)], eval: usize) -> Result<()> {
             .map(|(t, a)| vec![t.to_string(), format!("{a:.4}")]),
     )?;
     let pts: Vec<(f64, f64)> = acc.iter().map(|&(t, a)| (t as f64, a)).collect();
-    line_chart(
-        &dir.join("accuracy.png"),
-        &format!("Student top-1 accuracy on {eval} held-out digits (one trajectory each)"),
-        "trajectories",
-        "accuracy",
-        &[Series {
+    LineChart {
+        title: &format!("Student top-1 accuracy on {eval} held-out digits (one trajectory each)"),
+        x_label: "trajectories",
+        y_label: "accuracy",
+        series: &[Series {
             label: "top-1",
             points: &pts,
         }],
-        false,
-    )?;
+        log_y: false,
+    }
+    .save(&dir.join("accuracy.png"))?;
     Ok(())
 }
 

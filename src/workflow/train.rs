@@ -7,7 +7,7 @@ use crate::io::write_csv;
 use crate::linalg::Parallelism;
 use crate::model::build::{self, RunResult};
 use crate::model::Computer;
-use crate::report::plot::{line_chart, Series};
+use crate::report::plot::{Figure, LineChart, Series};
 use crate::train::checkpoint;
 use crate::train::generative::Generative;
 use crate::train::optim::Optimizer;
@@ -223,12 +223,11 @@ pub(super) fn write_outputs(
             )
         })
         .collect();
-    line_chart(
-        &dir.join("loss.png"),
+    LineChart {
         title,
-        "trajectories",
-        "−ln P per unit per step",
-        &[
+        x_label: "trajectories",
+        y_label: "−ln P per unit per step",
+        series: &[
             Series {
                 label: "batch",
                 points: &raw_pts,
@@ -238,7 +237,8 @@ pub(super) fn write_outputs(
                 points: &smooth,
             },
         ],
-        false,
-    )?;
+        log_y: false,
+    }
+    .save(&dir.join("loss.png"))?;
     Ok(())
 }
