@@ -8,7 +8,7 @@ use thermocad::model::build::load_dir;
 use thermocad::train::generative::Generative;
 use thermocad::train::reverse_nll::ReverseNll;
 use thermocad::workflow::train::{run, TrainJob};
-use thermocad::workflow::training_set;
+use thermocad::data::select::training_set;
 
 const TINY: &str = r#"
 [model]

@@ -158,7 +158,7 @@ impl<R: Real, N: Normals> Batch<R, N> {
             ),
             ArrayView1<'a, R>,
         );
-        let advance = |(((mut row, mut aux), h), off): Row<'_, R>, rng: &mut Pcg64| {
+        let advance = |(((mut row, mut aux), h), off): Row<'_, R>, rng: &mut N| {
             let xs = row.as_slice_mut().expect("contiguous rows");
             let aux = aux.as_slice_mut().expect("contiguous rows");
             let h = h.as_slice().expect("contiguous rows");

@@ -23,4 +23,3 @@ pub mod teach;
 pub mod tolerance;
 pub mod train;
 
-pub use crate::data::select::{held_out_set, load_digits, mnist_dir, training_set};

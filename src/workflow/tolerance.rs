@@ -1,7 +1,7 @@
 //! `thermocad tolerance` and `thermocad merge`: run (a shard of) a Monte Carlo tolerance study
 //! with progress and resume, and combine shards into the single-machine result.
 
-use super::classify::classifier_inputs_of;
+use crate::classifier::classifier_inputs_of;
 use crate::config::{DataSource, TeachSpec};
 use crate::data::Digits;
 use crate::error::{io_err, Error, Result};
@@ -96,7 +96,7 @@ pub const CLASSIFIER_NPZ: &str = "classifier.npz";
 fn classifier_data(cfg: &crate::config::Config, cli: Option<&Path>) -> Result<(Digits, Digits)> {
     Ok(match &cfg.data.source {
         DataSource::Mnist { dir } => {
-            let all = crate::data::load_mnist_dir(&super::mnist_dir(cli, dir.as_ref())?)?;
+            let all = crate::data::load_mnist_dir(&crate::data::select::mnist_dir(cli, dir.as_ref())?)?;
             let n = all.len();
             let cut = n * 4 / 5;
             (
@@ -310,7 +310,7 @@ impl GenerationInputs {
             .group("visible")
             .map(|g| g.range.clone())
             .ok_or_else(|| Error::Invalid("the model has no `visible` group".into()))?;
-        let train = super::training_set(&cfg.data, job.data.as_deref())?.standardised();
+        let train = crate::data::select::training_set(&cfg.data, job.data.as_deref())?.standardised();
         if train.ncols() != visible.len() {
             return Err(Error::Invalid(format!(
                 "{}: the model has {} visible units but its training images have {} pixels",
@@ -325,7 +325,7 @@ impl GenerationInputs {
             .heldout
             .div_ceil(cfg.data.digits.len().max(1))
             .max(REAL_PER_CLASS);
-        let real = super::held_out_set(&cfg.data, job.data.as_deref(), per_class)?.standardised();
+        let real = crate::data::select::held_out_set(&cfg.data, job.data.as_deref(), per_class)?.standardised();
         let classes = cfg.data.digits.len().max(1);
         let rows: Vec<usize> = (0..job.heldout)
             .map(|i| (i % classes) * per_class + i / classes)
@@ -371,7 +371,7 @@ fn classification_inputs(
     teach: &TeachSpec,
     count: usize,
 ) -> Result<Inputs> {
-    let all = super::load_digits(&md.config.data, job.data.as_deref())?;
+    let all = crate::data::select::load_digits(&md.config.data, job.data.as_deref())?;
     let set = all.slice(all.len().saturating_sub(count), all.len())?;
     let c = classifier_inputs_of(&job.model, &md.computer, teach, &set, "its data set")?;
     let mut states = Array2::<f32>::zeros((set.len(), md.computer.n()));
