@@ -10,6 +10,7 @@ use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
 use rand_pcg::Pcg64;
 use std::path::Path;
+use thermocad::classifier::{classifier_inputs_of, infer};
 use thermocad::data::normalise::classifier_inputs;
 use thermocad::dynamics::ideal::{ideal_bias, relax, targets, TargetMap};
 use thermocad::dynamics::sampler::Batch;
@@ -17,7 +18,6 @@ use thermocad::linalg::Parallelism;
 use thermocad::metrics::top_accuracy;
 use thermocad::model::{Block, Computer, GroupSpec, Params, Physics, Topology};
 use thermocad::train::reverse_nll::{Direction, ReverseNll};
-use thermocad::classifier::{classifier_inputs_of, infer};
 use thermocad::workflow::demo::DEMO_CLASSIFIER_CONFIG;
 
 const SEQ: Parallelism = Parallelism::SEQUENTIAL;

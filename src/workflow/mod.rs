@@ -22,4 +22,3 @@ pub mod sample;
 pub mod teach;
 pub mod tolerance;
 pub mod train;
-

@@ -6,11 +6,11 @@
 //! checkpoints and `--resume` are the executor's; the teacher is saved once and reused on resume.
 
 use crate::classifier::{check_fit, infer, TEACHER_NPZ};
+use crate::data::normalise::{classifier_inputs, max_row_norm, mnist_standardised};
+use crate::metrics::top_accuracy;
 use crate::train::run::{
     claim_run, executor, fingerprint, initial_state, tail_mean, write_outputs, TrainJob,
 };
-use crate::data::normalise::{classifier_inputs, max_row_norm, mnist_standardised};
-use crate::metrics::top_accuracy;
 
 use crate::error::{io_err, Error, Result};
 use crate::io::write_csv;

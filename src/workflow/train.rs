@@ -89,4 +89,3 @@ pub fn run(job: TrainJob) -> Result<TrainSummary> {
         images: n_images,
     })
 }
-
