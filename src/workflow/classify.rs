@@ -94,7 +94,16 @@ pub fn run(job: ClassifyJob) -> Result<ClassifySummary> {
         planned as f64 * k as f64 * steps as f64 * n,
     )?;
     let digits = load_mnist_dir(&job.data)?;
-    let count = check_count(job.count, &teach, &md.config.data, digits.len())?;
+    // The training images are only in the way when --data is the set the model trained on.
+    let own_set = match &md.config.data.source {
+        crate::config::DataSource::Mnist { dir } => {
+            crate::data::select::mnist_dir(None, dir.as_ref())
+                .is_ok_and(|d| crate::rundir::same_path(&d, &job.data))
+        }
+        crate::config::DataSource::Synthetic { .. } => false,
+    };
+    let training = own_set.then_some(&md.config.data);
+    let count = check_count(job.count, &teach, training, digits.len())?;
     let set = digits.slice(digits.len() - count, digits.len())?;
     let ClassifierInputs {
         inputs: x,
@@ -292,25 +301,33 @@ fn write_files(
     })
 }
 
-/// The number of digits to classify: `--count` (default `teach.test_images`), at least 1,
-/// at most the set's size, and never reaching into the images the classifier was trained
-/// on (`data.offset` .. `data.offset + teach.train_images` of its set).
+/// The number of digits to classify: `--count` (default `teach.test_images`, at most the
+/// set), at least 1, at most the set's size and, when the set is the one the classifier was
+/// trained on (`training`, its `[data]`), never reaching into its training images
+/// (`data.offset` .. `data.offset + teach.train_images`).
 fn check_count(
     count: Option<usize>,
     teach: &TeachSpec,
-    data: &crate::config::DataSpec,
+    training: Option<&crate::config::DataSpec>,
     len: usize,
 ) -> Result<usize> {
-    let n = count.unwrap_or(teach.test_images);
+    let n = count.unwrap_or(teach.test_images.min(len));
     if n == 0 {
         return Err(Error::Invalid("--count must be at least 1".into()));
     }
-    let held_out = len.saturating_sub(data.offset + teach.train_images);
-    if n > held_out {
+    if n > len {
         return Err(Error::Invalid(format!(
-            "--count {n}: the set holds {len} digits, of which only the last {held_out} follow the {} training images (data.offset = {}); the last {n} would include training digits",
-            teach.train_images, data.offset
+            "--count {n}: the set holds only {len} digits"
         )));
+    }
+    if let Some(data) = training {
+        let held_out = len.saturating_sub(data.offset + teach.train_images);
+        if n > held_out {
+            return Err(Error::Invalid(format!(
+                "--count {n}: the set holds {len} digits, of which only the last {held_out} follow the {} training images (data.offset = {}); the last {n} would include training digits",
+                teach.train_images, data.offset
+            )));
+        }
     }
     Ok(n)
 }
