@@ -35,6 +35,9 @@ pub enum Error {
     /// A circuit cannot be built from this model and profile.
     #[error(transparent)]
     Circuit(#[from] crate::hardware::circuit::CircuitError),
+    /// A tolerance study's settings or directory are invalid.
+    #[error(transparent)]
+    Study(#[from] crate::tolerance::StudyError),
     /// ngspice is missing or failed.
     #[error(transparent)]
     Spice(#[from] crate::hardware::spice::SpiceError),
@@ -95,6 +98,7 @@ impl Error {
             | Error::Profile(_)
             | Error::Quant(_)
             | Error::Circuit(_)
+            | Error::Study(_)
             | Error::Topology(_)
             | Error::Array { .. }
             | Error::TooLarge(_)

@@ -4,6 +4,7 @@
 //! hardware (quantize → circuit IR → perturb → {netlist + ngspice, behavioral simulator}) →
 //! tolerance / energy → metrics → report`; [`workflow`] holds the commands that run it.
 
+pub mod classifier;
 pub mod cli;
 pub mod config;
 pub mod data;

@@ -10,6 +10,7 @@ use rand::SeedableRng;
 use rand_distr::{Distribution, StandardNormal};
 use rand_pcg::Pcg64;
 use std::path::Path;
+use thermocad::classifier::{classifier_inputs_of, infer};
 use thermocad::data::normalise::classifier_inputs;
 use thermocad::dynamics::ideal::{ideal_bias, relax, targets, TargetMap};
 use thermocad::dynamics::sampler::Batch;
@@ -17,7 +18,6 @@ use thermocad::linalg::Parallelism;
 use thermocad::metrics::top_accuracy;
 use thermocad::model::{Block, Computer, GroupSpec, Params, Physics, Topology};
 use thermocad::train::reverse_nll::{Direction, ReverseNll};
-use thermocad::workflow::classify::{classifier_inputs_of, infer};
 use thermocad::workflow::demo::DEMO_CLASSIFIER_CONFIG;
 
 const SEQ: Parallelism = Parallelism::SEQUENTIAL;
@@ -397,7 +397,7 @@ fn exported_classifier_drives_its_inputs() {
     let text = std::fs::read_to_string(&deck).unwrap();
     // The inputs carry image 3 of the model's data set, normalised as in training.
     let md = thermocad::model::build::load_dir(Path::new(&out)).unwrap();
-    let all = thermocad::workflow::load_digits(&md.config.data, None).unwrap();
+    let all = thermocad::data::select::load_digits(&md.config.data, None).unwrap();
     let norm = md.config.teach.as_ref().unwrap().input_norm.unwrap();
     let x = classifier_inputs(all.images.slice(ndarray::s![3..4, ..]), norm);
     let number = |s: &str| s.parse::<f64>().unwrap();

@@ -184,9 +184,8 @@ fn export_writes_a_deck_and_rejects_bad_input_in_one_line() {
         "--out",
         &deck,
     ]);
-    // Today an inconsistent params.npz exits 1 (main.rs maps exit codes by error variant);
-    // the error-type restructure of issue 16 (not this branch) is to make it 2.
-    assert_eq!(code, 1, "{err}");
+    // An inconsistent params.npz is the user's input: exit code 2.
+    assert_eq!(code, 2, "{err}");
     let line = one_error_line(&err);
     assert!(
         line.contains("params.npz") && line.contains("not symmetric"),

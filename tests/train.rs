@@ -2,13 +2,13 @@
 
 use std::path::Path;
 use thermocad::config::{check, parse};
+use thermocad::data::select::training_set;
 use thermocad::io::load_params;
 use thermocad::linalg::Parallelism;
 use thermocad::model::build::load_dir;
 use thermocad::train::generative::Generative;
 use thermocad::train::reverse_nll::ReverseNll;
 use thermocad::workflow::train::{run, TrainJob};
-use thermocad::workflow::training_set;
 
 const TINY: &str = r#"
 [model]

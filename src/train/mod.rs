@@ -7,6 +7,7 @@ pub mod generative;
 pub mod optim;
 pub mod project;
 pub mod reverse_nll;
+pub mod run;
 pub mod teacher_student;
 
 pub use executor::{Evaluation, Executor, Objective, TrainState};

@@ -1,160 +1,25 @@
-//! `thermocad classify`: run a trained thermodynamic classifier on a data set — top-1/top-2
-//! accuracy, confusion matrix, output trajectories, heat per inference and the energy
-//! comparison with the digital teacher.
-//!
-//! Inference: the input units are clamped to the normalised image, hidden and output units
-//! start at 0 and follow the Langevin dynamics to t_f; the prediction is the argmax of the
-//! output units at t_f (averaged over K independent trajectories). Heat per inference
-//! Q = V(x(0)) − V(x(t_f)) in kT: the parameters do not change during a run, so no work is
-//! done and the energy the units lose is dissipated (clamped units enter V through their
-//! couplings to the evolving ones).
+//! `thermocad classify`: run a trained thermodynamic classifier (see [`crate::classifier`]) on
+//! a data set — top-1/top-2 accuracy, confusion matrix, output trajectories, heat per
+//! inference and the energy comparison with the digital teacher.
 
+use crate::classifier::{classifier_inputs_of, infer, ClassifierInputs, Inference, TEACHER_NPZ};
 use crate::config::TeachSpec;
-use crate::data::{load_mnist_dir, normalise::classifier_inputs, Digits};
-use crate::dynamics::sampler::Batch;
-use crate::energy::heat::run_chunked;
+use crate::data::load_mnist_dir;
 use crate::energy::units::PAPER_KT_PER_PJ;
 use crate::error::{io_err, Error, Result};
 use crate::io::write_csv;
 use crate::linalg::{gemm, Parallelism};
 use crate::metrics::{mean_std, top_accuracy};
 use crate::model::build::load_dir;
-use crate::model::Computer;
 use crate::nn::{argmax, Mlp};
 use crate::report::plot::{Colormap, Figure, Histogram, ImageGrid, LineChart, Series};
-use ndarray::{s, Array2, ArrayView2, Axis};
-use std::ops::Range;
+use ndarray::{Array2, Axis};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// Energy of one digital multiply–accumulate in kT: 1 pJ at the paper's conversion
 /// ([`PAPER_KT_PER_PJ`], kT = 4.14e-21 J at 300 K), as in its energy estimate.
 pub const KT_PER_MAC: f64 = PAPER_KT_PER_PJ;
-
-/// File name of the teacher network inside a classifier model directory.
-pub const TEACHER_NPZ: &str = "teacher.npz";
-
-/// Rows simulated at once (bounds memory; results do not depend on it).
-const CHUNK: usize = 2000;
-
-/// Digits as a classifier sees them: normalised as in training, one row per digit.
-pub struct ClassifierInputs {
-    /// The inputs [digits, input units].
-    pub inputs: Array2<f32>,
-    /// The (clamped) input units.
-    pub input: Range<usize>,
-    /// The output units.
-    pub output: Range<usize>,
-}
-
-/// An error unless `digits` (from `source`) fit a classifier whose `input` and `output`
-/// units these are; `model` names the model in the message.
-pub fn check_fit(
-    input: &Range<usize>,
-    output: &Range<usize>,
-    digits: &Digits,
-    model: &str,
-    source: &str,
-) -> Result<()> {
-    if digits.pixels() != input.len() {
-        return Err(Error::Invalid(format!(
-            "{model}: the model has {} input units but the images in {source} have {} pixels",
-            input.len(),
-            digits.pixels()
-        )));
-    }
-    if let Some(&bad) = digits.labels.iter().find(|&&l| l as usize >= output.len()) {
-        return Err(Error::Invalid(format!(
-            "{source}: label {bad} has no output unit (the model has {})",
-            output.len()
-        )));
-    }
-    Ok(())
-}
-
-/// The inputs of `digits` (from `source`, a path for messages) for the classifier `c` in
-/// directory `model`, after checking that the images fit its input units and the labels its
-/// output units.
-pub fn classifier_inputs_of(
-    model: &Path,
-    c: &Computer<f32>,
-    teach: &TeachSpec,
-    digits: &Digits,
-    source: &str,
-) -> Result<ClassifierInputs> {
-    let mdir = model.display();
-    let (input, output) = c.topology.classifier_groups()?;
-    check_fit(&input, &output, digits, &mdir.to_string(), source)?;
-    let norm = teach.input_norm.ok_or_else(|| {
-        Error::Invalid(format!(
-            "{mdir}: teach.input_norm is missing from model.toml"
-        ))
-    })?;
-    Ok(ClassifierInputs {
-        inputs: classifier_inputs(digits.images.view(), norm),
-        input,
-        output,
-    })
-}
-
-/// Result of running the classifier on a batch of inputs.
-pub struct Inference {
-    /// Output units at t_f, averaged over the trajectories of each input [B, outputs].
-    pub outputs: Array2<f32>,
-    /// Heat of every trajectory (input-major), in kT.
-    pub heat_kt: Vec<f64>,
-    /// Output units at every step (T+1 rows) of the first trajectory of the first inputs.
-    pub traces: Vec<Array2<f32>>,
-}
-
-/// Run `k` trajectories of `steps` steps for every row of `inputs` [B, input units].
-/// Trajectory j of input i uses noise stream i·k + j of `seed`; the first `traced` inputs'
-/// first trajectories are recorded.
-pub fn infer(
-    c: &Computer<f32>,
-    inputs: ArrayView2<'_, f32>,
-    steps: usize,
-    k: usize,
-    seed: u64,
-    traced: usize,
-    par: Parallelism,
-) -> Result<Inference> {
-    let (inp, outp) = c.topology.classifier_groups()?;
-    let (b, n) = (inputs.nrows(), c.n());
-    let rows = b * k;
-    let mut outputs = Array2::<f32>::zeros((b, outp.len()));
-    let mut traces = vec![Array2::<f32>::zeros((steps + 1, outp.len())); traced.min(b)];
-    // Inputs clamped, evolving units at 0 (so the traced outputs start at 0).
-    let begin = |start: usize, count: usize| {
-        let mut x = Array2::<f32>::zeros((count, n));
-        for r in 0..count {
-            let img = (start + r) / k;
-            x.slice_mut(s![r, inp.clone()]).assign(&inputs.row(img));
-        }
-        Batch::from_states(x, seed, start as u64)
-    };
-    let trace = |start: usize, step: usize, x: ArrayView2<'_, f32>| {
-        for (i, t) in traces.iter_mut().enumerate() {
-            let r = i * k;
-            if (start..start + x.nrows()).contains(&r) {
-                t.row_mut(step)
-                    .assign(&x.slice(s![r - start, outp.clone()]));
-            }
-        }
-    };
-    let average = |start: usize, x: ArrayView2<'_, f32>| {
-        for (r, row) in x.axis_iter(Axis(0)).enumerate() {
-            let mut o = outputs.row_mut((start + r) / k);
-            o.scaled_add(1.0 / k as f32, &row.slice(s![outp.clone()]));
-        }
-    };
-    let heat_kt = run_chunked(c, rows, CHUNK, steps, par, begin, trace, average);
-    Ok(Inference {
-        outputs,
-        heat_kt,
-        traces,
-    })
-}
 
 /// A classify job.
 pub struct ClassifyJob {
@@ -229,7 +94,16 @@ pub fn run(job: ClassifyJob) -> Result<ClassifySummary> {
         planned as f64 * k as f64 * steps as f64 * n,
     )?;
     let digits = load_mnist_dir(&job.data)?;
-    let count = check_count(job.count, &teach, &md.config.data, digits.len())?;
+    // The training images are only in the way when --data is the set the model trained on.
+    let own_set = match &md.config.data.source {
+        crate::config::DataSource::Mnist { dir } => {
+            crate::data::select::mnist_dir(None, dir.as_ref())
+                .is_ok_and(|d| crate::rundir::same_path(&d, &job.data))
+        }
+        crate::config::DataSource::Synthetic { .. } => false,
+    };
+    let training = own_set.then_some(&md.config.data);
+    let count = check_count(job.count, &teach, training, digits.len())?;
     let set = digits.slice(digits.len() - count, digits.len())?;
     let ClassifierInputs {
         inputs: x,
@@ -254,7 +128,14 @@ pub fn run(job: ClassifyJob) -> Result<ClassifySummary> {
     crate::finite::check_slice("classify", "heat", &inf.heat_kt, hint)?;
     let (top1, top2) = top_accuracy(inf.outputs.view(), &set.labels);
     let (heat_mean, heat_std) = mean_std(&inf.heat_kt);
-    let teacher = Mlp::load(&job.model.join(TEACHER_NPZ)).ok();
+    // A classifier without its teacher (e.g. copied without teacher.npz) still classifies;
+    // a teacher.npz that is there but unreadable is an error, not a silent omission.
+    let teacher_path = job.model.join(TEACHER_NPZ);
+    let teacher = if teacher_path.exists() {
+        Some(Mlp::load(&teacher_path)?)
+    } else {
+        None
+    };
     let teacher_macs = teacher.as_ref().map_or(
         inp.len() * c.topology.group("hidden").map_or(0, |g| g.len())
             + c.topology.group("hidden").map_or(0, |g| g.len()) * outp.len(),
@@ -420,25 +301,33 @@ fn write_files(
     })
 }
 
-/// The number of digits to classify: `--count` (default `teach.test_images`), at least 1,
-/// at most the set's size, and never reaching into the images the classifier was trained
-/// on (`data.offset` .. `data.offset + teach.train_images` of its set).
+/// The number of digits to classify: `--count` (default `teach.test_images`, at most the
+/// set), at least 1, at most the set's size and, when the set is the one the classifier was
+/// trained on (`training`, its `[data]`), never reaching into its training images
+/// (`data.offset` .. `data.offset + teach.train_images`).
 fn check_count(
     count: Option<usize>,
     teach: &TeachSpec,
-    data: &crate::config::DataSpec,
+    training: Option<&crate::config::DataSpec>,
     len: usize,
 ) -> Result<usize> {
-    let n = count.unwrap_or(teach.test_images);
+    let n = count.unwrap_or(teach.test_images.min(len));
     if n == 0 {
         return Err(Error::Invalid("--count must be at least 1".into()));
     }
-    let held_out = len.saturating_sub(data.offset + teach.train_images);
-    if n > held_out {
+    if n > len {
         return Err(Error::Invalid(format!(
-            "--count {n}: the set holds {len} digits, of which only the last {held_out} follow the {} training images (data.offset = {}); the last {n} would include training digits",
-            teach.train_images, data.offset
+            "--count {n}: the set holds only {len} digits"
         )));
+    }
+    if let Some(data) = training {
+        let held_out = len.saturating_sub(data.offset + teach.train_images);
+        if n > held_out {
+            return Err(Error::Invalid(format!(
+                "--count {n}: the set holds {len} digits, of which only the last {held_out} follow the {} training images (data.offset = {}); the last {n} would include training digits",
+                teach.train_images, data.offset
+            )));
+        }
     }
     Ok(n)
 }

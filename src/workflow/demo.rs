@@ -302,7 +302,7 @@ fn classifier_stage(job: &DemoJob) -> Result<Vec<String>> {
     let raw = parse("demo classifier config", DEMO_CLASSIFIER_CONFIG, &[], &[])?;
     let config = check(raw, "demo classifier config", DEMO_CLASSIFIER_CONFIG)?;
     let model = job.out.join("classifier");
-    let digits = super::load_digits(&config.data, None)?;
+    let digits = crate::data::select::load_digits(&config.data, None)?;
     let t = teach::run(TrainJob {
         config,
         data_dir: None,

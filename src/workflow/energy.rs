@@ -2,7 +2,7 @@
 //! noising, digital budgets from an energy-per-operation table, and (with `--hardware`) the
 //! cost of the circuit built on a profile. Formulas: docs/energy.md.
 
-use super::training_set;
+use crate::data::select::training_set;
 use crate::dynamics::sampler::Batch;
 use crate::energy::circuit::{self as cost, Dissipation, NodeMap};
 use crate::energy::digital::{load_table, mlp_macs, paper_digital_kt, PAPER_HEAT_KT};

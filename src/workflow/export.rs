@@ -1,7 +1,7 @@
 //! `thermocad export` and `thermocad spice`: quantize a trained model, build its circuit on a
 //! hardware profile, stream the ngspice deck to disk, and optionally run it.
 
-use super::classify::classifier_inputs_of;
+use crate::classifier::classifier_inputs_of;
 use crate::config::TeachSpec;
 use crate::dynamics::sampler::Batch;
 use crate::error::{io_err, Error, Result};
@@ -275,7 +275,7 @@ fn classifier_state(
     computer: &Computer<f32>,
     teach: &TeachSpec,
 ) -> Result<(Vec<f32>, DrivenDigit)> {
-    let all = super::load_digits(&md.config.data, job.data.as_deref())?;
+    let all = crate::data::select::load_digits(&md.config.data, job.data.as_deref())?;
     let index = job
         .image
         .unwrap_or_else(|| all.len().saturating_sub(teach.test_images));

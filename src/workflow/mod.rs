@@ -22,5 +22,3 @@ pub mod sample;
 pub mod teach;
 pub mod tolerance;
 pub mod train;
-
-pub use crate::data::select::{held_out_set, load_digits, mnist_dir, training_set};

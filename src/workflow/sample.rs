@@ -1,7 +1,7 @@
 //! `thermocad sample`: generate from a trained model, starting in the coupling-free
 //! equilibrium (noise) and running the trained dynamics to t_f.
 
-use super::training_set;
+use crate::data::select::training_set;
 use crate::energy::heat::generate;
 use crate::error::Result;
 use crate::io::{save_npy, write_csv};

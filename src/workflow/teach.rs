@@ -5,10 +5,12 @@
 //! parameters to minimise the forward Onsager–Machlup action of those trajectories. Progress,
 //! checkpoints and `--resume` are the executor's; the teacher is saved once and reused on resume.
 
-use super::classify::{infer, TEACHER_NPZ};
-use super::train::{executor, fingerprint, initial_state, tail_mean, write_outputs, TrainJob};
+use crate::classifier::{check_fit, infer, TEACHER_NPZ};
 use crate::data::normalise::{classifier_inputs, max_row_norm, mnist_standardised};
 use crate::metrics::top_accuracy;
+use crate::train::run::{
+    claim_run, executor, fingerprint, initial_state, tail_mean, write_outputs, TrainJob,
+};
 
 use crate::error::{io_err, Error, Result};
 use crate::io::write_csv;
@@ -49,7 +51,7 @@ const ACCURACY_CSV: &str = "accuracy.csv";
 pub fn run(job: TrainJob) -> Result<TeachSummary> {
     let start = Instant::now();
     let cfg = &job.config;
-    super::train::claim_run(&job)?;
+    claim_run(&job, "teach")?;
     let teach = cfg.teach.clone().ok_or_else(|| {
         Error::Invalid("teach needs a [teach] section in the configuration".into())
     })?;
@@ -61,8 +63,8 @@ pub fn run(job: TrainJob) -> Result<TeachSummary> {
     let computer = build(&cfg.model, 0, cfg.train.seed)?;
     let (inp, outp) = computer.topology.classifier_groups()?;
     let hidden = computer.topology.group("hidden").map_or(0, |g| g.len());
-    let all = super::load_digits(&cfg.data, job.data_dir.as_deref())?;
-    super::classify::check_fit(&inp, &outp, &all, "model.groups", "the data set")?;
+    let all = crate::data::select::load_digits(&cfg.data, job.data_dir.as_deref())?;
+    check_fit(&inp, &outp, &all, "model.groups", "the data set")?;
     let first = cfg.data.offset;
     let test_start = all.len().saturating_sub(teach.test_images);
     if first + teach.train_images > test_start || teach.test_images > all.len() {

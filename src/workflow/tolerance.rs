@@ -1,7 +1,7 @@
 //! `thermocad tolerance` and `thermocad merge`: run (a shard of) a Monte Carlo tolerance study
 //! with progress and resume, and combine shards into the single-machine result.
 
-use super::classify::classifier_inputs_of;
+use crate::classifier::classifier_inputs_of;
 use crate::config::{DataSource, TeachSpec};
 use crate::data::Digits;
 use crate::error::{io_err, Error, Result};
@@ -96,7 +96,8 @@ pub const CLASSIFIER_NPZ: &str = "classifier.npz";
 fn classifier_data(cfg: &crate::config::Config, cli: Option<&Path>) -> Result<(Digits, Digits)> {
     Ok(match &cfg.data.source {
         DataSource::Mnist { dir } => {
-            let all = crate::data::load_mnist_dir(&super::mnist_dir(cli, dir.as_ref())?)?;
+            let all =
+                crate::data::load_mnist_dir(&crate::data::select::mnist_dir(cli, dir.as_ref())?)?;
             let n = all.len();
             let cut = n * 4 / 5;
             (
@@ -152,22 +153,18 @@ pub struct ToleranceSummary {
 }
 
 fn setting(field: &str, message: String) -> Error {
-    Error::Invalid(
-        StudyError::Setting {
-            field: field.into(),
-            message,
-        }
-        .to_string(),
-    )
+    StudyError::Setting {
+        field: field.into(),
+        message,
+    }
+    .into()
 }
 
 impl ToleranceJob {
     fn check(&self) -> Result<(Sweep, Shard)> {
-        let sweep = Sweep::parse(&self.sweep).map_err(|e| Error::Invalid(e.to_string()))?;
+        let sweep = Sweep::parse(&self.sweep)?;
         let shard = match &self.shard {
-            Some(s) => s
-                .parse::<Shard>()
-                .map_err(|e| Error::Invalid(e.to_string()))?,
+            Some(s) => s.parse::<Shard>()?,
             None => Shard::ALL,
         };
         if self.chips == 0 {
@@ -215,13 +212,11 @@ fn claim(dir: &Path, spec: &StudySpec) -> Result<()> {
     if path.exists() {
         let old = read_spec(&path)?;
         if &old != spec {
-            return Err(Error::Invalid(
-                StudyError::Mismatch {
+            return Err(StudyError::Mismatch {
                     path: path.display().to_string(),
                     why: "holds another study (different model, hardware, sweep or settings); choose another --out".into(),
                 }
-                .to_string(),
-            ));
+                .into());
         }
         return Ok(());
     }
@@ -310,7 +305,8 @@ impl GenerationInputs {
             .group("visible")
             .map(|g| g.range.clone())
             .ok_or_else(|| Error::Invalid("the model has no `visible` group".into()))?;
-        let train = super::training_set(&cfg.data, job.data.as_deref())?.standardised();
+        let train =
+            crate::data::select::training_set(&cfg.data, job.data.as_deref())?.standardised();
         if train.ncols() != visible.len() {
             return Err(Error::Invalid(format!(
                 "{}: the model has {} visible units but its training images have {} pixels",
@@ -325,7 +321,8 @@ impl GenerationInputs {
             .heldout
             .div_ceil(cfg.data.digits.len().max(1))
             .max(REAL_PER_CLASS);
-        let real = super::held_out_set(&cfg.data, job.data.as_deref(), per_class)?.standardised();
+        let real = crate::data::select::held_out_set(&cfg.data, job.data.as_deref(), per_class)?
+            .standardised();
         let classes = cfg.data.digits.len().max(1);
         let rows: Vec<usize> = (0..job.heldout)
             .map(|i| (i % classes) * per_class + i / classes)
@@ -371,7 +368,7 @@ fn classification_inputs(
     teach: &TeachSpec,
     count: usize,
 ) -> Result<Inputs> {
-    let all = super::load_digits(&md.config.data, job.data.as_deref())?;
+    let all = crate::data::select::load_digits(&md.config.data, job.data.as_deref())?;
     let set = all.slice(all.len().saturating_sub(count), all.len())?;
     let c = classifier_inputs_of(&job.model, &md.computer, teach, &set, "its data set")?;
     let mut states = Array2::<f32>::zeros((set.len(), md.computer.n()));
@@ -426,13 +423,11 @@ pub fn run(job: &ToleranceJob) -> Result<ToleranceSummary> {
     )?;
     let generation = workload == Workload::Generation;
     if generation && sweep.key == SweepKey::InputBits {
-        return Err(Error::Invalid(
-            StudyError::Sweep(format!(
-                "input_bits: {} has no clamped inputs (input_bits applies to classifiers)",
-                job.model.display()
-            ))
-            .to_string(),
-        ));
+        return Err(StudyError::Sweep(format!(
+            "input_bits: {} has no clamped inputs (input_bits applies to classifiers)",
+            job.model.display()
+        ))
+        .into());
     }
     let spec = StudySpec {
         workload,
@@ -564,13 +559,11 @@ pub fn merge(inputs: &[PathBuf], out: &Path, force: bool) -> Result<String> {
     for dir in inputs {
         let path = dir.join(STUDY_TOML);
         if read_spec(&path)? != spec {
-            return Err(Error::Invalid(
-                StudyError::Mismatch {
-                    path: path.display().to_string(),
-                    why: format!("is another study than {}", first.join(STUDY_TOML).display()),
-                }
-                .to_string(),
-            ));
+            return Err(StudyError::Mismatch {
+                path: path.display().to_string(),
+                why: format!("is another study than {}", first.join(STUDY_TOML).display()),
+            }
+            .into());
         }
         for (t, r) in table::read(&dir.join(TOLERANCE_CSV), workload)? {
             if let Some(old) = rows.get(&t) {
@@ -584,7 +577,7 @@ pub fn merge(inputs: &[PathBuf], out: &Path, force: bool) -> Result<String> {
             rows.insert(t, r);
         }
     }
-    let sweep = Sweep::parse(&spec.sweep).map_err(|e| Error::Invalid(e.to_string()))?;
+    let sweep = Sweep::parse(&spec.sweep)?;
     let total = spec.tasks(&sweep);
     let missing: Vec<usize> = (0..total).filter(|t| !rows.contains_key(t)).collect();
     if !missing.is_empty() {
