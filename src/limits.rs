@@ -65,7 +65,9 @@ pub fn steps(what: &str, t: f64, dt: f64) -> Result<usize> {
     let n = t / dt;
     if !n.is_finite() || n > MAX_STEPS {
         return Err(Error::TooLarge(format!(
-            "{what} = {t} at dt = {dt} would need {n:.1e} integration steps; the limit is {MAX_STEPS:.0e} per trajectory"
+            "{what} = {} at dt = {} would need {n:.1e} integration steps; the limit is {MAX_STEPS:.0e} per trajectory",
+            short(t),
+            short(dt)
         )));
     }
     if n.round() < 1.0 {
@@ -107,6 +109,17 @@ pub fn count(what: &str, n: f64, max: f64) -> Result<()> {
         )));
     }
     Ok(())
+}
+
+/// A number as the user would write it: plain when that is short, else in scientific
+/// notation (1e-300 rather than 300 zeros).
+fn short(v: f64) -> String {
+    let plain = format!("{v}");
+    if plain.len() <= 12 {
+        plain
+    } else {
+        format!("{v:e}")
+    }
 }
 
 #[cfg(test)]

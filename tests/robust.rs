@@ -244,9 +244,16 @@ fn missing_inputs_exit_2_with_the_cause_once() {
             "--out",
             &out,
         ],
-        &["nope"],
+        &["nope", "not found"],
     );
-    assert_eq!(line.matches("os error 2").count(), 1, "{line}");
+    assert_eq!(line.matches("not found").count(), 1, "{line}");
+    assert!(!line.contains("os error"), "{line}");
+    // An I/O error that is printed with its cause prints the cause once.
+    let line = refused(
+        &["train", "--config", &missing, "--out", &out],
+        &["nope", "No such file or directory"],
+    );
+    assert_eq!(line.matches("No such file").count(), 1, "{line}");
 }
 
 /// Two IDX data sets of 20 synthetic-looking images (digits 0, 1), differing in one pixel.
