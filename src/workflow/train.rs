@@ -9,6 +9,7 @@ use crate::model::build::{self, RunResult};
 use crate::model::Computer;
 use crate::report::plot::{Figure, LineChart, Series};
 use crate::train::checkpoint;
+use crate::train::codesign;
 use crate::train::generative::Generative;
 use crate::train::optim::Optimizer;
 use crate::train::{Executor, TrainState};
@@ -60,6 +61,7 @@ pub(super) fn fingerprint(raw: &RawConfig) -> String {
 pub fn run(job: TrainJob) -> Result<TrainSummary> {
     let start = Instant::now();
     let cfg = &job.config;
+    let constraints = codesign::constraints(cfg.hardware.as_ref(), &cfg.model.physics)?;
     claim_run(&job)?;
     let digits = training_set(&cfg.data, job.data_dir.as_deref())?;
     let visible = cfg.model.visible.unwrap_or(digits.pixels());
@@ -95,7 +97,10 @@ pub fn run(job: TrainJob) -> Result<TrainSummary> {
         cfg.train.seed,
     );
     let par = Parallelism::new(cfg.train.threads);
-    let exec = executor(cfg, par, job.progress);
+    let exec = Executor {
+        constraints,
+        ..executor(cfg, par, job.progress)
+    };
     let out = job.out.clone();
     let n_images = digits.len();
     let mut save = |s: &TrainState| -> Result<()> {
@@ -146,6 +151,7 @@ pub(super) fn executor(cfg: &Config, par: Parallelism, progress: bool) -> Execut
         checkpoint_every: cfg.train.checkpoint_every,
         par,
         progress,
+        constraints: None,
     }
 }
 
