@@ -204,7 +204,7 @@ impl Profile {
     /// resistive style without it, the largest c whose ground element stays positive when
     /// every conductance is off by ε = [`Profile::conductance_error`] in the worst direction.
     /// The ground element carries g·(2·J2 − Σ|J|) with Σ|J| = c·2·J2; its worst-case error is
-    /// ε·g·2·J2·(1 + c), so it stays positive while c < (1 − ε)/(1 + ε) (0.957 for E96 1 %).
+    /// ε·g·2·J2·(1 + c), so it stays positive while c < (1 − ε)/(1 + ε) (0.951 for 1 % E96 parts, whose largest step is 3.0 %).
     /// None (no load bound) for transconductor couplings without the field.
     pub fn compensation_bound(&self) -> Option<f64> {
         match (self.max_compensation, self.coupling) {
@@ -437,7 +437,10 @@ fn parse_in(name: &str, file: &str, text: &str) -> Result<Profile, ProfileError>
         .transpose()?;
     if c.max_fan_in == Some(0) {
         return Err(v
-            .err("coupling.max_fan_in", "must be at least 1 coupling per unit")
+            .err(
+                "coupling.max_fan_in",
+                "must be at least 1 coupling per unit",
+            )
             .into());
     }
     let max_coupling = c
