@@ -104,9 +104,12 @@ impl RunArgs {
     pub fn check(self, progress: bool) -> Result<TrainJob> {
         let mut set = self.set;
         if let Some(b) = self.bits {
-            crate::hardware::quantize::BitWidth::new(b).map_err(|e| Error::Flag {
+            use crate::hardware::quantize::{BitWidth, MAX_BITS, MIN_BITS};
+            BitWidth::new(b).map_err(|_| Error::Flag {
                 flag: "--bits",
-                why: e.to_string(),
+                why: format!(
+                    "must be in {MIN_BITS}..={MAX_BITS}, got {b} (1 bit leaves only the level 0)"
+                ),
             })?;
             set.push(format!("hardware.bits={b}"));
         }

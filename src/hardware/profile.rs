@@ -229,7 +229,7 @@ impl Profile {
                     return Err(ProfileError::Unrealisable {
                         profile: self.name.clone(),
                         why: format!(
-                            "the coupling load bound 2·J2·max_compensation = 2·{}·{c:.4} = {load} is not positive; a unit with j2 ≤ 0 needs the negative-conductance ground element, which is not built yet (docs/codesign.md)",
+                            "the coupling load bound 2·J2·max_compensation = 2·({})·{c:.4} = {load:.4} is not positive; a unit with j2 ≤ 0 needs the negative-conductance ground element, which is not built yet (docs/codesign.md)",
                             physics.j2
                         ),
                     });
