@@ -449,11 +449,7 @@ pub struct ClassifyArgs {
 impl ClassifyArgs {
     /// The classification job.
     pub fn check(self) -> Result<ClassifyJob> {
-        require(
-            self.trajectories >= 1,
-            "--trajectories",
-            "must be at least 1",
-        )?;
+        require(self.trajectories >= 1, "--trajectories", "must be at least 1")?;
         Ok(ClassifyJob {
             model: self.model,
             data: self.data,

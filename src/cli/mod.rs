@@ -34,10 +34,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Init(args) => {
             let config = crate::config::load_checked(&args.config, &args.set)?;
             let n = init::run(&config, &args.out, args.force)?;
-            println!(
-                "wrote an untrained {n}-unit model to {}",
-                args.out.display()
-            );
+            println!("wrote an untrained {n}-unit model to {}", args.out.display());
         }
         Command::Sample(args) => {
             let job = args.check(progress)?;

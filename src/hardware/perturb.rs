@@ -14,7 +14,9 @@ use rand::RngExt;
 use rand_pcg::Pcg64;
 
 /// How a toleranced value is distributed within its bound ±tol.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Spread {
     /// Normal with σ = tol/3, truncated at ±tol (a ±tol part is a 3σ bound).
