@@ -89,13 +89,36 @@ pub struct RunArgs {
     /// Start over in an --out that already holds a model or run (its checkpoint is removed).
     #[arg(long)]
     pub force: bool,
+    /// Train for this chip: enforce the hardware profile's realisability limits after every
+    /// step (overrides hardware.profile; docs/codesign.md).
+    #[arg(long, value_name = "FILE")]
+    pub hardware: Option<PathBuf>,
+    /// Bit width of the chip's couplings and biases, 2..=32 (overrides hardware.bits; recorded
+    /// in model.toml, not yet trained for).
+    #[arg(long, value_name = "B")]
+    pub bits: Option<u32>,
 }
 
 impl RunArgs {
     /// The validated configuration and the job it describes.
     pub fn check(self, progress: bool) -> Result<TrainJob> {
+        let mut set = self.set;
+        if let Some(b) = self.bits {
+            use crate::hardware::quantize::{BitWidth, MAX_BITS, MIN_BITS};
+            BitWidth::new(b).map_err(|_| Error::Flag {
+                flag: "--bits",
+                why: format!(
+                    "must be in {MIN_BITS}..={MAX_BITS}, got {b} (1 bit leaves only the level 0)"
+                ),
+            })?;
+            set.push(format!("hardware.bits={b}"));
+        }
+        if let Some(p) = &self.hardware {
+            let path = toml::Value::String(p.display().to_string());
+            set.push(format!("hardware.profile={path}"));
+        }
         Ok(TrainJob {
-            config: crate::config::load_checked(&self.config, &self.set)?,
+            config: crate::config::load_checked(&self.config, &set)?,
             data_dir: self.data,
             out: self.out,
             resume: self.resume,

@@ -8,12 +8,13 @@ mod raw;
 pub use fields::{FieldError, Fields};
 
 pub use raw::{
-    CouplingSection, DataSection, GroupSection, ModelSection, NoisingSection, RawConfig,
-    TeachSection, TrainSection,
+    CouplingSection, DataSection, GroupSection, HardwareSection, ModelSection, NoisingSection,
+    RawConfig, TeachSection, TrainSection,
 };
 
 use crate::dynamics::ideal::TargetMap;
 use crate::dynamics::noising::{HiddenProjection, Protocol, Schedule};
+use crate::hardware::quantize::BitWidth;
 use crate::model::{Block, GroupSpec, Physics};
 use crate::train::optim::OptimizerKind;
 use serde::de::DeserializeOwned;
@@ -34,7 +35,7 @@ pub enum ConfigError {
 }
 
 /// The sections of a configuration file, in order.
-pub const SECTIONS: [&str; 5] = ["model", "noising", "train", "data", "teach"];
+pub const SECTIONS: [&str; 6] = ["model", "noising", "train", "data", "teach", "hardware"];
 
 /// Parse TOML `text` (named `file` in errors) with `--set` overrides into a raw config.
 /// Sections other than [`SECTIONS`] are rejected unless listed in `extra_sections`
@@ -64,6 +65,7 @@ pub fn parse(
             "train" => raw.train = section(name, value, &field_err)?,
             "data" => raw.data = section(name, value, &field_err)?,
             "teach" => raw.teach = Some(section(name, value, &field_err)?),
+            "hardware" => raw.hardware = Some(section(name, value, &field_err)?),
             other if extra_sections.contains(&other) => {}
             other => {
                 return Err(field_err(
@@ -266,6 +268,16 @@ pub struct TrainSpec {
     pub threads: usize,
 }
 
+/// Validated `[hardware]`: the chip a model is trained for.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HardwareSpec {
+    /// The hardware profile file.
+    pub profile: PathBuf,
+    /// Bit width of couplings and biases (recorded; quantization-aware training is not built
+    /// yet).
+    pub bits: Option<BitWidth>,
+}
+
 /// A validated configuration.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Config {
@@ -281,6 +293,8 @@ pub struct Config {
     pub data: DataSpec,
     /// `[teach]`, if present.
     pub teach: Option<TeachSpec>,
+    /// `[hardware]`, if present.
+    pub hardware: Option<HardwareSpec>,
 }
 
 /// Validate a raw configuration (`file`/`text` locate errors).
@@ -466,6 +480,10 @@ fn check_fields(raw: RawConfig, c: Fields<'_>) -> Result<Config, FieldError> {
         Some(t) => Some(check_teach(&c, t, &physics)?),
         None => None,
     };
+    let hardware = match &raw.hardware {
+        Some(h) => Some(check_hardware(&c, h)?),
+        None => None,
+    };
     Ok(Config {
         raw,
         model,
@@ -473,7 +491,22 @@ fn check_fields(raw: RawConfig, c: Fields<'_>) -> Result<Config, FieldError> {
         train,
         data,
         teach,
+        hardware,
     })
+}
+
+fn check_hardware(c: &Fields<'_>, h: &HardwareSection) -> Result<HardwareSpec, FieldError> {
+    let profile = h.profile.clone().ok_or_else(|| {
+        c.err(
+            "hardware.profile",
+            "[hardware] needs profile = \"hardware/NAME.toml\" (or --hardware FILE)",
+        )
+    })?;
+    let bits = h
+        .bits
+        .map(|b| BitWidth::new(b).map_err(|e| c.err("hardware.bits", e.to_string())))
+        .transpose()?;
+    Ok(HardwareSpec { profile, bits })
 }
 
 fn check_layout(c: &Fields<'_>, m: &ModelSection) -> Result<Option<Layout>, FieldError> {

@@ -1,5 +1,5 @@
 //! The configuration file as written by users: TOML sections `[model]`, `[noising]`,
-//! `[train]`, `[data]` (and `[teach]` for classifiers), every field optional with the default documented in docs/config.md.
+//! `[train]`, `[data]` (and `[teach]` for classifiers, `[hardware]` for hardware-aware training), every field optional with the default documented in docs/config.md.
 //! Unknown fields are rejected. [`super::check`] turns it into a validated [`super::Config`].
 
 use serde::{Deserialize, Serialize};
@@ -273,4 +273,20 @@ pub struct RawConfig {
     /// `[teach]` (classifier runs only)
     #[serde(skip_serializing_if = "Option::is_none")]
     pub teach: Option<TeachSection>,
+    /// `[hardware]` (hardware-aware training only)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hardware: Option<HardwareSection>,
+}
+
+/// `[hardware]`: the chip a model is trained for (`--hardware`, `--bits`; docs/codesign.md).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct HardwareSection {
+    /// Hardware profile (`hardware/*.toml`) whose realisability limits training enforces.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<PathBuf>,
+    /// Bit width of couplings and biases on the chip (2..=32); recorded only, quantization-aware
+    /// training is not built yet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bits: Option<u32>,
 }

@@ -12,6 +12,8 @@ use std::path::Path;
 use super::eseries::ResistorSeries;
 use crate::config::{FieldError, Fields};
 use crate::energy::units::BOLTZMANN;
+use crate::model::Physics;
+use crate::train::project::Constraints;
 
 /// How couplings J_ij are realised.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
@@ -102,6 +104,13 @@ pub struct Profile {
     pub mismatch: Option<MismatchSpec>,
     /// Supply and bias of an integrated implementation (None: not given).
     pub power: Option<PowerSpec>,
+    /// Largest compensation ratio Σ_j |J_ij| / (2·J2) a unit may carry [dimensionless]
+    /// (`coupling.max_compensation`; None: the style's default, see [`Profile::constraints`]).
+    pub max_compensation: Option<f64>,
+    /// Largest number of couplings per unit (`coupling.max_fan_in`; None: unlimited).
+    pub max_fan_in: Option<usize>,
+    /// Largest realisable |J_ij| [model energy units] (`coupling.max_coupling`; None: unlimited).
+    pub max_coupling: Option<f64>,
 }
 
 impl Profile {
@@ -175,6 +184,67 @@ impl Profile {
     pub fn rlc_epsilon(&self, g: f64) -> Option<f64> {
         self.inductance.map(|l| l * g * g / self.capacitance)
     }
+
+    /// Worst-case relative error ε of one resistive conductance on the board: the resistor
+    /// tolerance plus half a step of the preferred-value series the values are snapped to
+    /// [fraction, dimensionless].
+    pub fn conductance_error(&self) -> f64 {
+        let half_step = match self.resistor_series {
+            Some(series) => {
+                let v = series.values();
+                let ratio = v.windows(2).map(|w| w[1] / w[0]).fold(1.0, f64::max);
+                (ratio - 1.0) / 2.0
+            }
+            None => 0.0,
+        };
+        self.resistor_tolerance + half_step
+    }
+
+    /// The compensation bound training uses: `coupling.max_compensation` if given; for the
+    /// resistive style without it, the largest c whose ground element stays positive when
+    /// every conductance is off by ε = [`Profile::conductance_error`] in the worst direction.
+    /// The ground element carries g·(2·J2 − Σ|J|) with Σ|J| = c·2·J2; its worst-case error is
+    /// ε·g·2·J2·(1 + c), so it stays positive while c < (1 − ε)/(1 + ε) (0.951 for 1 % E96 parts, whose largest step is 3.0 %).
+    /// None (no load bound) for transconductor couplings without the field.
+    pub fn compensation_bound(&self) -> Option<f64> {
+        match (self.max_compensation, self.coupling) {
+            (Some(c), _) => Some(c),
+            (None, CouplingStyle::Resistive) => {
+                let e = self.conductance_error();
+                Some((1.0 - e) / (1.0 + e))
+            }
+            (None, CouplingStyle::Vccs) => None,
+        }
+    }
+
+    /// The realisability constraints training must respect for a model of `physics`:
+    /// range |J_ij| ≤ `max_coupling`, fan-in ≤ `max_fan_in`, and coupling load
+    /// Σ_j |J_ij| ≤ L = 2·J2·c with c from [`Profile::compensation_bound`].
+    /// Fails when the limits cannot be met (a load bound with J2 ≤ 0).
+    pub fn constraints(&self, physics: &Physics) -> Result<Constraints, ProfileError> {
+        let load = match self.compensation_bound() {
+            Some(c) => {
+                let load = 2.0 * physics.j2 * c;
+                if load.is_nan() || load <= 0.0 {
+                    return Err(ProfileError::Unrealisable {
+                        profile: self.name.clone(),
+                        why: format!(
+                            "the coupling load bound 2·J2·max_compensation = 2·({})·{c:.4} = {load:.4} is not positive; a unit with j2 ≤ 0 needs the negative-conductance ground element, which is not built yet (docs/codesign.md)",
+                            physics.j2
+                        ),
+                    });
+                }
+                Some(load)
+            }
+            None => None,
+        };
+        Constraints::new(self.max_coupling, self.max_fan_in, load).map_err(|e| {
+            ProfileError::Unrealisable {
+                profile: self.name.clone(),
+                why: e.to_string(),
+            }
+        })
+    }
 }
 
 /// Resistive-coupling margin of one unit, (2 J2 − Σ_j |J_ij|)/(2 J2) [dimensionless]: the
@@ -202,6 +272,14 @@ pub enum ProfileError {
     /// A field has an invalid value.
     #[error(transparent)]
     Invalid(#[from] FieldError),
+    /// The profile's limits cannot be met by the model (e.g. a load bound with J2 ≤ 0).
+    #[error("hardware profile {profile}: {why}")]
+    Unrealisable {
+        /// The profile name.
+        profile: String,
+        /// What cannot be met.
+        why: String,
+    },
 }
 
 impl ProfileError {
@@ -209,6 +287,7 @@ impl ProfileError {
     pub fn file(&self) -> &str {
         match self {
             ProfileError::Io { file, .. } => file,
+            ProfileError::Unrealisable { profile, .. } => profile,
             ProfileError::Syntax(e) | ProfileError::Invalid(e) => &e.file,
         }
     }
@@ -216,7 +295,7 @@ impl ProfileError {
     /// Dotted path of the offending field, if the error concerns one.
     pub fn field(&self) -> Option<&str> {
         match self {
-            ProfileError::Io { .. } => None,
+            ProfileError::Io { .. } | ProfileError::Unrealisable { .. } => None,
             ProfileError::Syntax(e) | ProfileError::Invalid(e) => Some(&e.field),
         }
     }
@@ -262,6 +341,12 @@ struct RawCoupling {
     /// [fraction], default 0
     #[serde(default)]
     transconductance_tolerance: f64,
+    /// [dimensionless], > 0
+    max_compensation: Option<f64>,
+    /// [couplings per unit], ≥ 1
+    max_fan_in: Option<usize>,
+    /// [model energy units], > 0
+    max_coupling: Option<f64>,
 }
 
 /// `[buffer]`.
@@ -346,6 +431,23 @@ fn parse_in(name: &str, file: &str, text: &str) -> Result<Profile, ProfileError>
         c.transconductance_tolerance,
     )?;
 
+    let max_compensation = c
+        .max_compensation
+        .map(|x| v.positive("coupling.max_compensation", x))
+        .transpose()?;
+    if c.max_fan_in == Some(0) {
+        return Err(v
+            .err(
+                "coupling.max_fan_in",
+                "must be at least 1 coupling per unit",
+            )
+            .into());
+    }
+    let max_coupling = c
+        .max_coupling
+        .map(|x| v.positive("coupling.max_coupling", x))
+        .transpose()?;
+
     let buffer = match &raw.buffer {
         Some(b) => Some(BufferSpec {
             gain_error: v.fraction("buffer.gain_error", b.gain_error)?,
@@ -419,6 +521,9 @@ fn parse_in(name: &str, file: &str, text: &str) -> Result<Profile, ProfileError>
         buffer,
         mismatch,
         power,
+        max_compensation,
+        max_fan_in: c.max_fan_in,
+        max_coupling,
     };
 
     // The signal scale must fit in the supplies the profile names.

@@ -77,6 +77,9 @@ pub fn load(
             "it was trained on other data ({old_data}; --data gives {new_data}); pass the same --data or start a new run"
         )));
     }
+    if let Some(why) = hardware_change(&old_set, &new_set) {
+        return Err(refuse(why));
+    }
     if stored != fingerprint {
         return Err(refuse(
             "it was written with different [model], [noising], [data] or [train] settings (only train.trajectories and train.checkpoint_every may change)".into(),
@@ -115,5 +118,22 @@ pub fn load(
             .into_iter()
             .map(|r| (r[0] as u64, r[1]))
             .collect(),
+    })
+}
+
+/// Why the `[hardware]` section of two fingerprint settings differs, if it does: a model is
+/// trained for one chip, so a resume may not change the profile or the bit width.
+fn hardware_change(old: &str, new: &str) -> Option<String> {
+    let section = |s: &str| -> String {
+        s.parse::<toml::Table>()
+            .ok()
+            .and_then(|t| t.get("hardware").cloned())
+            .and_then(|h| h.as_table().map(|h| h.to_string()))
+            .map(|h| h.trim().replace('\n', ", "))
+            .unwrap_or_else(|| "none".into())
+    };
+    let (was, now) = (section(old), section(new));
+    (was != now).then(|| {
+        format!("it was trained for [hardware] {was}, this run asks for {now}; start a new run for another chip")
     })
 }

@@ -3,6 +3,7 @@
 //! loss and gradient for a range of trajectory indices.
 
 use super::optim::Optimizer;
+use super::project::Constraints;
 use super::reverse_nll::ReverseNll;
 use crate::error::{Error, Result};
 use crate::linalg::Parallelism;
@@ -90,6 +91,9 @@ pub struct Executor {
     pub par: Parallelism,
     /// Draw a progress bar (on a terminal).
     pub progress: bool,
+    /// Realisability constraints projected onto J (within the topology's mask) before the
+    /// first step and after every optimizer step; None trains exactly as without them.
+    pub constraints: Option<Constraints>,
 }
 
 /// A loss this many times the best one so far counts as a divergence.
@@ -117,6 +121,7 @@ impl Executor {
             .progress_chars("=> "),
         );
         bar.set_position(state.done);
+        self.project(state);
         let mut best = state
             .history
             .iter()
@@ -141,6 +146,7 @@ impl Executor {
             }
             best = best.min(ev.loss);
             state.optimizer.step(&mut state.computer.params, &ev.grad);
+            self.project(state);
             if !state.computer.params.is_finite() {
                 return Err(diverged("a parameter became non-finite".into()));
             }
@@ -156,5 +162,13 @@ impl Executor {
         }
         bar.finish_and_clear();
         Ok(())
+    }
+
+    /// Apply the constraints, if any, to the couplings of `state` (idempotent).
+    fn project(&self, state: &mut TrainState) {
+        if let Some(c) = &self.constraints {
+            let computer = &mut state.computer;
+            c.project(&mut computer.params.j, computer.topology.mask().view());
+        }
     }
 }

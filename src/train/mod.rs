@@ -2,6 +2,7 @@
 //! training objective with checkpoints, progress and divergence checks.
 
 pub mod checkpoint;
+pub mod codesign;
 pub mod executor;
 pub mod generative;
 pub mod optim;

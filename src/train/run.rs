@@ -71,6 +71,7 @@ pub fn executor(cfg: &Config, par: Parallelism, progress: bool) -> Executor {
         checkpoint_every: cfg.train.checkpoint_every,
         par,
         progress,
+        constraints: None,
     }
 }
 

@@ -21,7 +21,7 @@ use crate::report::plot::{Figure, LineChart, Series};
 use crate::train::checkpoint;
 use crate::train::optim::Optimizer;
 use crate::train::teacher_student::{IdealPaths, TeacherStudent};
-use crate::train::TrainState;
+use crate::train::{codesign, Executor, TrainState};
 use ndarray::s;
 use std::path::Path;
 use std::time::Instant;
@@ -51,6 +51,7 @@ const ACCURACY_CSV: &str = "accuracy.csv";
 pub fn run(job: TrainJob) -> Result<TeachSummary> {
     let start = Instant::now();
     let cfg = &job.config;
+    let constraints = codesign::constraints(cfg.hardware.as_ref(), &cfg.model.physics)?;
     claim_run(&job, "teach")?;
     let teach = cfg.teach.clone().ok_or_else(|| {
         Error::Invalid("teach needs a [teach] section in the configuration".into())
@@ -166,7 +167,10 @@ pub fn run(job: TrainJob) -> Result<TeachSummary> {
     } else {
         Vec::new()
     };
-    let exec = executor(cfg, par, job.progress);
+    let exec = Executor {
+        constraints,
+        ..executor(cfg, par, job.progress)
+    };
     let eval = teach.eval_images.min(test.len());
     let (eval_x, eval_labels) = (test_x.slice(s![..eval, ..]), &test.labels[..eval]);
     let out = job.out.clone();

@@ -10,7 +10,7 @@ use crate::train::optim::Optimizer;
 use crate::train::run::{
     claim_run, executor, fingerprint, initial_state, tail_mean, write_outputs, LOSS_TITLE,
 };
-use crate::train::TrainState;
+use crate::train::{codesign, Executor, TrainState};
 use std::time::Instant;
 
 pub use crate::train::run::TrainJob;
@@ -34,6 +34,7 @@ pub struct TrainSummary {
 pub fn run(job: TrainJob) -> Result<TrainSummary> {
     let start = Instant::now();
     let cfg = &job.config;
+    let constraints = codesign::constraints(cfg.hardware.as_ref(), &cfg.model.physics)?;
     claim_run(&job, "train")?;
     let digits = training_set(&cfg.data, job.data_dir.as_deref())?;
     let visible = cfg.model.visible.unwrap_or(digits.pixels());
@@ -69,7 +70,10 @@ pub fn run(job: TrainJob) -> Result<TrainSummary> {
         cfg.train.seed,
     );
     let par = Parallelism::new(cfg.train.threads);
-    let exec = executor(cfg, par, job.progress);
+    let exec = Executor {
+        constraints,
+        ..executor(cfg, par, job.progress)
+    };
     let out = job.out.clone();
     let n_images = digits.len();
     let mut save = |s: &TrainState| -> Result<()> {
