@@ -15,7 +15,7 @@ use thermocad::train::generative::Generative;
 use thermocad::train::optim::Optimizer;
 use thermocad::train::{Executor, TrainState};
 use thermocad::workflow::train::{run, TrainJob};
-use thermocad::workflow::training_set;
+use thermocad::data::select::training_set;
 
 const TINY: &str = r#"
 [model]
