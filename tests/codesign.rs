@@ -5,6 +5,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use thermocad::config::{check, parse, Config};
+use thermocad::data::select::training_set;
 use thermocad::hardware::profile::{load_profile, parse_profile};
 use thermocad::io::load_params;
 use thermocad::linalg::Parallelism;
@@ -15,7 +16,6 @@ use thermocad::train::generative::Generative;
 use thermocad::train::optim::Optimizer;
 use thermocad::train::{Executor, TrainState};
 use thermocad::workflow::train::{run, TrainJob};
-use thermocad::data::select::training_set;
 
 const TINY: &str = r#"
 [model]
