@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{one_error_line, thermocad};
+use common::{have_ngspice, one_error_line, thermocad};
 use std::path::Path;
 use thermocad::hardware::circuit::{build, node_prefixes, unit_names};
 use thermocad::hardware::profile::load_profile;
@@ -13,17 +13,6 @@ fn write(dir: &Path, name: &str, text: &str) -> String {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
     p.to_string_lossy().into_owned()
-}
-
-fn have_ngspice() -> bool {
-    let ok = std::process::Command::new("ngspice")
-        .arg("--version")
-        .output()
-        .is_ok();
-    if !ok {
-        eprintln!("skipping: ngspice not installed (apt-get install ngspice)");
-    }
-    ok
 }
 
 /// An untrained 4 + 4 unit model in `dir/model`.

@@ -1,6 +1,7 @@
 //! Cross-validation of the exported netlist against the model, through ngspice.
 
 mod common;
+use common::have_ngspice;
 
 use ndarray::Array2;
 use std::path::Path;
@@ -12,27 +13,6 @@ use thermocad::hardware::profile::{load_profile, CouplingStyle, Profile};
 use thermocad::hardware::spice::{run, SpiceError};
 use thermocad::linalg::{Parallelism, Real};
 use thermocad::model::{Computer, Connectivity, Params, Physics, Topology};
-
-/// Whether ngspice runs. Without it a test is skipped with a line written straight to the
-/// terminal (not captured by the test harness), and fails under CI (env var `CI` set),
-/// which installs ngspice.
-fn have_ngspice() -> bool {
-    let ok = std::process::Command::new("ngspice")
-        .arg("--version")
-        .output()
-        .is_ok();
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "ngspice not installed, but CI is set (CI installs ngspice)"
-        );
-        let _ = std::io::Write::write_all(
-            &mut std::io::stderr(),
-            b"skipped: ngspice not installed (apt-get install ngspice)\n",
-        );
-    }
-    ok
-}
 
 fn profile(coupling: CouplingStyle) -> Profile {
     // C = 1 nF, v0 = 0.1 V (k_B T_noise = C v0² = 1e-11 J), one model time unit = 1 µs.

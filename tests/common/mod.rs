@@ -101,3 +101,24 @@ pub fn clamped_computer(scale: f64, seed: u64) -> Computer<f32> {
     .unwrap();
     random_computer(topology, scale, seed)
 }
+
+/// Whether ngspice runs. Without it a test is skipped with a line written straight to the
+/// terminal (not captured by the test harness), and fails under CI (env var `CI` set),
+/// which installs ngspice.
+pub fn have_ngspice() -> bool {
+    let ok = std::process::Command::new("ngspice")
+        .arg("--version")
+        .output()
+        .is_ok();
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "ngspice not installed, but CI is set (CI installs ngspice)"
+        );
+        let _ = std::io::Write::write_all(
+            &mut std::io::stderr(),
+            b"skipped: ngspice not installed (apt-get install ngspice)\n",
+        );
+    }
+    ok
+}
