@@ -45,17 +45,23 @@ pub fn check_fit(
     source: &str,
 ) -> Result<()> {
     if digits.pixels() != input.len() {
-        return Err(Error::Invalid(format!(
-            "{model}: the model has {} input units but the images in {source} have {} pixels",
-            input.len(),
-            digits.pixels()
-        )));
+        return Err(Error::Mismatch {
+            what: model.into(),
+            why: format!(
+                "the model has {} input units but the images in {source} have {} pixels",
+                input.len(),
+                digits.pixels()
+            ),
+        });
     }
     if let Some(&bad) = digits.labels.iter().find(|&&l| l as usize >= output.len()) {
-        return Err(Error::Invalid(format!(
-            "{source}: label {bad} has no output unit (the model has {})",
-            output.len()
-        )));
+        return Err(Error::Mismatch {
+            what: source.into(),
+            why: format!(
+                "label {bad} has no output unit (the model has {})",
+                output.len()
+            ),
+        });
     }
     Ok(())
 }
@@ -73,10 +79,9 @@ pub fn classifier_inputs_of(
     let mdir = model.display();
     let (input, output) = c.topology.classifier_groups()?;
     check_fit(&input, &output, digits, &mdir.to_string(), source)?;
-    let norm = teach.input_norm.ok_or_else(|| {
-        Error::Invalid(format!(
-            "{mdir}: teach.input_norm is missing from model.toml"
-        ))
+    let norm = teach.input_norm.ok_or_else(|| Error::Model {
+        path: model.to_path_buf(),
+        why: "teach.input_norm is missing from model.toml".into(),
     })?;
     Ok(ClassifierInputs {
         inputs: classifier_inputs(digits.images.view(), norm),

@@ -47,9 +47,54 @@ pub enum Error {
     /// A run cannot be resumed from its checkpoint.
     #[error("cannot resume from {path}: {why}")]
     Resume { path: PathBuf, why: String },
-    /// Invalid input to a command.
-    #[error("{0}")]
-    Invalid(String),
+    /// A model directory lacks a file or field the command needs, or holds another kind of
+    /// model (e.g. a generative model where a classifier is needed).
+    #[error("{path}: {why}")]
+    Model {
+        /// The model directory or its `model.toml`.
+        path: PathBuf,
+        /// What is missing or wrong.
+        why: String,
+    },
+    /// A configuration setting (one field, or fields that must agree) the run cannot use.
+    #[error("{field}{why}")]
+    Setting {
+        /// The field, e.g. `model.visible` (may carry its file, `cfg.toml: model.visible`).
+        field: String,
+        /// What is wrong, starting with `: `, ` = …: ` or ` must …`.
+        why: String,
+    },
+    /// A model and its data (or two inputs) do not fit together.
+    #[error("{what}: {why}")]
+    Mismatch {
+        /// The input named first, e.g. the model directory.
+        what: String,
+        /// How it disagrees with the other.
+        why: String,
+    },
+    /// A file thermocad wrote earlier (CSV, TOML) cannot be read back.
+    #[error("{path}: {why}")]
+    Malformed {
+        /// The file, with `:line` when known.
+        path: String,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// A simulated chip diverged (non-finite node voltages): its profile or sweep values make
+    /// the circuit unstable.
+    #[error("task {task}: the simulated circuit diverged (non-finite node voltages)")]
+    ChipDiverged {
+        /// The study task and its condition.
+        task: String,
+    },
+    /// Serialising a result failed: a defect in thermocad, not in the input.
+    #[error("serialising {what}: {why}")]
+    Serialize {
+        /// The file or value being written.
+        what: String,
+        /// The serialiser's message.
+        why: String,
+    },
     /// A command-line flag has a value the command cannot use.
     #[error("{flag} {why}")]
     Flag {
@@ -91,7 +136,11 @@ impl Error {
             Error::Io { source, .. } => source.kind() == std::io::ErrorKind::NotFound,
             Error::Spice(crate::hardware::spice::SpiceError::Untrusted { .. }) => true,
             Error::Config(_)
-            | Error::Invalid(_)
+            | Error::Model { .. }
+            | Error::Setting { .. }
+            | Error::Mismatch { .. }
+            | Error::Malformed { .. }
+            | Error::ChipDiverged { .. }
             | Error::Flag { .. }
             | Error::Data(_)
             | Error::Resume { .. }
@@ -104,7 +153,9 @@ impl Error {
             | Error::TooLarge(_)
             | Error::Exists(_)
             | Error::NonFinite { .. } => true,
-            Error::Plot(_) | Error::Spice(_) | Error::Diverged { .. } => false,
+            Error::Plot(_) | Error::Spice(_) | Error::Diverged { .. } | Error::Serialize { .. } => {
+                false
+            }
         }
     }
 

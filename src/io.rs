@@ -172,7 +172,10 @@ pub fn write_csv(
 ) -> Result<()> {
     write_atomic(path, |w| {
         let mut c = csv::Writer::from_writer(w);
-        let err = |e: csv::Error| Error::Invalid(format!("{}: {e}", path.display()));
+        let err = |e: csv::Error| Error::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::other(e),
+        };
         c.write_record(header).map_err(err)?;
         for r in rows {
             c.write_record(&r).map_err(err)?;

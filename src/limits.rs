@@ -58,9 +58,10 @@ pub fn memory(what: &str, bytes: f64) -> Result<()> {
 /// finite duration of at least one and at most [`MAX_STEPS`] steps. Returns the step count.
 pub fn steps(what: &str, t: f64, dt: f64) -> Result<usize> {
     if !t.is_finite() || t <= 0.0 {
-        return Err(Error::Invalid(format!(
-            "{what} = {t}: must be a positive, finite duration (model time units)"
-        )));
+        return Err(Error::Setting {
+            field: what.into(),
+            why: format!(" = {t}: must be a positive, finite duration (model time units)"),
+        });
     }
     let n = t / dt;
     if !n.is_finite() || n > MAX_STEPS {
@@ -71,9 +72,10 @@ pub fn steps(what: &str, t: f64, dt: f64) -> Result<usize> {
         )));
     }
     if n.round() < 1.0 {
-        return Err(Error::Invalid(format!(
-            "{what} = {t} is shorter than one time step dt = {dt}"
-        )));
+        return Err(Error::Setting {
+            field: what.into(),
+            why: format!(" = {t} is shorter than one time step dt = {dt}"),
+        });
     }
     Ok(n.round() as usize)
 }
@@ -101,7 +103,10 @@ pub fn threads(what: &str, n: usize) -> Result<()> {
 /// Refuse a count of items (samples, chips, trajectories, tasks) that is zero or above `max`.
 pub fn count(what: &str, n: f64, max: f64) -> Result<()> {
     if n < 1.0 {
-        return Err(Error::Invalid(format!("{what} must be at least 1")));
+        return Err(Error::Setting {
+            field: what.into(),
+            why: " must be at least 1".into(),
+        });
     }
     if !n.is_finite() || n > max {
         return Err(Error::TooLarge(format!(

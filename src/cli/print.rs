@@ -36,10 +36,8 @@ pub fn sample_summary(s: &SampleSummary) {
         if let Some(f) = s.inverted_fraction {
             println!("sign-inverted samples: {:.1} %", 100.0 * f);
         }
-    } else {
-        println!(
-            "no comparison with the training digits: their files were not found (pass --data DIR)"
-        );
+    } else if let Some(why) = &s.quality_skipped {
+        println!("no comparison with the training digits ({why}; pass --data DIR)");
     }
 }
 

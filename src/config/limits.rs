@@ -50,11 +50,13 @@ pub fn check(cfg: &Config, file: &str) -> Result<()> {
     let curvature = 2.0 * ph.j2.abs() + 2.0 * m.init_scale * n.sqrt();
     let stiff = ph.mu * dt * curvature;
     if stiff.is_nan() || stiff >= 2.0 {
-        return Err(crate::Error::Invalid(format!(
-            "{} = {}: couplings of that size make the Euler step unstable (μΔt·(2|J2| + 2·init_scale·√N) = {stiff:.3e}, needs < 2)",
-            field("model.init_scale"),
-            m.init_scale
-        )));
+        return Err(crate::Error::Setting {
+            field: field("model.init_scale"),
+            why: format!(
+                " = {}: couplings of that size make the Euler step unstable (μΔt·(2|J2| + 2·init_scale·√N) = {stiff:.3e}, needs < 2)",
+                m.init_scale
+            ),
+        });
     }
     Ok(())
 }

@@ -104,6 +104,20 @@ pub enum DataError {
     )]
     NoMnistFiles { dir: PathBuf, tried: Vec<String> },
 
+    /// No MNIST directory was given and none is configured.
+    #[error("no MNIST directory: pass --data DIR, set data.path, or set THERMOCAD_MNIST")]
+    NoSource,
+
+    /// The data set holds fewer images of a class than the selection needs.
+    #[error("data: only {found} images of digit {digit} at or after offset {offset} (after {skip} skipped), {take} needed")]
+    TooFew {
+        digit: u8,
+        found: usize,
+        offset: usize,
+        skip: usize,
+        take: usize,
+    },
+
     /// [`Digits::slice`] was asked for rows outside the data set (no file involved).
     #[error("slice [{start}, {end}) out of range for a data set of {len} images")]
     OutOfRange {

@@ -11,11 +11,22 @@ pub fn mnist_dir(cli: Option<&Path>, configured: Option<&PathBuf>) -> Result<Pat
     cli.map(Path::to_path_buf)
         .or_else(|| configured.cloned())
         .or_else(data::default_mnist_dir)
-        .ok_or_else(|| {
-            Error::Invalid(
-                "no MNIST directory: pass --data DIR, set data.path, or set THERMOCAD_MNIST".into(),
-            )
-        })
+        .ok_or(Error::Data(data::DataError::NoSource))
+}
+
+/// True when `e` says the data files are absent (no directory given, no files there), as
+/// opposed to present but unreadable: a command that can run without them says so and goes
+/// on; any other data error stops it.
+pub fn is_absent(e: &Error) -> bool {
+    match e {
+        Error::Data(
+            data::DataError::NotFound { .. }
+            | data::DataError::NoSource
+            | data::DataError::NoMnistFiles { .. },
+        ) => true,
+        Error::Io { source, .. } => source.kind() == std::io::ErrorKind::NotFound,
+        _ => false,
+    }
 }
 
 /// The whole data set of the `[data]` source: MNIST IDX files, or the synthetic digits
@@ -64,11 +75,14 @@ fn images_after(
             .take(take)
             .collect();
         if idx.len() < take {
-            return Err(Error::Invalid(format!(
-                "data: only {} images of digit {d} at or after offset {} (after {skip} skipped), {take} needed",
-                idx.len(),
-                spec.offset,
-            )));
+            return Err(data::DataError::TooFew {
+                digit: d,
+                found: idx.len(),
+                offset: spec.offset,
+                skip,
+                take,
+            }
+            .into());
         }
         picked.extend(idx);
     }

@@ -296,3 +296,36 @@ pub fn budgets(
     }
     rows
 }
+
+/// The conductive dissipation of `circuit` (built from `computer` on `profile`) measured along
+/// `rows` trajectories of its behavioral simulation (the compiled circuit IR), started from the
+/// same coupling-free noise as the first generations of stream `seed`, over `steps` steps with
+/// a node-voltage snapshot every `stride` steps (each held for the time since the last one).
+#[allow(clippy::too_many_arguments)]
+pub fn measure_dissipation(
+    computer: &crate::model::Computer<f32>,
+    circuit: &Circuit,
+    profile: &crate::hardware::profile::Profile,
+    seed: u64,
+    rows: usize,
+    steps: usize,
+    stride: usize,
+    par: crate::linalg::Parallelism,
+) -> crate::Result<Dissipation> {
+    let dt = computer.physics.dt;
+    let sim = crate::hardware::behavioral::Behavioral::<f32>::compile(circuit, dt)?;
+    let map = NodeMap::new(circuit);
+    let mut diss = Dissipation::new(circuit, rows);
+    let mut last = 0;
+    let mut batch = crate::dynamics::sampler::Batch::from_equilibrium(computer, seed, 0, rows);
+    par.install(|| {
+        batch.run(&sim, steps, par, |k, x| {
+            if k % stride == 0 || k == steps {
+                let held = (k - last) as f64 * dt;
+                diss.add(map.voltages(x).view(), held * profile.time_unit);
+                last = k;
+            }
+        })
+    });
+    Ok(diss)
+}

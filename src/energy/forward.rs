@@ -71,3 +71,26 @@ pub fn account(
         delta_v: v1 - v0,
     }
 }
+
+/// Heat and work of `count` noising trajectories of the training `images` (standardised),
+/// generated as training generates them (trajectory ids 0..count of stream `seed`), in
+/// parallel on `par`.
+pub fn measure(
+    c: &Computer<f32>,
+    images: &ndarray::Array2<f32>,
+    hidden: usize,
+    protocol: &Protocol,
+    seed: u64,
+    count: usize,
+    par: crate::linalg::Parallelism,
+) -> Vec<ForwardHeat> {
+    use rayon::prelude::*;
+    let gen = crate::train::generative::Generative::new(images, hidden, protocol.clone(), seed);
+    let ph = c.physics;
+    par.install(|| {
+        (0..count as u64)
+            .into_par_iter()
+            .map(|id| account(&ph, protocol, gen.bias(id), gen.trajectory(c, id).view()))
+            .collect()
+    })
+}

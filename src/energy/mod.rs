@@ -9,6 +9,7 @@
 //! - [`circuit`]: the circuit's own cost from the circuit IR: conductive dissipation measured
 //!   on node-voltage snapshots, noise-source power and static power of active elements;
 //! - [`units`]: kT at a chosen temperature and conversions between kT and joules;
+//! - [`ledger`]: every row of the report assembled from the measurements and the tables;
 //! - [`report`]: the `energy.md` / `energy.csv` / `energy.png` report.
 //!
 //! Formulas and where the ideal and circuit numbers part ways: docs/energy.md.
@@ -17,6 +18,7 @@ pub mod circuit;
 pub mod digital;
 pub mod forward;
 pub mod heat;
+pub mod ledger;
 pub mod report;
 pub mod units;
 

@@ -25,9 +25,10 @@ impl Thermal {
         if temperature_k.is_finite() && temperature_k > 0.0 {
             Ok(Thermal { temperature_k })
         } else {
-            Err(crate::Error::Invalid(format!(
-                "--temperature must be a positive number of kelvin, got {temperature_k}"
-            )))
+            Err(crate::Error::Flag {
+                flag: "--temperature",
+                why: format!("must be a positive number of kelvin, got {temperature_k}"),
+            })
         }
     }
 

@@ -74,8 +74,7 @@ impl<R: Real> Behavioral<R> {
     pub fn compile(circuit: &Circuit, dt: f64) -> Result<Self, CircuitError> {
         let n = circuit.n_units();
         let clamped = circuit.clamped_units();
-        let unsupported =
-            |what: String| CircuitError::Invalid(format!("behavioral simulator: {what}"));
+        let unsupported = CircuitError::Unsupported;
         let mut aux = vec![Aux::Unknown; circuit.nodes.len()];
         for (i, node) in circuit.nodes.iter().enumerate() {
             match node.role {
@@ -228,9 +227,12 @@ impl<R: Real> Behavioral<R> {
             let rate = tu / cap[i];
             let a = rate * g[[i, i]];
             if a.is_nan() || a * dt > MAX_RATE_DT {
-                return Err(CircuitError::Invalid(format!(
-                    "node {name}: relaxation rate {a:.3e} per model time unit is too fast for dt = {dt} (a·dt must stay below {MAX_RATE_DT}); the circuit is stiff or unstable"
-                )));
+                return Err(CircuitError::Stiff {
+                    node: name.to_string(),
+                    rate: a,
+                    dt,
+                    limit: MAX_RATE_DT,
+                });
             }
             linear[i] = R::of(a);
             cub[i] = R::of(rate * cubic[i] * v0 * v0);

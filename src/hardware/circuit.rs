@@ -158,9 +158,34 @@ pub enum CircuitError {
         margin: f64,
         count: usize,
     },
-    /// A profile/model combination that yields no valid component value.
-    #[error("{0}")]
-    Invalid(String),
+    /// A node name that is not a SPICE identifier.
+    #[error(
+        "node name \"{0}\" is not a SPICE identifier (letters, digits, _; starting with a letter)"
+    )]
+    NodeName(String),
+    /// Two node names that ngspice would treat as one.
+    #[error("node names \"{first}\" and \"{second}\" collide (ngspice ignores case): rename a group in model.groups")]
+    NodeClash { first: String, second: String },
+    /// A profile whose signal scale v0 or noise power P0 no circuit can realise.
+    #[error("profile {profile} gives {why}")]
+    Scale { profile: String, why: String },
+    /// A circuit the behavioral simulator cannot compile (a structure it does not model).
+    #[error("behavioral simulator: {0}")]
+    Unsupported(String),
+    /// A node that relaxes too fast for the integration step.
+    #[error("node {node}: relaxation rate {rate:.3e} per model time unit is too fast for dt = {dt} (a·dt must stay below {limit}); the circuit is stiff or unstable")]
+    Stiff {
+        node: String,
+        rate: f64,
+        dt: f64,
+        limit: f64,
+    },
+    /// A circuit error within a tolerance-study task (the task names the chip and condition).
+    #[error("{source} (task {task})")]
+    InTask {
+        task: String,
+        source: Box<CircuitError>,
+    },
 }
 
 /// Range of the signal scale v0 (the voltage of x = 1) that a circuit can realise [V]: below
@@ -228,16 +253,13 @@ fn check_node_names(nodes: &[Node]) -> Result<(), CircuitError> {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !ok {
-            return Err(CircuitError::Invalid(format!(
-                "node name \"{}\" is not a SPICE identifier (letters, digits, _; starting with a letter)",
-                n.name.escape_debug()
-            )));
+            return Err(CircuitError::NodeName(n.name.escape_debug().to_string()));
         }
         if let Some(first) = seen.insert(n.name.to_ascii_lowercase(), &n.name) {
-            return Err(CircuitError::Invalid(format!(
-                "node names \"{first}\" and \"{}\" collide (ngspice ignores case): rename a group in model.groups",
-                n.name
-            )));
+            return Err(CircuitError::NodeClash {
+                first: first.to_string(),
+                second: n.name.clone(),
+            });
         }
     }
     Ok(())
@@ -258,16 +280,19 @@ pub fn build(computer: &Computer<f32>, profile: &Profile) -> Result<Circuit, Cir
         kt_model: ph.kt,
     };
     if !(v0.is_finite() && v0 > 0.0 && p0.is_finite() && p0 > 0.0) {
-        return Err(CircuitError::Invalid(format!(
-            "profile {} gives v0 = {v0} V and P0 = {p0} W",
-            profile.name
-        )));
+        return Err(CircuitError::Scale {
+            profile: profile.name.clone(),
+            why: format!("v0 = {v0} V and P0 = {p0} W"),
+        });
     }
     if !(V0_RANGE.0..=V0_RANGE.1).contains(&v0) {
-        return Err(CircuitError::Invalid(format!(
-            "profile {} gives v0 = √(kT/C) = {v0:.3e} V (capacitance {c:.3e} F): outside {:.0e}..{:.0e} V, no circuit can hold that signal",
-            profile.name, V0_RANGE.0, V0_RANGE.1
-        )));
+        return Err(CircuitError::Scale {
+            profile: profile.name.clone(),
+            why: format!(
+                "v0 = √(kT/C) = {v0:.3e} V (capacitance {c:.3e} F): outside {:.0e}..{:.0e} V, no circuit can hold that signal",
+                V0_RANGE.0, V0_RANGE.1
+            ),
+        });
     }
     let gu = profile.unit_conductance(ph.mu);
     // Discrete resistors take the nearest value of the profile's series (E24/E96/E192).

@@ -110,8 +110,11 @@ pub fn save_dir(
     result: &RunResult,
     params: &Params<f32>,
 ) -> Result<()> {
-    let text = toml::to_string_pretty(&ModelToml { raw, result })
-        .map_err(|e| Error::Invalid(format!("serialising model.toml: {e}")))?;
+    let text =
+        toml::to_string_pretty(&ModelToml { raw, result }).map_err(|e| Error::Serialize {
+            what: MODEL_TOML.into(),
+            why: e.to_string(),
+        })?;
     let path = dir.join(MODEL_TOML);
     write_atomic(&path, |w| {
         w.write_all(b"# thermocad model: the configuration this computer was trained with.\n")
@@ -126,10 +129,10 @@ pub fn load_dir(dir: &Path) -> Result<ModelDir> {
     let path = dir.join(MODEL_TOML);
     if !path.exists() {
         // The user named something that is not a model directory: bad input, not a failure.
-        return Err(Error::Invalid(format!(
-            "{}: not found; a model directory (from train, teach or init) holds it",
-            path.display()
-        )));
+        return Err(Error::Model {
+            path,
+            why: "not found; a model directory (from train, teach or init) holds it".into(),
+        });
     }
     let text = std::fs::read_to_string(&path).map_err(io_err(&path))?;
     let file = path.display().to_string();
@@ -146,7 +149,10 @@ pub fn load_dir(dir: &Path) -> Result<ModelDir> {
         .model
         .visible
         .or(config.model.layout.as_ref().map(|_| 0))
-        .ok_or_else(|| Error::Invalid(format!("{file}: model.visible is missing")))?;
+        .ok_or_else(|| Error::Model {
+            path: path.clone(),
+            why: "model.visible is missing".into(),
+        })?;
     let mut computer = build(&config.model, visible, config.train.seed)?;
     let params_path = dir.join(PARAMS_NPZ);
     computer.params = load_params(&params_path, computer.n())?;

@@ -64,9 +64,10 @@ impl Mlp {
     /// N(0, gain/fan_in) (gain 1 for tanh, 2 for ReLU) from stream `seed`, offsets zero.
     pub fn new(sizes: &[usize], activation: Activation, seed: u64) -> Result<Self> {
         if sizes.len() < 2 || sizes.contains(&0) {
-            return Err(Error::Invalid(format!(
-                "an MLP needs at least two positive layer widths, got {sizes:?}"
-            )));
+            return Err(Error::Setting {
+                field: "MLP layer widths".into(),
+                why: format!(" {sizes:?}: an MLP needs at least two positive layer widths"),
+            });
         }
         let gain = match activation {
             Activation::Tanh => 1.0,

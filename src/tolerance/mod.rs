@@ -12,6 +12,8 @@
 //! streams, and each runs single-threaded, so results do not depend on the thread count, on
 //! the order tasks finish in, on resuming, or on how the tasks are sharded over machines.
 
+pub mod dir;
+pub mod judge;
 pub mod quality;
 pub mod report;
 pub mod sweep;
@@ -215,9 +217,9 @@ fn finite(x: ArrayView2<'_, f32>, t: usize, task: Task) -> crate::Result<()> {
     if x.iter().all(|v| v.is_finite()) {
         return Ok(());
     }
-    Err(crate::Error::Invalid(format!(
-        "task {t} ({task:?}): the simulated circuit diverged (non-finite node voltages)"
-    )))
+    Err(crate::Error::ChipDiverged {
+        task: format!("{t} ({task:?})"),
+    })
 }
 
 /// What one chip is built and run with: its deviations, the bit width of its couplings and
@@ -336,10 +338,12 @@ impl Study<'_> {
             built = perturb(&built, &nd, self.spec.seed, chip as u64);
         }
         Behavioral::compile(&built, dt).map_err(|e| match e {
-            CircuitError::Invalid(m) => {
-                CircuitError::Invalid(format!("{m} (task {task:?})")).into()
+            CircuitError::Overloaded { .. } => e.into(),
+            other => CircuitError::InTask {
+                task: format!("{task:?}"),
+                source: Box::new(other),
             }
-            other => other.into(),
+            .into(),
         })
     }
 

@@ -127,7 +127,10 @@ fn record(r: &Row) -> Vec<String> {
 }
 
 fn parse_row(rec: &csv::StringRecord, at: &str, metrics: usize) -> Result<Row> {
-    let bad = |what: &str| Error::Invalid(format!("{at}: {what}"));
+    let bad = |what: &str| Error::Malformed {
+        path: at.to_string(),
+        why: what.to_string(),
+    };
     let f = |i: usize| -> Result<Option<f64>> {
         let s = rec.get(i).ok_or_else(|| bad("too few columns"))?;
         if s.is_empty() {
@@ -191,20 +194,28 @@ pub fn read(path: &Path, workload: Workload) -> Result<BTreeMap<usize, Row>> {
     let expect = header(workload);
     let got: Vec<String> = rd
         .headers()
-        .map_err(|e| Error::Invalid(format!("{}: {e}", path.display())))?
+        .map_err(|e| Error::Malformed {
+            path: path.display().to_string(),
+            why: e.to_string(),
+        })?
         .iter()
         .map(String::from)
         .collect();
     if got != expect {
-        return Err(Error::Invalid(format!(
-            "{}: not the tolerance.csv of a {} study (header differs)",
-            path.display(),
-            workload.name()
-        )));
+        return Err(Error::Malformed {
+            path: path.display().to_string(),
+            why: format!(
+                "not the tolerance.csv of a {} study (header differs)",
+                workload.name()
+            ),
+        });
     }
     for (i, rec) in rd.records().enumerate() {
         let at = format!("{}:{}", path.display(), i + 2);
-        let rec = rec.map_err(|e| Error::Invalid(format!("{at}: {e}")))?;
+        let rec = rec.map_err(|e| Error::Malformed {
+            path: at.clone(),
+            why: e.to_string(),
+        })?;
         let row = parse_row(&rec, &at, workload.metrics().len())?;
         rows.insert(row.task, row);
     }

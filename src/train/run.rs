@@ -95,7 +95,7 @@ pub fn initial_state(
         checkpoint::load(&ckpt, computer, optimizer, fp)
     } else {
         if ckpt.exists() {
-            return Err(Error::Invalid(format!(
+            return Err(Error::Exists(format!(
                 "{} already holds a run ({}); pass --resume to continue it or choose another --out",
                 out.display(),
                 checkpoint::FILE

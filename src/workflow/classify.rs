@@ -73,11 +73,9 @@ pub struct ClassifySummary {
 /// Run a classify job.
 pub fn run(job: ClassifyJob) -> Result<ClassifySummary> {
     let md = load_dir(&job.model)?;
-    let mdir = job.model.display();
-    let teach = md.config.teach.clone().ok_or_else(|| {
-        Error::Invalid(format!(
-            "{mdir}: not a classifier (its model.toml has no [teach] section)"
-        ))
+    let teach = md.config.teach.clone().ok_or_else(|| Error::Model {
+        path: job.model.clone(),
+        why: "not a classifier (its model.toml has no [teach] section)".into(),
     })?;
     let c = &md.computer;
     crate::limits::threads("--threads", job.threads)?;
@@ -313,20 +311,27 @@ fn check_count(
 ) -> Result<usize> {
     let n = count.unwrap_or(teach.test_images.min(len));
     if n == 0 {
-        return Err(Error::Invalid("--count must be at least 1".into()));
+        return Err(Error::Flag {
+            flag: "--count",
+            why: "must be at least 1".into(),
+        });
     }
     if n > len {
-        return Err(Error::Invalid(format!(
-            "--count {n}: the set holds only {len} digits"
-        )));
+        return Err(Error::Flag {
+            flag: "--count",
+            why: format!("{n}: the set holds only {len} digits"),
+        });
     }
     if let Some(data) = training {
         let held_out = len.saturating_sub(data.offset + teach.train_images);
         if n > held_out {
-            return Err(Error::Invalid(format!(
-                "--count {n}: the set holds {len} digits, of which only the last {held_out} follow the {} training images (data.offset = {}); the last {n} would include training digits",
-                teach.train_images, data.offset
-            )));
+            return Err(Error::Flag {
+                flag: "--count",
+                why: format!(
+                    "{n}: the set holds {len} digits, of which only the last {held_out} follow the {} training images (data.offset = {}); the last {n} would include training digits",
+                    teach.train_images, data.offset
+                ),
+            });
         }
     }
     Ok(n)

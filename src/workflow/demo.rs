@@ -213,7 +213,7 @@ fn tolerance_stage(job: &DemoJob, model: &Path) -> Result<Vec<String>> {
         Some(30),
         None,
     )?;
-    let cached = bits.out.join(tolerance::CLASSIFIER_NPZ);
+    let cached = bits.out.join(crate::tolerance::dir::CLASSIFIER_NPZ);
     let mut lines = Vec::new();
     for s in [
         bits,
@@ -317,7 +317,10 @@ fn classifier_stage(job: &DemoJob) -> Result<Vec<String>> {
         .images
         .mapv(|v| v.round().clamp(0.0, 255.0) as u8)
         .into_shape_with_order((digits.len(), 28, 28))
-        .map_err(|e| crate::Error::Invalid(format!("synthetic digits: {e}")))?;
+        .map_err(|e| crate::Error::Serialize {
+            what: "synthetic digits as IDX".into(),
+            why: e.to_string(),
+        })?;
     write_idx_images(&idx.join("t10k-images-idx3-ubyte"), &images)?;
     write_idx_labels(&idx.join("t10k-labels-idx1-ubyte"), &digits.labels)?;
     let c = classify::run(ClassifyJob {

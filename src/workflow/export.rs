@@ -122,10 +122,13 @@ pub fn export(job: &ExportJob) -> Result<ExportSummary> {
     // elsewhere.
     let (x0, digit, t_final) = match &md.config.teach {
         None if job.image.is_some() => {
-            return Err(Error::Invalid(format!(
-                "--image: {} is not a classifier (its model.toml has no [teach] section)",
-                job.model.display()
-            )))
+            return Err(Error::Flag {
+                flag: "--image",
+                why: format!(
+                    "{} is not a classifier (its model.toml has no [teach] section)",
+                    job.model.display()
+                ),
+            })
         }
         None => {
             let x0 = Batch::from_equilibrium(&computer, job.seed, 0, 1)
@@ -235,10 +238,13 @@ fn data_file_name(out: &std::path::Path) -> Result<String> {
     let stem = out.file_stem().map(|s| s.to_string_lossy().into_owned());
     match stem.map(|s| format!("{s}.data")) {
         Some(f) if netlist::is_safe_file_name(&f) => Ok(f),
-        _ => Err(Error::Invalid(format!(
-            "--out {}: the deck's file name must be letters, digits, '.', '_' or '-' (it is written into the deck's wrdata line)",
-            out.display().to_string().escape_debug()
-        ))),
+        _ => Err(Error::Flag {
+            flag: "--out",
+            why: format!(
+                "{}: the deck's file name must be letters, digits, '.', '_' or '-' (it is written into the deck's wrdata line)",
+                out.display().to_string().escape_debug()
+            ),
+        }),
     }
 }
 
@@ -258,7 +264,7 @@ fn check_deck_size(circuit: &Circuit, tran: &Transient) -> Result<()> {
         .count();
     let bytes = 70.0 * nodes as f64 * netlist::noise_steps(tran) as f64;
     if bytes > MAX_PWL_DECK_BYTES {
-        return Err(Error::Invalid(format!(
+        return Err(Error::TooLarge(format!(
             "the held-noise deck would be about {:.1e} bytes ({nodes} noisy nodes × {} noise steps); use --trnoise (ngspice's own noise, not reproducible), a shorter --t, or --no-noise",
             bytes,
             netlist::noise_steps(tran)
@@ -280,12 +286,15 @@ fn classifier_state(
         .image
         .unwrap_or_else(|| all.len().saturating_sub(teach.test_images));
     if index >= all.len() {
-        return Err(Error::Invalid(format!(
-            "--image {index}: the data set of {} has {} images (0..{})",
-            job.model.display(),
-            all.len(),
-            all.len()
-        )));
+        return Err(Error::Flag {
+            flag: "--image",
+            why: format!(
+                "{index}: the data set of {} has {} images (0..{})",
+                job.model.display(),
+                all.len(),
+                all.len()
+            ),
+        });
     }
     let digit = all.slice(index, index + 1)?;
     let c = classifier_inputs_of(&job.model, computer, teach, &digit, "its data set")?;
@@ -321,9 +330,10 @@ pub fn run_spice(deck: &std::path::Path) -> Result<Waveforms> {
 /// stopping ngspice after `timeout` seconds.
 pub fn run_spice_with(deck: &std::path::Path, trust: bool, timeout: f64) -> Result<Waveforms> {
     if !(timeout.is_finite() && timeout > 0.0) {
-        return Err(Error::Invalid(format!(
-            "--timeout {timeout}: must be a positive number of seconds"
-        )));
+        return Err(Error::Flag {
+            flag: "--timeout",
+            why: format!("{timeout}: must be a positive number of seconds"),
+        });
     }
     Ok(spice::run_with(deck, spice::RunOptions { trust, timeout })?)
 }

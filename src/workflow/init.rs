@@ -10,9 +10,14 @@ use std::path::Path;
 /// `model.visible` must be set, since no data set fixes it (unless `[[model.groups]]` does).
 pub fn run(config: &Config, out: &Path, force: bool) -> Result<usize> {
     let layout = config.model.layout.as_ref().map(|_| 0);
-    let visible = config.model.visible.or(layout).ok_or_else(|| {
-        Error::Invalid("init: model.visible must be set (no data set fixes it)".into())
-    })?;
+    let visible = config
+        .model
+        .visible
+        .or(layout)
+        .ok_or_else(|| Error::Setting {
+            field: "model.visible".into(),
+            why: " must be set for init (no data set fixes it)".into(),
+        })?;
     let computer = build::build(&config.model, visible, config.train.seed)?;
     crate::rundir::claim_dir(out, force, "init")?;
     build::save_dir(out, &config.raw, &RunResult::default(), &computer.params)?;

@@ -44,6 +44,8 @@ pub struct SampleSummary {
     pub class_counts: Vec<(u8, usize)>,
     /// Fraction of samples whose best match is sign-inverted.
     pub inverted_fraction: Option<f64>,
+    /// Why there is no comparison with the training digits (their files are absent).
+    pub quality_skipped: Option<String>,
 }
 
 /// Trajectories shown in trajectories.png.
@@ -124,9 +126,19 @@ pub fn run(job: SampleJob) -> Result<SampleSummary> {
         mean_best_corr: None,
         class_counts: Vec::new(),
         inverted_fraction: None,
+        quality_skipped: None,
     };
-    // Quality against the training digits, when they can be loaded.
-    if let Ok(train) = training_set(&md.config.data, job.data_dir.as_deref()) {
+    // Quality against the training digits when their files exist; any other failure to read
+    // them (a corrupt file, too few images) is an error.
+    let train = match training_set(&md.config.data, job.data_dir.as_deref()) {
+        Ok(t) => Some(t),
+        Err(e) if crate::data::select::is_absent(&e) => {
+            summary.quality_skipped = Some(crate::error::one_line(&e));
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    if let Some(train) = train {
         let matches = best_matches(samples.view(), train.images.view());
         let n = matches.len().max(1) as f64;
         summary.mean_best_corr = Some(matches.iter().map(|m| m.correlation.abs()).sum::<f64>() / n);

@@ -53,13 +53,15 @@ pub fn run(job: TrainJob) -> Result<TeachSummary> {
     let cfg = &job.config;
     let constraints = codesign::constraints(cfg.hardware.as_ref(), &cfg.model.physics)?;
     claim_run(&job, "teach")?;
-    let teach = cfg.teach.clone().ok_or_else(|| {
-        Error::Invalid("teach needs a [teach] section in the configuration".into())
+    let teach = cfg.teach.clone().ok_or_else(|| Error::Setting {
+        field: "[teach]".into(),
+        why: ": teach needs a [teach] section in the configuration".into(),
     })?;
     if cfg.model.layout.is_none() {
-        return Err(Error::Invalid(
-            "teach needs [[model.groups]] input (clamped), hidden and output".into(),
-        ));
+        return Err(Error::Setting {
+            field: "model.groups".into(),
+            why: ": teach needs [[model.groups]] input (clamped), hidden and output".into(),
+        });
     }
     let computer = build(&cfg.model, 0, cfg.train.seed)?;
     let (inp, outp) = computer.topology.classifier_groups()?;
@@ -69,12 +71,15 @@ pub fn run(job: TrainJob) -> Result<TeachSummary> {
     let first = cfg.data.offset;
     let test_start = all.len().saturating_sub(teach.test_images);
     if first + teach.train_images > test_start || teach.test_images > all.len() {
-        return Err(Error::Invalid(format!(
-            "teach: {} training images from data.offset = {first} and the last {} held-out images do not fit in a set of {}",
-            teach.train_images,
-            teach.test_images,
-            all.len()
-        )));
+        return Err(Error::Setting {
+            field: "teach.train_images".into(),
+            why: format!(
+                ": {} training images from data.offset = {first} and the last {} held-out images do not fit in a set of {}",
+                teach.train_images,
+                teach.test_images,
+                all.len()
+            ),
+        });
     }
     let train = all.slice(first, first + teach.train_images)?;
     let test = all.slice(test_start, all.len())?;

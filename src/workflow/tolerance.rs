@@ -1,32 +1,27 @@
-//! `thermocad tolerance` and `thermocad merge`: run (a shard of) a Monte Carlo tolerance study
-//! with progress and resume, and combine shards into the single-machine result.
+//! `thermocad tolerance` and `thermocad merge`: load what a study scores against, run (a shard
+//! of) its tasks with progress and resume ([`crate::tolerance::dir`] owns the study directory,
+//! the scheduling and the merge), and write the report.
 
 use crate::classifier::classifier_inputs_of;
-use crate::config::{DataSource, TeachSpec};
-use crate::data::Digits;
+use crate::config::TeachSpec;
 use crate::error::{io_err, Error, Result};
 use crate::hardware::perturb::{Nonidealities, Spread};
 use crate::hardware::profile::load_profile;
 use crate::linalg::Parallelism;
 use crate::model::build::{load_dir, ModelDir};
 use crate::nn::Mlp;
+use crate::tolerance::dir::{self, CLASSIFIER_NPZ, STUDY_TOML, TOLERANCE_CSV};
+use crate::tolerance::judge;
 use crate::tolerance::quality::{Recognizer, Reference};
 use crate::tolerance::sweep::{Sweep, SweepKey};
-use crate::tolerance::table::{self, Row, Workload};
+use crate::tolerance::table::{self, Workload};
 use crate::tolerance::{fingerprint, report, Scoring, Shard, Study, StudyError, StudySpec};
 use crate::train::generative::Generative;
 use indicatif::{ProgressBar, ProgressStyle};
 use ndarray::{s, Array2, Axis};
 use rayon::prelude::*;
-use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-
-/// Name of the study description in a study directory.
-pub const STUDY_TOML: &str = "study.toml";
-/// Name of the results table.
-pub const TOLERANCE_CSV: &str = "tolerance.csv";
 
 /// A tolerance study.
 #[derive(Clone, Debug)]
@@ -88,58 +83,6 @@ const DEFAULT_SAMPLES: usize = 100;
 /// Held-out real digits per class that the Fréchet distance compares samples with.
 const REAL_PER_CLASS: usize = 100;
 
-/// Name of the cached digit classifier in a study directory.
-pub const CLASSIFIER_NPZ: &str = "classifier.npz";
-
-/// Images the digit classifier is trained and tested on: MNIST test images 0..8000 / 8000..10000
-/// when the model was trained on MNIST, else 800 / 200 synthetic digits per class.
-fn classifier_data(cfg: &crate::config::Config, cli: Option<&Path>) -> Result<(Digits, Digits)> {
-    Ok(match &cfg.data.source {
-        DataSource::Mnist { dir } => {
-            let all =
-                crate::data::load_mnist_dir(&crate::data::select::mnist_dir(cli, dir.as_ref())?)?;
-            let n = all.len();
-            let cut = n * 4 / 5;
-            (
-                all.select(&(0..cut).collect::<Vec<_>>()),
-                all.select(&(cut..n).collect::<Vec<_>>()),
-            )
-        }
-        DataSource::Synthetic { seed } => {
-            let classes: Vec<u8> = (0..10).collect();
-            let all = crate::data::synthetic::synthetic_digits(&classes, 1000, seed ^ 0x5eed);
-            let cut = 8000;
-            (
-                all.select(&(0..cut).collect::<Vec<_>>()),
-                all.select(&(cut..all.len()).collect::<Vec<_>>()),
-            )
-        }
-    })
-}
-
-/// The digit classifier of a study and its accuracy on its held-out images.
-pub fn classifier(
-    job: &ToleranceJob,
-    cfg: &crate::config::Config,
-    par: Parallelism,
-) -> Result<(Mlp, f64)> {
-    let (train, test) = classifier_data(cfg, job.data.as_deref())?;
-    let cached = job
-        .classifier
-        .clone()
-        .unwrap_or_else(|| job.out.join(CLASSIFIER_NPZ));
-    let net = if cached.exists() {
-        Mlp::load(&cached)?
-    } else {
-        let (net, _) =
-            par.install(|| crate::nn::digit_classifier(&train, None, job.seed, par, |_| {}))?;
-        net.save(&cached)?;
-        net
-    };
-    let acc = net.accuracy(test.standardised().view(), &test.labels, par);
-    Ok((net, acc))
-}
-
 /// What a run of (a shard of) a study did.
 pub struct ToleranceSummary {
     /// Tasks this shard owns.
@@ -200,36 +143,6 @@ impl ToleranceJob {
         }
         Ok((sweep, shard))
     }
-}
-
-fn read_bytes(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(io_err(path))
-}
-
-/// Write `study.toml`, or check that the one present describes the same study.
-fn claim(dir: &Path, spec: &StudySpec) -> Result<()> {
-    let path = dir.join(STUDY_TOML);
-    if path.exists() {
-        let old = read_spec(&path)?;
-        if &old != spec {
-            return Err(StudyError::Mismatch {
-                    path: path.display().to_string(),
-                    why: "holds another study (different model, hardware, sweep or settings); choose another --out".into(),
-                }
-                .into());
-        }
-        return Ok(());
-    }
-    let text = toml::to_string(spec).map_err(|e| Error::Invalid(format!("study.toml: {e}")))?;
-    crate::io::write_atomic(&path, |w| {
-        std::io::Write::write_all(w, text.as_bytes()).map_err(io_err(&path))
-    })
-}
-
-fn read_spec(path: &Path) -> Result<StudySpec> {
-    let text = std::fs::read_to_string(path).map_err(io_err(path))?;
-    toml::from_str(&text)
-        .map_err(|e| Error::Invalid(format!("{}: {}", path.display(), e.message())))
 }
 
 /// What a generative study scores samples against, loaded once.
@@ -296,7 +209,17 @@ impl GenerationInputs {
         let net = if job.no_classifier {
             None
         } else {
-            Some(classifier(job, &md.config, Parallelism::new(job.threads))?)
+            let cached = job
+                .classifier
+                .clone()
+                .unwrap_or_else(|| job.out.join(CLASSIFIER_NPZ));
+            Some(judge::load_or_train(
+                &md.config,
+                job.data.as_deref(),
+                &cached,
+                job.seed,
+                Parallelism::new(job.threads),
+            )?)
         };
         let cfg = &md.config;
         let visible = md
@@ -304,16 +227,21 @@ impl GenerationInputs {
             .topology
             .group("visible")
             .map(|g| g.range.clone())
-            .ok_or_else(|| Error::Invalid("the model has no `visible` group".into()))?;
+            .ok_or_else(|| Error::Model {
+                path: job.model.clone(),
+                why: "the model has no `visible` group".into(),
+            })?;
         let train =
             crate::data::select::training_set(&cfg.data, job.data.as_deref())?.standardised();
         if train.ncols() != visible.len() {
-            return Err(Error::Invalid(format!(
-                "{}: the model has {} visible units but its training images have {} pixels",
-                job.model.display(),
-                visible.len(),
-                train.ncols()
-            )));
+            return Err(Error::Mismatch {
+                what: job.model.display().to_string(),
+                why: format!(
+                    "the model has {} visible units but its training images have {} pixels",
+                    visible.len(),
+                    train.ncols()
+                ),
+            });
         }
         // Real digits never trained on: the first ones score −ln P, all of them are the
         // Fréchet reference.
@@ -432,13 +360,13 @@ pub fn run(job: &ToleranceJob) -> Result<ToleranceSummary> {
     let spec = StudySpec {
         workload,
         model_fingerprint: fingerprint([
-            read_bytes(&job.model.join("params.npz"))?.as_slice(),
-            read_bytes(&job.model.join("model.toml"))?.as_slice(),
+            dir::read_bytes(&job.model.join("params.npz"))?.as_slice(),
+            dir::read_bytes(&job.model.join("model.toml"))?.as_slice(),
         ]),
         hardware: format!(
             "{} {}",
             profile.name,
-            fingerprint([read_bytes(&job.hardware)?.as_slice()])
+            fingerprint([dir::read_bytes(&job.hardware)?.as_slice()])
         ),
         sweep: sweep.to_string(),
         chips: job.chips,
@@ -457,7 +385,7 @@ pub fn run(job: &ToleranceJob) -> Result<ToleranceSummary> {
         crate::rundir::claim_dir(&job.out, job.force, "tolerance")?;
     }
     std::fs::create_dir_all(&job.out).map_err(io_err(&job.out))?;
-    claim(&job.out, &spec)?;
+    dir::claim(&job.out, &spec)?;
 
     let inputs = match &teach {
         None => Inputs::Generation(GenerationInputs::load(job, &md)?),
@@ -485,12 +413,7 @@ pub fn run(job: &ToleranceJob) -> Result<ToleranceSummary> {
 
     let csv = job.out.join(TOLERANCE_CSV);
     let done = table::read(&csv, workload)?;
-    let owned: Vec<usize> = (0..spec.tasks(&sweep)).filter(|&t| shard.owns(t)).collect();
-    let todo: Vec<usize> = owned
-        .iter()
-        .copied()
-        .filter(|t| !done.contains_key(t))
-        .collect();
+    let (owned, todo) = dir::pending(&spec, &sweep, shard, &done);
     let resumed = owned.len() - todo.len();
     let bar = if job.progress {
         ProgressBar::new(owned.len() as u64)
@@ -503,19 +426,15 @@ pub fn run(job: &ToleranceJob) -> Result<ToleranceSummary> {
             .progress_chars("=> "),
     );
     bar.set_position(resumed as u64);
-    let rows = Mutex::new(done);
-    Parallelism::new(job.threads).install(|| {
-        todo.par_iter().try_for_each(|&t| -> Result<()> {
-            let row = study.run_task(t)?;
-            let mut rows = rows.lock().expect("no task panics while holding the lock");
-            rows.insert(t, row);
-            table::write(&csv, workload, &rows)?;
-            bar.inc(1);
-            Ok(())
-        })
-    })?;
+    let rows = dir::run_tasks(
+        &study,
+        &todo,
+        done,
+        &csv,
+        Parallelism::new(job.threads),
+        || bar.inc(1),
+    )?;
     bar.finish_and_clear();
-    let rows = rows.into_inner().expect("lock released");
     let summary = if shard.is_all() {
         Some(report::write(
             &job.out,
@@ -523,7 +442,7 @@ pub fn run(job: &ToleranceJob) -> Result<ToleranceSummary> {
             workload,
             &rows,
             spec.yield_threshold,
-            &title(&spec),
+            &dir::title(&spec),
         )?)
     } else {
         None
@@ -539,77 +458,7 @@ pub fn run(job: &ToleranceJob) -> Result<ToleranceSummary> {
     })
 }
 
-fn title(spec: &StudySpec) -> String {
-    let hw = spec.hardware.split_whitespace().next().unwrap_or("?");
-    format!(
-        "{hw}, sweep {}",
-        spec.sweep.split('=').next().unwrap_or("?")
-    )
-}
-
-/// Merge the study directories `inputs` (shards of one study) into `out`: the same
-/// `tolerance.csv`, plots and summary as a single-machine run.
+/// `thermocad merge`: combine the shards `inputs` into `out` (see [`dir::merge`]).
 pub fn merge(inputs: &[PathBuf], out: &Path, force: bool) -> Result<String> {
-    let first = inputs
-        .first()
-        .ok_or_else(|| Error::Invalid("merge: give at least one study directory".into()))?;
-    let spec = read_spec(&first.join(STUDY_TOML))?;
-    let mut rows: BTreeMap<usize, Row> = BTreeMap::new();
-    let workload = spec.workload;
-    for dir in inputs {
-        let path = dir.join(STUDY_TOML);
-        if read_spec(&path)? != spec {
-            return Err(StudyError::Mismatch {
-                path: path.display().to_string(),
-                why: format!("is another study than {}", first.join(STUDY_TOML).display()),
-            }
-            .into());
-        }
-        for (t, r) in table::read(&dir.join(TOLERANCE_CSV), workload)? {
-            if let Some(old) = rows.get(&t) {
-                if old != &r {
-                    return Err(Error::Invalid(format!(
-                        "{}: task {t} differs from the same task in another shard",
-                        dir.join(TOLERANCE_CSV).display()
-                    )));
-                }
-            }
-            rows.insert(t, r);
-        }
-    }
-    let sweep = Sweep::parse(&spec.sweep)?;
-    let total = spec.tasks(&sweep);
-    let missing: Vec<usize> = (0..total).filter(|t| !rows.contains_key(t)).collect();
-    if !missing.is_empty() {
-        return Err(Error::Invalid(format!(
-            "merge: {} of {total} tasks are missing (first: task {}); run the remaining shards",
-            missing.len(),
-            missing[0]
-        )));
-    }
-    if let Some(d) = inputs.iter().find(|d| crate::rundir::same_path(d, out)) {
-        return Err(Error::Exists(format!(
-            "merge --out {}: is one of the input shards ({}); choose another --out",
-            out.display(),
-            d.display()
-        )));
-    }
-    if !out.join(STUDY_TOML).exists() || force {
-        crate::rundir::claim_dir(out, force, "merge")?;
-    } else {
-        return Err(Error::Exists(format!(
-            "merge --out {}: already holds a study; choose another --out or pass --force to overwrite",
-            out.display()
-        )));
-    }
-    claim(out, &spec)?;
-    table::write(&out.join(TOLERANCE_CSV), workload, &rows)?;
-    report::write(
-        out,
-        &sweep,
-        workload,
-        &rows,
-        spec.yield_threshold,
-        &title(&spec),
-    )
+    dir::merge(inputs, out, force)
 }

@@ -39,10 +39,10 @@ pub fn run(job: TrainJob) -> Result<TrainSummary> {
     let digits = training_set(&cfg.data, job.data_dir.as_deref())?;
     let visible = cfg.model.visible.unwrap_or(digits.pixels());
     if visible != digits.pixels() {
-        return Err(Error::Invalid(format!(
-            "model.visible = {visible} but the training images have {} pixels",
-            digits.pixels()
-        )));
+        return Err(Error::Mismatch {
+            what: format!("model.visible = {visible}"),
+            why: format!("the training images have {} pixels", digits.pixels()),
+        });
     }
     let mut raw = cfg.raw.clone();
     raw.model.visible = Some(visible);
@@ -53,11 +53,14 @@ pub fn run(job: TrainJob) -> Result<TrainSummary> {
     let ckpt = job.out.join(checkpoint::FILE);
     let computer = build::build(&cfg.model, visible, cfg.train.seed)?;
     if computer.n() != visible + cfg.model.hidden || cfg.teach.is_some() {
-        return Err(Error::Invalid(format!(
-            "train: the model has N = {} units ([[model.groups]] or [teach]), but generative training needs the {visible} pixels plus model.hidden = {} units; train a classifier with `thermocad teach`",
-            computer.n(),
-            cfg.model.hidden
-        )));
+        return Err(Error::Setting {
+            field: "model.groups".into(),
+            why: format!(
+                ": the model has N = {} units ([[model.groups]] or [teach]), but generative training needs the {visible} pixels plus model.hidden = {} units; train a classifier with `thermocad teach`",
+                computer.n(),
+                cfg.model.hidden
+            ),
+        });
     }
     let optimizer = Optimizer::new(cfg.train.optimizer, computer.n());
     let fp = checkpoint::fingerprint(&fingerprint(&raw), &digits.images, &digits.labels);
