@@ -98,21 +98,11 @@ impl<R: Real> Computer<R> {
         self.topology.n()
     }
 
-    /// Coupling field h = x·J for a batch x [B, N], block by block over the coupled groups only,
-    /// into the evolving groups (clamped groups never move, so their field is not computed:
-    /// their columns of `out` are zeroed, or left as they are with `accumulate`).
-    /// With `accumulate`, h is added to `out`; otherwise `out` is overwritten.
-    pub fn coupling_field(
-        &self,
-        x: ArrayView2<'_, R>,
-        out: ArrayViewMut2<'_, R>,
-        accumulate: bool,
-        par: Parallelism,
-    ) {
-        self.field(x, out, accumulate, Sources::All, false, par);
-    }
-
-    /// Like [`Self::coupling_field`], summing only over the source groups in `sources`.
+    /// Coupling field h = x·J for a batch x [B, N], summed over the source groups in `sources`
+    /// (all: [`Sources::All`]), block by block over the coupled groups only, into the evolving
+    /// groups (clamped groups never move, so their field is not computed: their columns of
+    /// `out` are zeroed, or left as they are with `accumulate`). With `accumulate`, h is added
+    /// to `out`; otherwise `out` is overwritten.
     pub fn coupling_field_from(
         &self,
         x: ArrayView2<'_, R>,
@@ -173,7 +163,7 @@ impl<R: Real> Computer<R> {
     ) {
         let dim = out.raw_dim();
         out.assign(&self.params.b.broadcast(dim).expect("bias shape"));
-        self.coupling_field(x, out.view_mut(), true, par);
+        self.coupling_field_from(x, out.view_mut(), true, Sources::All, par);
         self.add_onsite(x, out, par);
     }
 

@@ -11,6 +11,11 @@
 //! Tasks are independent and deterministic: their randomness comes only from (seed, chip)
 //! streams, and each runs single-threaded, so results do not depend on the thread count, on
 //! the order tasks finish in, on resuming, or on how the tasks are sharded over machines.
+//!
+//! Modules: [`sweep`] (the `--sweep` grammar), [`table`] (`tolerance.csv` rows), [`quality`]
+//! (the generation metrics), [`judge`] (the digit classifier behind them), [`dir`] (a study
+//! directory: `study.toml`, scheduling of a shard's tasks, merge of shards), [`report`]
+//! (plots and the design-answer summary).
 
 pub mod dir;
 pub mod judge;
