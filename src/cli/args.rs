@@ -93,10 +93,14 @@ pub struct RunArgs {
     /// step (overrides hardware.profile; docs/codesign.md).
     #[arg(long, value_name = "FILE")]
     pub hardware: Option<PathBuf>,
-    /// Bit width of the chip's couplings and biases, 2..=32 (overrides hardware.bits; recorded
-    /// in model.toml, not yet trained for).
+    /// Bit width of the chip's couplings and biases, 2..=32 (overrides hardware.bits): the loss
+    /// is evaluated on the parameters quantized as `export --bits B` quantizes them.
     #[arg(long, value_name = "B")]
     pub bits: Option<u32>,
+    /// Perturbation-aware training: every trajectory is scored on its own chip drawn from the
+    /// profile's tolerances and mismatch (sets hardware.perturb = true; needs a profile).
+    #[arg(long)]
+    pub perturb: bool,
 }
 
 impl RunArgs {
@@ -116,6 +120,9 @@ impl RunArgs {
         if let Some(p) = &self.hardware {
             let path = toml::Value::String(p.display().to_string());
             set.push(format!("hardware.profile={path}"));
+        }
+        if self.perturb {
+            set.push("hardware.perturb=true".into());
         }
         Ok(TrainJob {
             config: crate::config::load_checked(&self.config, &set)?,
