@@ -12,6 +12,7 @@
 //! streams, and each runs single-threaded, so results do not depend on the thread count, on
 //! the order tasks finish in, on resuming, or on how the tasks are sharded over machines.
 
+pub mod chip;
 pub mod quality;
 pub mod report;
 pub mod sweep;
