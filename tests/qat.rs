@@ -228,7 +228,12 @@ fn ideal_chip_action_is_the_models() {
         (common::clamped_computer(0.3, 4), Direction::Forward),
     ] {
         let clamped: Vec<bool> = (0..c.n())
-            .map(|i| c.topology.groups().iter().any(|g| g.clamped && g.range.contains(&i)))
+            .map(|i| {
+                c.topology
+                    .groups()
+                    .iter()
+                    .any(|g| g.clamped && g.range.contains(&i))
+            })
             .collect();
         let x = clamp(random_path(c.n(), 20, 5), &clamped);
         let chip = chip_of(&c, "hardware/ideal.toml", None);
@@ -240,7 +245,10 @@ fn ideal_chip_action_is_the_models() {
         let scale = gw.j.iter().fold(0.0f32, |m, v| m.max(v.abs()));
         let dj = (&g.j - &gw.j).iter().fold(0.0f32, |m, v| m.max(v.abs()));
         let db = (&g.b - &gw.b).iter().fold(0.0f32, |m, v| m.max(v.abs()));
-        assert!(dj < 1e-4 * scale && db < 1e-4 * scale, "{dj} {db} of {scale}");
+        assert!(
+            dj < 1e-4 * scale && db < 1e-4 * scale,
+            "{dj} {db} of {scale}"
+        );
     }
 }
 
@@ -264,7 +272,12 @@ fn perturbed_chip_gradient_matches_finite_differences() {
         (common::clamped_computer(0.3, 4), Direction::Forward),
     ] {
         let clamped: Vec<bool> = (0..c.n())
-            .map(|i| c.topology.groups().iter().any(|g| g.clamped && g.range.contains(&i)))
+            .map(|i| {
+                c.topology
+                    .groups()
+                    .iter()
+                    .any(|g| g.clamped && g.range.contains(&i))
+            })
             .collect();
         let x = clamp(random_path(c.n(), 20, 6), &clamped);
         let draw = Some((1, 3));
@@ -308,7 +321,10 @@ fn perturbed_chip_gradient_matches_finite_differences() {
             };
             let fd = (at(0.02) - at(-0.02)) / 0.04;
             let gv = f64::from(g.b[i]);
-            assert!((fd - gv).abs() < 2e-3 * gv.abs().max(1.0), "b{i}: {gv} vs {fd}");
+            assert!(
+                (fd - gv).abs() < 2e-3 * gv.abs().max(1.0),
+                "b{i}: {gv} vs {fd}"
+            );
         }
     }
 }
@@ -322,11 +338,8 @@ fn export_reproduces_the_trained_quantized_couplings() {
     let out = d.path().join("q");
     run(job(&out, &hw_sets(&["hardware.bits=4"]), false)).unwrap();
     let md = load_dir(&out).unwrap();
-    let (again, rep, _) = quantize_computer(
-        &md.computer,
-        &QuantSpec::bits(BitWidth::new(4).unwrap()),
-    )
-    .unwrap();
+    let (again, rep, _) =
+        quantize_computer(&md.computer, &QuantSpec::bits(BitWidth::new(4).unwrap())).unwrap();
     assert_eq!(again.params, md.computer.params, "bit for bit");
     assert_eq!(rep.max_abs, 0.0);
     let levels: std::collections::BTreeSet<i64> = md
@@ -366,4 +379,154 @@ fn perturbation_aware_training_is_deterministic_and_resumable() {
     assert_ne!(params(&one), params(&nominal));
     let toml = std::fs::read_to_string(one.join("model.toml")).unwrap();
     assert!(toml.contains("perturb = true"), "{toml}");
+}
+
+fn read_csv(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let h: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            h.iter()
+                .cloned()
+                .zip(rec.iter().map(String::from))
+                .collect()
+        })
+        .collect()
+}
+
+/// `sample --hardware`: chip K is the tolerance study's chip K of the same seed (same mean
+/// largest |corr|), the nominal chip of the ideal profile at 16 bits is the ideal sampler,
+/// and bad input is one line with exit code 2.
+#[test]
+fn sample_on_a_chip() {
+    let d = tempfile::tempdir().unwrap();
+    let m = d.path().join("m");
+    run(job(&m, &hw_sets(&[]), false)).unwrap();
+    let (ms, gm) = (m.to_str().unwrap(), gmc());
+    let gm = gm.to_str().unwrap();
+    let p = |name: &str| d.path().join(name).to_str().unwrap().to_string();
+    let (tol, chip, ideal, nominal) = (p("tol"), p("chip"), p("ideal"), p("nominal"));
+    let ok = |args: &[&str]| {
+        let (code, _, err) = common::thermocad(args);
+        assert_eq!(code, 0, "{args:?}: {err}");
+    };
+    ok(&[
+        "tolerance",
+        "--model",
+        ms,
+        "--hardware",
+        gm,
+        "--sweep",
+        "bits=4",
+        "--chips",
+        "2",
+        "--samples",
+        "8",
+        "--seed",
+        "3",
+        "--threads",
+        "1",
+        "--out",
+        &tol,
+    ]);
+    ok(&[
+        "sample",
+        "--model",
+        ms,
+        "--hardware",
+        gm,
+        "--bits",
+        "4",
+        "--chip",
+        "1",
+        "--n",
+        "8",
+        "--seed",
+        "3",
+        "--threads",
+        "1",
+        "--out",
+        &chip,
+    ]);
+    let rows = read_csv(&Path::new(&tol).join("tolerance.csv"));
+    let study: f64 = rows
+        .iter()
+        .find(|r| r["chip"] == "1" && r["condition"] != "ideal")
+        .unwrap()["corr"]
+        .parse()
+        .unwrap();
+    let q = read_csv(&Path::new(&chip).join("quality.csv"));
+    let mine = q
+        .iter()
+        .map(|r| r["correlation"].parse::<f64>().unwrap().abs())
+        .sum::<f64>()
+        / q.len() as f64;
+    assert!(
+        (mine - study).abs() < 2e-4,
+        "sample {mine} vs study {study}"
+    );
+
+    let ip = root().join("hardware/ideal.toml");
+    let ip = ip.to_str().unwrap();
+    ok(&[
+        "sample",
+        "--model",
+        ms,
+        "--n",
+        "8",
+        "--threads",
+        "1",
+        "--out",
+        &ideal,
+    ]);
+    ok(&[
+        "sample",
+        "--model",
+        ms,
+        "--hardware",
+        ip,
+        "--bits",
+        "16",
+        "--chip",
+        "0",
+        "--n",
+        "8",
+        "--threads",
+        "1",
+        "--out",
+        &nominal,
+    ]);
+    let load = |dir: &str| -> ndarray::Array2<f32> {
+        ndarray_npy::read_npy(Path::new(dir).join("samples.npy")).unwrap()
+    };
+    let diff = (&load(&ideal) - &load(&nominal))
+        .iter()
+        .fold(0.0f32, |a, v| a.max(v.abs()));
+    assert!(diff < 1e-2 && diff > 0.0, "{diff}");
+
+    // Bad input.
+    let aware = d.path().join("aware");
+    run(job(&aware, &hw_sets(&["hardware.bits=4"]), false)).unwrap();
+    let aw = aware.to_str().unwrap();
+    let out = p("bad");
+    for (args, needle) in [
+        (vec!["--model", ms, "--chip", "2"], "--chip"),
+        (vec!["--model", ms, "--bits", "4"], "--bits"),
+        (
+            vec!["--model", ms, "--hardware", gm, "--bits", "1"],
+            "--bits",
+        ),
+        (
+            vec!["--model", aw, "--hardware", ip],
+            "trained for the chip",
+        ),
+    ] {
+        let mut a = vec!["sample", "--out", &out];
+        a.extend(args);
+        let (code, _, err) = common::thermocad(&a);
+        assert_eq!(code, 2, "{a:?}: {err}");
+        assert!(common::one_error_line(&err).contains(needle), "{err}");
+    }
+    assert!(!Path::new(&out).exists());
 }

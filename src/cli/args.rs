@@ -195,8 +195,16 @@ impl SampleArgs {
     pub fn check(self, progress: bool) -> Result<SampleJob> {
         require(self.n >= 1, "--n", "must be at least 1")?;
         if self.hardware.is_none() {
-            require(self.chip.is_none(), "--chip", "needs --hardware FILE (the chip's profile)")?;
-            require(self.bits.is_none(), "--bits", "needs --hardware FILE (the chip's profile)")?;
+            require(
+                self.chip.is_none(),
+                "--chip",
+                "needs --hardware FILE (the chip's profile)",
+            )?;
+            require(
+                self.bits.is_none(),
+                "--bits",
+                "needs --hardware FILE (the chip's profile)",
+            )?;
         }
         if let Some(b) = self.bits {
             use crate::hardware::quantize::{BitWidth, MAX_BITS, MIN_BITS};
@@ -207,11 +215,13 @@ impl SampleArgs {
                 ),
             })?;
         }
-        let chip = self.hardware.map(|profile| crate::tolerance::chip::ChipChoice {
-            profile,
-            bits: self.bits,
-            chip: self.chip.unwrap_or(0),
-        });
+        let chip = self
+            .hardware
+            .map(|profile| crate::tolerance::chip::ChipChoice {
+                profile,
+                bits: self.bits,
+                chip: self.chip.unwrap_or(0),
+            });
         Ok(SampleJob {
             model: self.model,
             n: self.n,

@@ -3,12 +3,12 @@
 //! behavioral simulator.
 
 use super::{chip_circuit, Condition};
+use crate::dynamics::noise::Normals;
+use crate::dynamics::sampler::Dynamics;
 use crate::error::{Error, Result};
 use crate::hardware::behavioral::Behavioral;
 use crate::hardware::perturb::Nonidealities;
 use crate::hardware::profile::load_profile;
-use crate::dynamics::noise::Normals;
-use crate::dynamics::sampler::Dynamics;
 use crate::linalg::Parallelism;
 use crate::model::build::ModelDir;
 use crate::model::Computer;

@@ -310,9 +310,12 @@ impl Study<'_> {
         let dt = self.model.physics.dt;
         // The ideal reference is built as designed; a chip gets its draw of deviations.
         let built = match (task, self.condition(task)) {
-            (Task::Chip { chip, .. }, Some(c)) => {
-                chip_circuit(self.model, self.profile, &c, Some((self.spec.seed, chip as u64)))?
-            }
+            (Task::Chip { chip, .. }, Some(c)) => chip_circuit(
+                self.model,
+                self.profile,
+                &c,
+                Some((self.spec.seed, chip as u64)),
+            )?,
             _ => ideal_circuit(self.model, self.profile)?,
         };
         Behavioral::compile(&built, dt).map_err(|e| match e {

@@ -70,7 +70,13 @@ impl Chip {
         }
         let bias_factor: Array1<f32> = cap
             .iter()
-            .map(|&c| if c > 0.0 { (ph.mu * nominal_c / c) as f32 } else { 0.0 })
+            .map(|&c| {
+                if c > 0.0 {
+                    (ph.mu * nominal_c / c) as f32
+                } else {
+                    0.0
+                }
+            })
             .collect();
         let m = sim.coupling().matrix();
         let j = &computer.params.j;
@@ -142,7 +148,8 @@ impl Chip {
         for i in 0..n {
             for k in 0..n {
                 if i != k && mask[[i, k]] != 0.0 {
-                    g.j[[i, k]] = self.factor[[i, k]] * dm[[k, i]] + self.factor[[k, i]] * dm[[i, k]];
+                    g.j[[i, k]] =
+                        self.factor[[i, k]] * dm[[k, i]] + self.factor[[k, i]] * dm[[i, k]];
                 }
             }
         }

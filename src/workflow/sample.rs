@@ -3,13 +3,13 @@
 
 use crate::data::select::training_set;
 use crate::energy::heat::generate_on;
-use crate::tolerance::chip::{sampler, ChipChoice};
 use crate::error::Result;
 use crate::io::{save_npy, write_csv};
 use crate::linalg::Parallelism;
 use crate::metrics::{best_matches, mean_std};
 use crate::model::build::{load_dir, ModelDir};
 use crate::report::plot::{Colormap, Figure, Histogram, ImageGrid};
+use crate::tolerance::chip::{sampler, ChipChoice};
 use indicatif::{ProgressBar, ProgressStyle};
 use ndarray::{s, Array2, Axis};
 use std::path::PathBuf;

@@ -65,7 +65,12 @@ pub fn run(job: TrainJob) -> Result<TrainSummary> {
     let fp = checkpoint::fingerprint(&fingerprint(&raw), &digits.images, &digits.labels);
     let mut state = initial_state(&job.out, job.resume, computer, optimizer, &fp)?;
     let images = digits.standardised();
-    let inner = Generative::new(&images, cfg.model.hidden, cfg.noising.clone(), cfg.train.seed);
+    let inner = Generative::new(
+        &images,
+        cfg.model.hidden,
+        cfg.noising.clone(),
+        cfg.train.seed,
+    );
     let mut objective = codesign::objective(inner, hw.clone(), Direction::Reverse);
     let par = Parallelism::new(cfg.train.threads);
     let exec = Executor {
