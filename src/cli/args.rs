@@ -93,10 +93,14 @@ pub struct RunArgs {
     /// step (overrides hardware.profile; docs/codesign.md).
     #[arg(long, value_name = "FILE")]
     pub hardware: Option<PathBuf>,
-    /// Bit width of the chip's couplings and biases, 2..=32 (overrides hardware.bits; recorded
-    /// in model.toml, not yet trained for).
+    /// Bit width of the chip's couplings and biases, 2..=32 (overrides hardware.bits): the loss
+    /// is evaluated on the parameters quantized as `export --bits B` quantizes them.
     #[arg(long, value_name = "B")]
     pub bits: Option<u32>,
+    /// Perturbation-aware training: every trajectory is scored on its own chip drawn from the
+    /// profile's tolerances and mismatch (sets hardware.perturb = true; needs a profile).
+    #[arg(long)]
+    pub perturb: bool,
 }
 
 impl RunArgs {
@@ -116,6 +120,9 @@ impl RunArgs {
         if let Some(p) = &self.hardware {
             let path = toml::Value::String(p.display().to_string());
             set.push(format!("hardware.profile={path}"));
+        }
+        if self.perturb {
+            set.push("hardware.perturb=true".into());
         }
         Ok(TrainJob {
             config: crate::config::load_checked(&self.config, &set)?,
@@ -169,12 +176,52 @@ pub struct SampleArgs {
     /// Overwrite an existing output (model, run or results) at --out.
     #[arg(long)]
     pub force: bool,
+    /// Generate on this chip's behavioral simulator (e.g. hardware/gm-c.toml) instead of the
+    /// ideal computer (docs/codesign.md).
+    #[arg(long, value_name = "FILE")]
+    pub hardware: Option<PathBuf>,
+    /// Bit width of the chip's couplings and biases, 2..=32 (default: the model's
+    /// [hardware] bits when trained for this profile, else full precision); needs --hardware.
+    #[arg(long, value_name = "B")]
+    pub bits: Option<u32>,
+    /// 0: the nominal chip; K ≥ 1: chip K of a tolerance study with the same --seed (its
+    /// tolerance.csv row chip = K); needs --hardware.
+    #[arg(long, value_name = "K")]
+    pub chip: Option<u64>,
 }
 
 impl SampleArgs {
     /// The sampling job.
     pub fn check(self, progress: bool) -> Result<SampleJob> {
         require(self.n >= 1, "--n", "must be at least 1")?;
+        if self.hardware.is_none() {
+            require(
+                self.chip.is_none(),
+                "--chip",
+                "needs --hardware FILE (the chip's profile)",
+            )?;
+            require(
+                self.bits.is_none(),
+                "--bits",
+                "needs --hardware FILE (the chip's profile)",
+            )?;
+        }
+        if let Some(b) = self.bits {
+            use crate::hardware::quantize::{BitWidth, MAX_BITS, MIN_BITS};
+            BitWidth::new(b).map_err(|_| Error::Flag {
+                flag: "--bits",
+                why: format!(
+                    "must be in {MIN_BITS}..={MAX_BITS}, got {b} (1 bit leaves only the level 0)"
+                ),
+            })?;
+        }
+        let chip = self
+            .hardware
+            .map(|profile| crate::tolerance::chip::ChipChoice {
+                profile,
+                bits: self.bits,
+                chip: self.chip.unwrap_or(0),
+            });
         Ok(SampleJob {
             model: self.model,
             n: self.n,
@@ -184,6 +231,7 @@ impl SampleArgs {
             data_dir: self.data,
             progress,
             force: self.force,
+            chip,
         })
     }
 }

@@ -273,9 +273,10 @@ pub struct TrainSpec {
 pub struct HardwareSpec {
     /// The hardware profile file.
     pub profile: PathBuf,
-    /// Bit width of couplings and biases (recorded; quantization-aware training is not built
-    /// yet).
+    /// Bit width of couplings and biases (quantization-aware training).
     pub bits: Option<BitWidth>,
+    /// Each trajectory evaluated on its own drawn chip (perturbation-aware training).
+    pub perturb: bool,
 }
 
 /// A validated configuration.
@@ -506,7 +507,11 @@ fn check_hardware(c: &Fields<'_>, h: &HardwareSection) -> Result<HardwareSpec, F
         .bits
         .map(|b| BitWidth::new(b).map_err(|e| c.err("hardware.bits", e.to_string())))
         .transpose()?;
-    Ok(HardwareSpec { profile, bits })
+    Ok(HardwareSpec {
+        profile,
+        bits,
+        perturb: h.perturb.unwrap_or(false),
+    })
 }
 
 fn check_layout(c: &Fields<'_>, m: &ModelSection) -> Result<Option<Layout>, FieldError> {

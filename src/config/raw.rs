@@ -285,8 +285,12 @@ pub struct HardwareSection {
     /// Hardware profile (`hardware/*.toml`) whose realisability limits training enforces.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profile: Option<PathBuf>,
-    /// Bit width of couplings and biases on the chip (2..=32); recorded only, quantization-aware
-    /// training is not built yet.
+    /// Bit width of couplings and biases on the chip (2..=32): training evaluates its loss on
+    /// the parameters quantized as `export --bits` quantizes them (docs/codesign.md).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bits: Option<u32>,
+    /// Evaluate every training trajectory on its own chip drawn from the profile's deviations
+    /// (`--perturb`; default false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub perturb: Option<bool>,
 }

@@ -7,7 +7,7 @@
 //! increments dQ = −∇V(x̄)·dx with x̄ the midpoint of each step, equal to Q up to the
 //! discretisation error of the integrator ([`StratonovichHeat`]).
 
-use crate::dynamics::sampler::Batch;
+use crate::dynamics::sampler::{Batch, Dynamics};
 use crate::linalg::{Parallelism, Real};
 use crate::model::Computer;
 use ndarray::{Array1, Array2, ArrayView2, Zip};
@@ -29,6 +29,23 @@ pub fn run_chunked<R: Real>(
     chunk: usize,
     steps: usize,
     par: Parallelism,
+    start: impl FnMut(usize, usize) -> Batch<R>,
+    observe: impl FnMut(usize, usize, ArrayView2<'_, R>),
+    finish: impl FnMut(usize, ArrayView2<'_, R>),
+) -> Vec<f64> {
+    run_chunked_on(c, c, n, chunk, steps, par, start, observe, finish)
+}
+
+/// [`run_chunked`] with the dynamics of `dynamics` (e.g. a chip's behavioral simulator) and
+/// the heat measured with the potential of `c`.
+#[allow(clippy::too_many_arguments)]
+pub fn run_chunked_on<R: Real>(
+    c: &Computer<R>,
+    dynamics: &impl Dynamics<R>,
+    n: usize,
+    chunk: usize,
+    steps: usize,
+    par: Parallelism,
     mut start: impl FnMut(usize, usize) -> Batch<R>,
     mut observe: impl FnMut(usize, usize, ArrayView2<'_, R>),
     mut finish: impl FnMut(usize, ArrayView2<'_, R>),
@@ -38,7 +55,7 @@ pub fn run_chunked<R: Real>(
         let mut batch = start(first, chunk.min(n - first));
         let e0 = c.energy(batch.x.view(), par);
         observe(first, 0, batch.x.view());
-        batch.run(c, steps, par, |k, x| observe(first, k, x));
+        batch.run(dynamics, steps, par, |k, x| observe(first, k, x));
         let e1 = c.energy(batch.x.view(), par);
         heat.extend(
             e0.iter()
@@ -64,8 +81,24 @@ pub fn generate<R: Real>(
     observe: impl FnMut(usize, usize, ArrayView2<'_, R>),
     finish: impl FnMut(usize, ArrayView2<'_, R>),
 ) -> Vec<f64> {
+    generate_on(c, c, n, seed, steps, par, observe, finish)
+}
+
+/// [`generate`] on `dynamics` (e.g. a chip's behavioral simulator), starting from the
+/// coupling-free equilibrium of `c` and measuring the heat with the potential of `c`.
+#[allow(clippy::too_many_arguments)]
+pub fn generate_on<R: Real>(
+    c: &Computer<R>,
+    dynamics: &impl Dynamics<R>,
+    n: usize,
+    seed: u64,
+    steps: usize,
+    par: Parallelism,
+    observe: impl FnMut(usize, usize, ArrayView2<'_, R>),
+    finish: impl FnMut(usize, ArrayView2<'_, R>),
+) -> Vec<f64> {
     let start = |first: usize, count| Batch::from_equilibrium(c, seed, first as u64, count);
-    run_chunked(c, n, CHUNK, steps, par, start, observe, finish)
+    run_chunked_on(c, dynamics, n, CHUNK, steps, par, start, observe, finish)
 }
 
 /// Running sum of Stratonovich heat increments, −∇V((x_prev + x)/2)·(x − x_prev) per row

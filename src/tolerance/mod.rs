@@ -13,10 +13,11 @@
 //! the order tasks finish in, on resuming, or on how the tasks are sharded over machines.
 //!
 //! Modules: [`sweep`] (the `--sweep` grammar), [`table`] (`tolerance.csv` rows), [`quality`]
-//! (the generation metrics), [`judge`] (the digit classifier behind them), [`dir`] (a study
+//! (the generation metrics), [`chip`] (sampling on a drawn chip), [`judge`] (the digit classifier behind them), [`dir`] (a study
 //! directory: `study.toml`, scheduling of a shard's tasks, merge of shards), [`report`]
 //! (plots and the design-answer summary).
 
+pub mod chip;
 pub mod dir;
 pub mod judge;
 pub mod quality;
@@ -315,33 +316,15 @@ impl Study<'_> {
     pub fn circuit(&self, task: Task) -> crate::Result<Behavioral<f32>> {
         let dt = self.model.physics.dt;
         // The ideal reference is built as designed; a chip gets its draw of deviations.
-        let (computer, profile, draw) = match (task, self.condition(task)) {
-            (Task::Chip { chip, .. }, Some(c)) => {
-                let computer = match c.bits {
-                    Some(b) => {
-                        quantize_computer(self.model, &QuantSpec::bits(BitWidth::new(b)?))?.0
-                    }
-                    None => self.model.clone(),
-                };
-                let p = Profile {
-                    inductance: c.inductance,
-                    ..self.profile.clone()
-                };
-                (computer, p, Some((c.nd, chip)))
-            }
-            _ => {
-                let p = Profile {
-                    resistor_series: None,
-                    inductance: None,
-                    ..self.profile.clone()
-                };
-                (self.model.clone(), p, None)
-            }
+        let built = match (task, self.condition(task)) {
+            (Task::Chip { chip, .. }, Some(c)) => chip_circuit(
+                self.model,
+                self.profile,
+                &c,
+                Some((self.spec.seed, chip as u64)),
+            )?,
+            _ => ideal_circuit(self.model, self.profile)?,
         };
-        let mut built = circuit::build(&computer, &profile)?;
-        if let Some((nd, chip)) = draw {
-            built = perturb(&built, &nd, self.spec.seed, chip as u64);
-        }
         Behavioral::compile(&built, dt).map_err(|e| match e {
             CircuitError::Overloaded { .. } => e.into(),
             other => CircuitError::InTask {
@@ -410,6 +393,47 @@ impl Study<'_> {
             classes,
         })
     }
+}
+
+/// The circuit of a study's ideal reference: `model` unquantized on `profile` without
+/// resistor-series snapping or inductance, and without deviations.
+pub fn ideal_circuit(model: &Computer<f32>, profile: &Profile) -> crate::Result<circuit::Circuit> {
+    let p = Profile {
+        resistor_series: None,
+        inductance: None,
+        ..profile.clone()
+    };
+    Ok(circuit::build(model, &p)?)
+}
+
+/// The circuit of one chip: `model` quantized to `c.bits` (per tensor, as `export --bits`),
+/// built on `profile` with `c.inductance`, and, with `draw = Some((seed, chip))`, the
+/// deviations `c.nd` of chip `chip` of a study seeded `seed` ([`perturb`]); None: the nominal
+/// chip (as designed). This is the one place a chip is drawn: tolerance studies, `sample
+/// --hardware --chip K` and perturbation-aware training all call it.
+pub fn chip_circuit(
+    model: &Computer<f32>,
+    profile: &Profile,
+    c: &Condition,
+    draw: Option<(u64, u64)>,
+) -> crate::Result<circuit::Circuit> {
+    let quantized;
+    let computer = match c.bits {
+        Some(b) => {
+            quantized = quantize_computer(model, &QuantSpec::bits(BitWidth::new(b)?))?.0;
+            &quantized
+        }
+        None => model,
+    };
+    let p = Profile {
+        inductance: c.inductance,
+        ..profile.clone()
+    };
+    let built = circuit::build(computer, &p)?;
+    Ok(match draw {
+        Some((seed, chip)) => perturb(&built, &c.nd, seed, chip),
+        None => built,
+    })
 }
 
 /// FNV-1a 64-bit hash of some byte strings, as 16 hex digits: a file fingerprint.

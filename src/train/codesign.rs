@@ -1,15 +1,21 @@
 //! Hardware-aware training (issue 12, docs/codesign.md): the chip a model is trained for
-//! (`[hardware]`, `--hardware`, `--bits`) turned into what training enforces.
+//! (`[hardware]`, `--hardware`, `--bits`, `--perturb`) turned into what training enforces.
 //!
-//! Built so far: the realisability constraints of the profile ([`Profile::constraints`]),
-//! projected onto J after every optimizer step by the executor. The bit width is recorded in
-//! model.toml but not yet trained for.
+//! - the realisability constraints of the profile ([`Profile::constraints`]), projected onto
+//!   J after every optimizer step by the executor;
+//! - quantization- and perturbation-aware evaluation of the loss ([`super::aware`]), and the
+//!   quantized parameters a run writes (what `export --bits` reproduces exactly).
 
+use super::aware::{Aware, Hardware};
+use super::executor::{Objective, TrajectoryObjective};
 use super::project::Constraints;
+use super::reverse_nll::Direction;
+use super::TrainState;
 use crate::config::HardwareSpec;
 use crate::error::Result;
 use crate::hardware::profile::{load_profile, Profile};
 use crate::model::Physics;
+use std::borrow::Cow;
 
 /// The constraints a run must respect: None without `[hardware]`, else those of its profile
 /// for a model of `physics`. A missing or invalid profile, or limits the model can never meet,
@@ -20,6 +26,44 @@ pub fn constraints(hw: Option<&HardwareSpec>, physics: &Physics) -> Result<Optio
         Some(h) => {
             let profile: Profile = load_profile(&h.profile)?;
             Ok(Some(profile.constraints(physics)?))
+        }
+    }
+}
+
+/// The training chip of a run (None: the loss is the float computer's).
+pub fn hardware(
+    hw: Option<&HardwareSpec>,
+    constraints: Option<Constraints>,
+    seed: u64,
+) -> Result<Option<Hardware>> {
+    Hardware::of(hw, constraints, seed)
+}
+
+/// `inner`, evaluated on the chip `hw` when there is one.
+pub fn objective<'a, T: TrajectoryObjective + Send + 'a>(
+    inner: T,
+    hw: Option<Hardware>,
+    direction: Direction,
+) -> Box<dyn Objective + Send + 'a> {
+    match hw {
+        None => Box::new(inner),
+        Some(hardware) => Box::new(Aware {
+            inner,
+            hardware,
+            direction,
+        }),
+    }
+}
+
+/// The state whose parameters a run writes to params.npz: with a bit width, the quantized
+/// parameters the loss was evaluated on (the checkpoint keeps the float shadow).
+pub fn exported<'s>(hw: Option<&Hardware>, s: &'s TrainState) -> Result<Cow<'s, TrainState>> {
+    match hw.filter(|h| h.bits.is_some()) {
+        None => Ok(Cow::Borrowed(s)),
+        Some(h) => {
+            let mut q = s.clone();
+            q.computer = h.quantized(&s.computer)?;
+            Ok(Cow::Owned(q))
         }
     }
 }

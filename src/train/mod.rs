@@ -1,7 +1,9 @@
 //! Training: the reverse-trajectory likelihood, optimizers, and the executor that runs a
 //! training objective with checkpoints, progress and divergence checks.
 
+pub mod aware;
 pub mod checkpoint;
+pub mod chip_nll;
 pub mod codesign;
 pub mod executor;
 pub mod generative;

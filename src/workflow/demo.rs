@@ -145,6 +145,7 @@ pub fn run(job: DemoJob) -> Result<(TrainSummary, SampleSummary, CircuitSummary)
         data_dir: None,
         progress: job.progress,
         force: true,
+        chip: None,
     })?;
     let mut c = circuit_stage(&job, &model_dir)?;
     c.lines.extend(tolerance_stage(&job, &model_dir)?);

@@ -2,13 +2,14 @@
 //! equilibrium (noise) and running the trained dynamics to t_f.
 
 use crate::data::select::training_set;
-use crate::energy::heat::generate;
+use crate::energy::heat::generate_on;
 use crate::error::Result;
 use crate::io::{save_npy, write_csv};
 use crate::linalg::Parallelism;
 use crate::metrics::{best_matches, mean_std};
 use crate::model::build::{load_dir, ModelDir};
 use crate::report::plot::{Colormap, Figure, Histogram, ImageGrid};
+use crate::tolerance::chip::{sampler, ChipChoice};
 use indicatif::{ProgressBar, ProgressStyle};
 use ndarray::{s, Array2, Axis};
 use std::path::PathBuf;
@@ -31,6 +32,9 @@ pub struct SampleJob {
     pub progress: bool,
     /// Overwrite an existing --out.
     pub force: bool,
+    /// `--hardware [--bits] [--chip]`: generate on a chip's behavioral simulator (None: the
+    /// ideal computer, also for a model trained with `[hardware]`).
+    pub chip: Option<ChipChoice>,
 }
 
 /// Results of sampling.
@@ -67,6 +71,7 @@ pub fn run(job: SampleJob) -> Result<SampleSummary> {
         job.n as f64 * (nv as f64 + 3.0 * n) * 4.0,
     )?;
     crate::limits::work(&format!("--n {}", job.n), job.n as f64 * steps as f64 * n)?;
+    let dynamics = sampler(&md, job.chip.as_ref(), job.seed)?;
     crate::rundir::claim_dir(&job.out, job.force, "sample")?;
     let par = Parallelism::new(job.threads);
     let snap_steps: Vec<usize> = SNAPSHOTS
@@ -88,8 +93,9 @@ pub fn run(job: SampleJob) -> Result<SampleSummary> {
         .progress_chars("=> "),
     );
     let heat = par.install(|| {
-        generate(
+        generate_on(
             c,
+            &dynamics,
             job.n,
             job.seed,
             steps,

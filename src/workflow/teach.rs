@@ -20,6 +20,7 @@ use crate::nn::{self, Activation, Mlp, MlpTraining};
 use crate::report::plot::{Figure, LineChart, Series};
 use crate::train::checkpoint;
 use crate::train::optim::Optimizer;
+use crate::train::reverse_nll::Direction;
 use crate::train::teacher_student::{IdealPaths, TeacherStudent};
 use crate::train::{codesign, Executor, TrainState};
 use ndarray::s;
@@ -52,6 +53,7 @@ pub fn run(job: TrainJob) -> Result<TeachSummary> {
     let start = Instant::now();
     let cfg = &job.config;
     let constraints = codesign::constraints(cfg.hardware.as_ref(), &cfg.model.physics)?;
+    let hw = codesign::hardware(cfg.hardware.as_ref(), constraints, cfg.train.seed)?;
     claim_run(&job, "teach")?;
     let teach = cfg.teach.clone().ok_or_else(|| Error::Setting {
         field: "[teach]".into(),
@@ -154,7 +156,7 @@ pub fn run(job: TrainJob) -> Result<TeachSummary> {
         steps,
     };
     let physics = computer.physics;
-    let mut objective = par.install(|| {
+    let inner = par.install(|| {
         TeacherStudent::new(
             &physics,
             train_x,
@@ -164,6 +166,7 @@ pub fn run(job: TrainJob) -> Result<TeachSummary> {
             cfg.train.seed,
         )
     });
+    let mut objective = codesign::objective(inner, hw.clone(), Direction::Forward);
     let fp = checkpoint::fingerprint(&fingerprint(&raw), &train.images, &train.labels);
     let optimizer = Optimizer::new(cfg.train.optimizer, computer.n());
     let mut state = initial_state(&job.out, job.resume, computer, optimizer, &fp)?;
@@ -189,20 +192,23 @@ pub fn run(job: TrainJob) -> Result<TeachSummary> {
         Ok((st.done, top_accuracy(inf.outputs.view(), eval_labels).0))
     };
     if eval > 0 && state.done > 0 && accuracy.last().map(|r| r.0) != Some(state.done) {
-        accuracy.push(par.install(|| row(&state))?);
+        let q = codesign::exported(hw.as_ref(), &state)?;
+        accuracy.push(par.install(|| row(&q))?);
     }
     // The row is written before the checkpoint: a kill in between leaves a row beyond the
     // checkpoint, which the resume drops (read_accuracy keeps rows up to its trajectory count).
     let mut save = |st: &TrainState| -> Result<()> {
+        let q = &*codesign::exported(hw.as_ref(), st)?;
         if eval > 0 {
-            accuracy.push(row(st)?);
+            accuracy.push(row(q)?);
             write_accuracy(&out, &accuracy, eval)?;
         }
         checkpoint::save(&ckpt, st, &fp)?;
-        write_outputs(&out, &raw, st, n_train, "Forward Onsager–Machlup action")
+        write_outputs(&out, &raw, q, n_train, "Forward Onsager–Machlup action")
     };
-    par.install(|| exec.run(&mut objective, &mut state, &mut save))?;
-    let inf = par.install(|| infer(&state.computer, test_x.view(), steps, 1, seed, 0, par))?;
+    par.install(|| exec.run(objective.as_mut(), &mut state, &mut save))?;
+    let trained = codesign::exported(hw.as_ref(), &state)?;
+    let inf = par.install(|| infer(&trained.computer, test_x.view(), steps, 1, seed, 0, par))?;
     Ok(TeachSummary {
         images: (train.len(), test.len()),
         teacher_accuracy,

@@ -7,6 +7,7 @@ use crate::model::build;
 use crate::train::checkpoint;
 use crate::train::generative::Generative;
 use crate::train::optim::Optimizer;
+use crate::train::reverse_nll::Direction;
 use crate::train::run::{
     claim_run, executor, fingerprint, initial_state, tail_mean, write_outputs, LOSS_TITLE,
 };
@@ -35,6 +36,7 @@ pub fn run(job: TrainJob) -> Result<TrainSummary> {
     let start = Instant::now();
     let cfg = &job.config;
     let constraints = codesign::constraints(cfg.hardware.as_ref(), &cfg.model.physics)?;
+    let hw = codesign::hardware(cfg.hardware.as_ref(), constraints, cfg.train.seed)?;
     claim_run(&job, "train")?;
     let digits = training_set(&cfg.data, job.data_dir.as_deref())?;
     let visible = cfg.model.visible.unwrap_or(digits.pixels());
@@ -66,12 +68,13 @@ pub fn run(job: TrainJob) -> Result<TrainSummary> {
     let fp = checkpoint::fingerprint(&fingerprint(&raw), &digits.images, &digits.labels);
     let mut state = initial_state(&job.out, job.resume, computer, optimizer, &fp)?;
     let images = digits.standardised();
-    let mut objective = Generative::new(
+    let inner = Generative::new(
         &images,
         cfg.model.hidden,
         cfg.noising.clone(),
         cfg.train.seed,
     );
+    let mut objective = codesign::objective(inner, hw.clone(), Direction::Reverse);
     let par = Parallelism::new(cfg.train.threads);
     let exec = Executor {
         constraints,
@@ -81,9 +84,10 @@ pub fn run(job: TrainJob) -> Result<TrainSummary> {
     let n_images = digits.len();
     let mut save = |s: &TrainState| -> Result<()> {
         checkpoint::save(&ckpt, s, &fp)?;
-        write_outputs(&out, &raw, s, n_images, LOSS_TITLE)
+        let s = codesign::exported(hw.as_ref(), s)?;
+        write_outputs(&out, &raw, &s, n_images, LOSS_TITLE)
     };
-    par.install(|| exec.run(&mut objective, &mut state, &mut save))?;
+    par.install(|| exec.run(objective.as_mut(), &mut state, &mut save))?;
     let (first_loss, final_loss) = (
         state.history.first().map_or(f64::NAN, |h| h.1),
         tail_mean(&state.history),
