@@ -24,7 +24,7 @@ MANIFEST=$ROOT/docs/figures.toml
 
 # Recipes in the order they run (dependencies first).
 RECIPES=(mnist3 mnist3_decks mnist3_energy paper_small_energy mnist3_variants classifier
-  classifier_tolerance classifier_deck codesign_fanin bench mnist3_tolerance)
+  classifier_tolerance classifier_deck codesign_fanin demo bench mnist3_tolerance)
 
 usage() {
   sed -n '2,4p' "$0" | sed 's/^# \{0,1\}//'
@@ -98,7 +98,7 @@ recipe_mnist3() {
     step samples100 tc sample --model "$RDIR/model" --n 100 --seed 1 --data "$DATA" --out "$RDIR/samples100"
 }
 
-# docs/circuit-mapping.md §8 (export of the paper's model) and netlists/mnist3-pruned.cir,
+# docs/circuit-mapping.md §8 (export of the paper's model) and mnist3-pruned.cir,
 # the generated deck that netlists/README.md describes (it is no longer committed).
 recipe_mnist3_decks() {
   need mnist3 || return 1
@@ -193,9 +193,12 @@ recipe_classifier_tolerance() {
     step temperature "${t[@]}" --isolate --sweep temperature=-40,27,85,125 --out "$RDIR/temperature"
 }
 
-# docs/classifier.md "The deck itself": ngspice classifies held-out images 8000…8009.
+# docs/classifier.md "The deck itself": ngspice classifies held-out images 8000…8009; and the
+# refusal of resistive couplings (discrete RC) for the trained classifier.
 recipe_classifier_deck() {
   need classifier || return 1
+  step refusal_rc tc_expect_fail export --model "$OUT/classifier/model" --hardware hardware/discrete-rc.toml \
+    --out "$RDIR/refusal_rc.cir" || return 1
   local n
   for n in 8000 8001 8002 8003 8004 8005 8006 8007 8008 8009; do
     step "image$n" tc export --model "$OUT/classifier/model" --hardware hardware/gm-c.toml \
@@ -210,6 +213,13 @@ recipe_codesign_fanin() {
     step fan64 tc train --config docs/repro/demo.toml --out "$RDIR/fan64" --hardware docs/repro/gm-c-fan64.toml &&
     step free-s tc sample --model "$RDIR/free" --n 100 --seed 1 --out "$RDIR/free-s" &&
     step fan64-s tc sample --model "$RDIR/fan64" --n 100 --seed 1 --out "$RDIR/fan64-s"
+}
+
+# README (the demo's wall time) and docs/energy.md (the trained demo model on discrete RC).
+recipe_demo() {
+  step demo tc demo --out "$RDIR/demo" &&
+    step refusal_rc tc_expect_fail energy --model "$RDIR/demo/model" --hardware hardware/discrete-rc.toml \
+      --samples 10 --forward 0 --out "$RDIR/refusal_rc"
 }
 
 # docs/performance.md, docs/tolerance.md "Throughput": wall-clock ratios (machine-dependent).
