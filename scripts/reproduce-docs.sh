@@ -103,11 +103,11 @@ recipe_mnist3() {
 recipe_mnist3_decks() {
   need mnist3 || return 1
   local m=$OUT/mnist3/model
-  step full8 tc export --model "$m" --hardware hardware/ideal.toml --bits 8 --out "$RDIR/mnist3.cir" &&
-    step pruned8 tc export --model "$m" --hardware hardware/ideal.toml --bits 8 --prune 0.1 \
+  step full8 tc export --force --model "$m" --hardware hardware/ideal.toml --bits 8 --out "$RDIR/mnist3.cir" &&
+    step pruned8 tc export --force --model "$m" --hardware hardware/ideal.toml --bits 8 --prune 0.1 \
     --no-noise --t 0.1 --out "$RDIR/pruned.cir" --run &&
-    step netlist tc export --model "$m" --hardware hardware/ideal.toml --bits 6 --prune 0.07 --t 0.1 \
-    --out "$RDIR/mnist3-pruned.cir" || return 1
+    step netlist tc export --force --model "$m" --hardware hardware/ideal.toml --bits 6 --prune 0.07 --t 0.1 \
+      --trnoise --out "$RDIR/mnist3-pruned.cir" || return 1
   # the 38.9 MB deck is only measured (size, line count), not kept
   if [ -e "$RDIR/mnist3.cir" ]; then
     wc -c <"$RDIR/mnist3.cir" >"$RDIR/full8.bytes" && rm -f "$RDIR/mnist3.cir"
@@ -201,7 +201,7 @@ recipe_classifier_deck() {
     --out "$RDIR/refusal_rc.cir" || return 1
   local n
   for n in 8000 8001 8002 8003 8004 8005 8006 8007 8008 8009; do
-    step "image$n" tc export --model "$OUT/classifier/model" --hardware hardware/gm-c.toml \
+    step "image$n" tc export --force --model "$OUT/classifier/model" --hardware hardware/gm-c.toml \
       --image "$n" --data "$DATA" --run --out "$RDIR/image$n.cir" || return 1
     rm -f "$RDIR/image$n.cir" "$RDIR/image$n.cir.data"*
   done
@@ -245,7 +245,7 @@ recipe_mnist3_tolerance() {
 
 check_figures() {
   local report=$OUT/report.md
-  awk -v out="$OUT" -f "$ROOT/scripts/figures.awk" "$MANIFEST" >"$report.tmp" || return 2
+  timeout 300 awk -v out="$OUT" -f "$ROOT/scripts/figures.awk" "$MANIFEST" >"$report.tmp" || return 2
   mv "$report.tmp" "$report"
   log "wrote $report"
   grep -E '^(checked|PASS|FAIL|NOT RUN|unchecked)' "$report" | sed 's/^/  /' || true
