@@ -96,7 +96,10 @@ fn numbers(s: &str) -> Vec<f64> {
             }
         }
         let text: String = b[start..j].iter().collect();
-        out.push(text.parse().unwrap_or_else(|_| panic!("number `{text}` in `{s}`")));
+        out.push(
+            text.parse()
+                .unwrap_or_else(|_| panic!("number `{text}` in `{s}`")),
+        );
         i = j;
     }
     out
@@ -151,7 +154,10 @@ fn every_quote_is_in_its_doc_and_holds_its_value() {
             bad.push(format!("{}: quote not in {}: `{}`", f.id, f.doc, f.quote));
         }
         if !f.quote.contains(&f.value) {
-            bad.push(format!("{}: quote does not contain value `{}`", f.id, f.value));
+            bad.push(format!(
+                "{}: quote does not contain value `{}`",
+                f.id, f.value
+            ));
         }
         if numbers(&f.value).is_empty() {
             bad.push(format!("{}: value `{}` holds no number", f.id, f.value));
@@ -168,9 +174,18 @@ fn ids_are_unique_and_recipes_exist() {
     assert_eq!(functions, list, "recipe functions vs RECIPES=(…)");
     let mut seen = BTreeSet::new();
     for f in &m.figure {
-        assert!(!f.id.is_empty() && seen.insert(&f.id), "duplicate or empty id `{}`", f.id);
+        assert!(
+            !f.id.is_empty() && seen.insert(&f.id),
+            "duplicate or empty id `{}`",
+            f.id
+        );
         if f.recipe == "none" {
-            assert_eq!(f.check, Some(false), "{}: recipe `none` needs check = false", f.id);
+            assert_eq!(
+                f.check,
+                Some(false),
+                "{}: recipe `none` needs check = false",
+                f.id
+            );
             continue;
         }
         assert!(
@@ -188,7 +203,10 @@ fn ids_are_unique_and_recipes_exist() {
         .filter(|f| f.recipe != "none")
         .map(|f| f.recipe.clone())
         .collect();
-    assert_eq!(used, functions, "recipes without figures, or figures without recipes");
+    assert_eq!(
+        used, functions,
+        "recipes without figures, or figures without recipes"
+    );
 }
 
 #[test]
@@ -228,17 +246,20 @@ fn every_tolerance_is_stated_and_every_extract_matches_its_value() {
             let w: Vec<&str> = s.split_whitespace().collect();
             let ok = match w.as_slice() {
                 ["lit", x, ..] => x.parse::<f64>().is_ok(),
-                [path, "num", k, _re, ..]
+                [path, "num", k, _, ..]
                 | [path, "col", k, _, ..]
                 | [path, "md", _, _, k, ..]
-                | [path, "sec", _, k, _re, ..] => {
+                | [path, "sec", _, k, _, ..] => {
                     path.starts_with(&format!("{}/", f.recipe))
                         && (k.parse::<usize>().is_ok() || w[1] == "col")
                 }
                 _ => false,
             };
             if !ok {
-                bad.push(format!("{}: bad extract spec `{s}` (its path must start with `{}/`)", f.id, f.recipe));
+                bad.push(format!(
+                    "{}: bad extract spec `{s}` (its path must start with `{}/`)",
+                    f.id, f.recipe
+                ));
             }
         }
     }
@@ -249,7 +270,10 @@ fn every_tolerance_is_stated_and_every_extract_matches_its_value() {
 fn numbers_are_read_as_the_extractor_reads_them() {
     assert_eq!(numbers("2.77e3 kT, std 2.8e2"), vec![2770.0, 280.0]);
     assert_eq!(numbers("50,816 × 2.4e8"), vec![50816.0, 2.4e8]);
-    assert_eq!(numbers("−40: 93.3 % · +27: 92.8 %"), vec![-40.0, 93.3, 27.0, 92.8]);
+    assert_eq!(
+        numbers("−40: 93.3 % · +27: 92.8 %"),
+        vec![-40.0, 93.3, 27.0, 92.8]
+    );
     assert_eq!(numbers("bits=2..8, h383"), vec![2.0, 8.0, 383.0]);
     assert_eq!(numbers("3.7 min"), vec![3.7]);
 }
@@ -308,5 +332,8 @@ fn the_extractor_passes_fails_and_reports_missing_outputs() {
     // 92.95 vs 92.9: 0.05 ≤ 0.01 + 0.05
     assert_eq!(status("c"), "PASS", "{report}");
     assert_eq!(status("d"), "NOT RUN", "{report}");
-    assert!(report.contains("checked 4: PASS 2, FAIL 1, NOT RUN 1"), "{report}");
+    assert!(
+        report.contains("checked 4: PASS 2, FAIL 1, NOT RUN 1"),
+        "{report}"
+    );
 }
