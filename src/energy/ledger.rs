@@ -92,7 +92,7 @@ pub fn assemble(inp: &Inputs<'_>) -> Ledger {
     // The forward (noising) process on the training images.
     match &inp.forward {
         Err(why) => notes.push(why.clone()),
-        Ok(f) if f.is_empty() => {}
+        Ok([]) => {}
         Ok(f) => {
             let in_kt =
                 |g: fn(&ForwardHeat) -> f64| f.iter().map(|h| g(h) / ph.kt).collect::<Vec<_>>();
