@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use thermocad::config::{check, parse, Config};
 use thermocad::data::select::training_set;
 use thermocad::hardware::profile::{load_profile, parse_profile};
-use thermocad::io::load_params;
 use thermocad::linalg::Parallelism;
 use thermocad::model::build::{build, load_dir};
 use thermocad::model::Physics;
@@ -64,18 +63,11 @@ fn config(sets: &[String]) -> Config {
 }
 
 fn job(out: &Path, sets: &[String], resume: bool) -> TrainJob {
-    TrainJob {
-        config: config(sets),
-        data_dir: None,
-        out: out.to_path_buf(),
-        resume,
-        force: false,
-        progress: false,
-    }
+    common::train_job(config(sets), out, resume)
 }
 
 fn params(dir: &Path) -> thermocad::model::Params<f32> {
-    load_params::<f32>(&dir.join("params.npz"), N).unwrap()
+    common::saved_params(dir, N)
 }
 
 /// Fan-in 2 and compensation 0.5 (load L = 2·J2·0.5 = 1 for J2 = 1) hold exactly after every

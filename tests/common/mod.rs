@@ -122,3 +122,24 @@ pub fn have_ngspice() -> bool {
     }
     ok
 }
+
+/// A `train`/`teach` job on `config` writing into `out` (no --data, --force or progress bar).
+pub fn train_job(
+    config: thermocad::config::Config,
+    out: &std::path::Path,
+    resume: bool,
+) -> thermocad::workflow::train::TrainJob {
+    thermocad::workflow::train::TrainJob {
+        config,
+        data_dir: None,
+        out: out.to_path_buf(),
+        resume,
+        force: false,
+        progress: false,
+    }
+}
+
+/// The `params.npz` a run wrote into `dir`, for a model of `n` units.
+pub fn saved_params(dir: &std::path::Path, n: usize) -> Params<f32> {
+    thermocad::io::load_params::<f32>(&dir.join("params.npz"), n).unwrap()
+}
