@@ -141,24 +141,18 @@ function pct(a, n, p,    x, i, fr, j) {
   return a[i + 1] * (1 - fr) + a[j + 1] * fr
 }
 
-function numafter(f, k, re,    line, rest, arr, u, n) {
-  while ((getline line < f) > 0) {
-    if (match(line, re)) {
-      rest = substr(line, RSTART + RLENGTH)
-      n = numbers(rest, arr, u)
-      close(f)
-      return (k <= n ? arr[k] : "")
-    }
-  }
-  close(f)
-  return ""
+# numafter: the K-th number after the first match of RE anywhere in F.
+function numafter(f, k, re) {
+  return secnum(f, "", k, re)
 }
 
+# secnum: the K-th number after the first match of RE in section "## SEC" of F (the whole
+# file when SEC is empty).
 function secnum(f, sec, k, re,    line, insec, rest, arr, u, n) {
-  insec = 0
+  insec = (sec == "")
   while ((getline line < f) > 0) {
-    if (index(line, "## " sec) == 1) { insec = 1; continue }
-    if (insec && line ~ /^## /) break
+    if (sec != "" && index(line, "## " sec) == 1) { insec = 1; continue }
+    if (sec != "" && insec && line ~ /^## /) break
     if (insec && match(line, re)) {
       rest = substr(line, RSTART + RLENGTH)
       n = numbers(rest, arr, u)

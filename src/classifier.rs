@@ -141,7 +141,7 @@ pub fn infer(
             o.scaled_add(1.0 / k as f32, &row.slice(s![outp.clone()]));
         }
     };
-    let heat_kt = run_chunked(c, rows, CHUNK, steps, par, begin, trace, average);
+    let heat_kt = run_chunked(c, c, rows, CHUNK, steps, par, begin, trace, average);
     Ok(Inference {
         outputs,
         heat_kt,

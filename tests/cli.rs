@@ -132,7 +132,8 @@ fn export_writes_a_deck_and_rejects_bad_input_in_one_line() {
             &deck,
         ]);
         assert_eq!(code, 2);
-        assert!(one_error_line(&err).contains("bit width"), "{err}");
+        let line = one_error_line(&err);
+        assert!(line.contains("--bits") && line.contains("2..=32"), "{err}");
     }
     let missing = d.path().join("nope.toml").display().to_string();
     let (code, _, err) = thermocad(&[

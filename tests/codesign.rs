@@ -156,8 +156,8 @@ fn hardware_run_writes_feasible_params_on_any_thread_count() {
         ]
     };
     let (one, two) = (d.path().join("t1"), d.path().join("t2"));
-    run(job(&one, &set(1), false)).unwrap();
-    run(job(&two, &set(2), false)).unwrap();
+    run(&job(&one, &set(1), false)).unwrap();
+    run(&job(&two, &set(2), false)).unwrap();
     assert_eq!(params(&one), params(&two));
 
     let md = load_dir(&one).unwrap();
@@ -180,8 +180,8 @@ fn hardware_run_writes_feasible_params_on_any_thread_count() {
 fn a_profile_without_limits_changes_nothing() {
     let d = tempfile::tempdir().unwrap();
     let (plain, hw) = (d.path().join("plain"), d.path().join("hw"));
-    run(job(&plain, &[], false)).unwrap();
-    run(job(
+    run(&job(&plain, &[], false)).unwrap();
+    run(&job(
         &hw,
         &[hardware_set(&root().join("hardware/gm-c.toml"))],
         false,
@@ -203,18 +203,18 @@ fn resume_on_another_chip_is_refused() {
     let a = profile_with(d.path(), "a.toml", "max_fan_in = 2\n");
     let b = profile_with(d.path(), "b.toml", "max_fan_in = 3\n");
     let (straight, split) = (d.path().join("straight"), d.path().join("split"));
-    run(job(&straight, &[hardware_set(&a)], false)).unwrap();
+    run(&job(&straight, &[hardware_set(&a)], false)).unwrap();
     let short = vec![hardware_set(&a), "train.trajectories=12".into()];
-    run(job(&split, &short, false)).unwrap();
+    run(&job(&split, &short, false)).unwrap();
     for other in [vec![hardware_set(&b)], vec![]] {
-        let e = run(job(&split, &other, true)).unwrap_err().to_string();
+        let e = run(&job(&split, &other, true)).unwrap_err().to_string();
         assert!(
             e.contains("cannot resume") && e.contains("[hardware]"),
             "{e}"
         );
         assert!(!e.contains('\n'), "{e}");
     }
-    run(job(&split, &[hardware_set(&a)], true)).unwrap();
+    run(&job(&split, &[hardware_set(&a)], true)).unwrap();
     assert_eq!(params(&straight), params(&split));
 }
 

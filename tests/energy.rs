@@ -13,7 +13,7 @@ use thermocad::energy::digital::{
     mlp_macs, paper_digital_kt, parse_table, DEFAULT_TABLE, PAPER_HEAT_KT,
 };
 use thermocad::energy::forward::account;
-use thermocad::energy::heat::{generate, StratonovichHeat};
+use thermocad::energy::heat::{from_equilibrium, run_chunked, StratonovichHeat, CHUNK};
 use thermocad::energy::units::{Thermal, PAPER_KT_PER_PJ};
 use thermocad::hardware::circuit::build;
 use thermocad::hardware::profile::load_profile;
@@ -189,12 +189,14 @@ fn generated_heat_is_the_potential_drop_of_each_sample() {
     let c = computer::<f64>(8, 4, ph, Connectivity::VisibleHiddenHiddenHidden, 0.3, 5);
     let par = Parallelism::SEQUENTIAL;
     let mut strat: Option<StratonovichHeat<f64>> = None;
-    let heat = generate(
+    let heat = run_chunked(
+        &c,
         &c,
         6,
-        9,
+        CHUNK,
         ph.steps(0.5),
         par,
+        from_equilibrium(&c, 9),
         |_, k, x| match (k, strat.as_mut()) {
             (0, _) => strat = Some(StratonovichHeat::new(x)),
             (_, Some(s)) => s.step(&c, x, par),

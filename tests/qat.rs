@@ -323,7 +323,7 @@ fn perturbed_chip_gradient_matches_finite_differences() {
 fn export_reproduces_the_trained_quantized_couplings() {
     let d = tempfile::tempdir().unwrap();
     let out = d.path().join("q");
-    run(job(&out, &hw_sets(&["hardware.bits=4"]), false)).unwrap();
+    run(&job(&out, &hw_sets(&["hardware.bits=4"]), false)).unwrap();
     let md = load_dir(&out).unwrap();
     let (again, rep, _) =
         quantize_computer(&md.computer, &QuantSpec::bits(BitWidth::new(4).unwrap())).unwrap();
@@ -339,7 +339,7 @@ fn export_reproduces_the_trained_quantized_couplings() {
     assert!(levels.len() > 3 && levels.len() <= 15, "{levels:?}");
     // The unaware run differs.
     let plain = d.path().join("p");
-    run(job(&plain, &hw_sets(&[]), false)).unwrap();
+    run(&job(&plain, &hw_sets(&[]), false)).unwrap();
     assert_ne!(params(&plain), params(&out));
 }
 
@@ -355,14 +355,14 @@ fn perturbation_aware_training_is_deterministic_and_resumable() {
         hw_sets(&v)
     };
     let (one, two, split) = (d.path().join("1"), d.path().join("2"), d.path().join("s"));
-    run(job(&one, &set(1, None), false)).unwrap();
-    run(job(&two, &set(2, None), false)).unwrap();
+    run(&job(&one, &set(1, None), false)).unwrap();
+    run(&job(&two, &set(2, None), false)).unwrap();
     assert_eq!(params(&one), params(&two));
-    run(job(&split, &set(2, Some("train.trajectories=12")), false)).unwrap();
-    run(job(&split, &set(1, None), true)).unwrap();
+    run(&job(&split, &set(2, Some("train.trajectories=12")), false)).unwrap();
+    run(&job(&split, &set(1, None), true)).unwrap();
     assert_eq!(params(&one), params(&split));
     let nominal = d.path().join("n");
-    run(job(&nominal, &hw_sets(&["hardware.bits=6"]), false)).unwrap();
+    run(&job(&nominal, &hw_sets(&["hardware.bits=6"]), false)).unwrap();
     assert_ne!(params(&one), params(&nominal));
     let toml = std::fs::read_to_string(one.join("model.toml")).unwrap();
     assert!(toml.contains("perturb = true"), "{toml}");
@@ -389,7 +389,7 @@ fn read_csv(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
 fn sample_on_a_chip() {
     let d = tempfile::tempdir().unwrap();
     let m = d.path().join("m");
-    run(job(&m, &hw_sets(&[]), false)).unwrap();
+    run(&job(&m, &hw_sets(&[]), false)).unwrap();
     let (ms, gm) = (m.to_str().unwrap(), gmc());
     let gm = gm.to_str().unwrap();
     let p = |name: &str| d.path().join(name).to_str().unwrap().to_string();
@@ -494,7 +494,7 @@ fn sample_on_a_chip() {
 
     // Bad input.
     let aware = d.path().join("aware");
-    run(job(&aware, &hw_sets(&["hardware.bits=4"]), false)).unwrap();
+    run(&job(&aware, &hw_sets(&["hardware.bits=4"]), false)).unwrap();
     let aw = aware.to_str().unwrap();
     let out = p("bad");
     for (args, needle) in [

@@ -68,7 +68,7 @@ fn heldout_loss(dir: &Path) -> f64 {
 fn training_lowers_the_heldout_loss_and_writes_its_files() {
     let d = tempfile::tempdir().unwrap();
     let init = d.path().join("init");
-    run(job(
+    run(&job(
         &init,
         &[
             "train.trajectories=1",
@@ -80,7 +80,7 @@ fn training_lowers_the_heldout_loss_and_writes_its_files() {
     .unwrap();
     let trained = d.path().join("trained");
     // Adam at 1e-2 (the tiny config's SGD at 1e-3 moves the loss by only 3e-4 relative).
-    let s = run(job(
+    let s = run(&job(
         &trained,
         &["train.optimizer=adam", "train.learning_rate=1e-2"],
         false,
@@ -130,20 +130,20 @@ fn training_lowers_the_heldout_loss_and_writes_its_files() {
 fn resume_continues_bit_for_bit() {
     let d = tempfile::tempdir().unwrap();
     let straight = d.path().join("straight");
-    run(job(&straight, &[], false)).unwrap();
+    run(&job(&straight, &[], false)).unwrap();
     let split = d.path().join("split");
-    run(job(&split, &["train.trajectories=12"], false)).unwrap();
-    let again = run(job(&split, &[], false));
+    run(&job(&split, &["train.trajectories=12"], false)).unwrap();
+    let again = run(&job(&split, &[], false));
     assert!(
         again.unwrap_err().to_string().contains("--resume"),
         "refuses to overwrite a run"
     );
-    run(job(&split, &["train.threads=1"], true)).unwrap();
+    run(&job(&split, &["train.threads=1"], true)).unwrap();
     let a = load_params::<f32>(&straight.join("params.npz"), 800).unwrap();
     let b = load_params::<f32>(&split.join("params.npz"), 800).unwrap();
     assert_eq!(a, b);
     // A resume with different physics is refused.
-    let e = run(job(
+    let e = run(&job(
         &split,
         &["train.trajectories=30", "model.j2=2.0"],
         true,
@@ -156,7 +156,7 @@ fn resume_continues_bit_for_bit() {
 fn divergence_is_reported_and_keeps_the_last_checkpoint() {
     let d = tempfile::tempdir().unwrap();
     let out = d.path().join("div");
-    let e = run(job(
+    let e = run(&job(
         &out,
         &[
             "train.optimizer=\"sgd\"",

@@ -6,9 +6,11 @@
 
 use crate::error::{Error, Result};
 use crate::hardware::perturb::Spread;
+use crate::hardware::quantize::{BitWidth, Granularity, QuantError, QuantSpec, MAX_BITS, MIN_BITS};
+use crate::tolerance::{sweep::Sweep, Shard, StudyError};
 use crate::workflow::{
     bench::BenchJob, classify::ClassifyJob, demo::DemoJob, energy::EnergyJob, export::ExportJob,
-    sample::SampleJob, tolerance::ToleranceJob, train::TrainJob,
+    sample::SampleJob, tolerance::ToleranceJob, tolerance::MIN_RESAMPLES, train::TrainJob,
 };
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -68,6 +70,59 @@ fn require(ok: bool, flag: &'static str, why: &str) -> Result<()> {
     }
 }
 
+/// The chip a command trains for or generates on: `--hardware FILE [--bits B]`.
+#[derive(clap::Args)]
+pub struct ChipArgs {
+    /// Hardware profile of the chip (e.g. hardware/gm-c.toml): `train`/`teach` train for it
+    /// (its realisability limits after every step), `sample` generates on its behavioral
+    /// simulator instead of the ideal computer (docs/codesign.md).
+    #[arg(long, value_name = "FILE")]
+    pub hardware: Option<PathBuf>,
+    /// Bit width of the chip's couplings and biases, 2..=32, quantized as `export --bits B`
+    /// quantizes them (`sample`'s default: the model's [hardware] bits when it was trained
+    /// for this profile, else full precision).
+    #[arg(long, value_name = "B")]
+    pub bits: Option<u32>,
+}
+
+impl ChipArgs {
+    /// `--bits` checked.
+    fn bits(&self) -> Result<Option<BitWidth>> {
+        check_bits(self.bits)
+    }
+}
+
+/// A `--bits` value checked.
+fn check_bits(bits: Option<u32>) -> Result<Option<BitWidth>> {
+    bits.map(|b| {
+        BitWidth::new(b).map_err(|_| Error::Flag {
+            flag: "--bits",
+            why: format!(
+                "must be in {MIN_BITS}..={MAX_BITS}, got {b} (1 bit leaves only the level 0)"
+            ),
+        })
+    })
+    .transpose()
+}
+
+/// What the commands that run noisy trajectories into a results directory share (`sample`,
+/// `classify`, `energy`).
+#[derive(clap::Args)]
+pub struct RunOutArgs {
+    /// Seed of the thermal noise: the same seed gives the same results whatever --threads.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Output directory.
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Threads (0 = all cores).
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Overwrite an existing output at --out.
+    #[arg(long)]
+    pub force: bool,
+}
+
 /// Arguments of the training commands (`train`, `teach`).
 #[derive(clap::Args)]
 pub struct RunArgs {
@@ -89,14 +144,10 @@ pub struct RunArgs {
     /// Start over in an --out that already holds a model or run (its checkpoint is removed).
     #[arg(long)]
     pub force: bool,
-    /// Train for this chip: enforce the hardware profile's realisability limits after every
-    /// step (overrides hardware.profile; docs/codesign.md).
-    #[arg(long, value_name = "FILE")]
-    pub hardware: Option<PathBuf>,
-    /// Bit width of the chip's couplings and biases, 2..=32 (overrides hardware.bits): the loss
-    /// is evaluated on the parameters quantized as `export --bits B` quantizes them.
-    #[arg(long, value_name = "B")]
-    pub bits: Option<u32>,
+    /// The chip to train for (`--hardware`, `--bits`; they override hardware.profile and
+    /// hardware.bits).
+    #[command(flatten)]
+    pub chip: ChipArgs,
     /// Perturbation-aware training: every trajectory is scored on its own chip drawn from the
     /// profile's tolerances and mismatch (sets hardware.perturb = true; needs a profile).
     #[arg(long)]
@@ -107,17 +158,10 @@ impl RunArgs {
     /// The validated configuration and the job it describes.
     pub fn check(self, progress: bool) -> Result<TrainJob> {
         let mut set = self.set;
-        if let Some(b) = self.bits {
-            use crate::hardware::quantize::{BitWidth, MAX_BITS, MIN_BITS};
-            BitWidth::new(b).map_err(|_| Error::Flag {
-                flag: "--bits",
-                why: format!(
-                    "must be in {MIN_BITS}..={MAX_BITS}, got {b} (1 bit leaves only the level 0)"
-                ),
-            })?;
-            set.push(format!("hardware.bits={b}"));
+        if let Some(b) = self.chip.bits()? {
+            set.push(format!("hardware.bits={}", b.get()));
         }
-        if let Some(p) = &self.hardware {
+        if let Some(p) = &self.chip.hardware {
             let path = toml::Value::String(p.display().to_string());
             set.push(format!("hardware.profile={path}"));
         }
@@ -161,29 +205,15 @@ pub struct SampleArgs {
     /// Number of samples.
     #[arg(long, default_value_t = 25)]
     pub n: usize,
-    /// Seed of the samples' noise.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-    /// Output directory.
-    #[arg(long)]
-    pub out: PathBuf,
-    /// Threads (0 = all cores).
-    #[arg(long, default_value_t = 0)]
-    pub threads: usize,
     /// MNIST directory, to score samples against the training digits.
     #[arg(long)]
     pub data: Option<PathBuf>,
-    /// Overwrite an existing output (model, run or results) at --out.
-    #[arg(long)]
-    pub force: bool,
-    /// Generate on this chip's behavioral simulator (e.g. hardware/gm-c.toml) instead of the
-    /// ideal computer (docs/codesign.md).
-    #[arg(long, value_name = "FILE")]
-    pub hardware: Option<PathBuf>,
-    /// Bit width of the chip's couplings and biases, 2..=32 (default: the model's
-    /// [hardware] bits when trained for this profile, else full precision); needs --hardware.
-    #[arg(long, value_name = "B")]
-    pub bits: Option<u32>,
+    /// `--seed`, `--out`, `--threads`, `--force`.
+    #[command(flatten)]
+    pub run: RunOutArgs,
+    /// The chip to generate on (`--hardware`, `--bits`); without `--hardware` the ideal computer.
+    #[command(flatten)]
+    pub hw: ChipArgs,
     /// 0: the nominal chip; K ≥ 1: chip K of a tolerance study with the same --seed (its
     /// tolerance.csv row chip = K); needs --hardware.
     #[arg(long, value_name = "K")]
@@ -194,43 +224,29 @@ impl SampleArgs {
     /// The sampling job.
     pub fn check(self, progress: bool) -> Result<SampleJob> {
         require(self.n >= 1, "--n", "must be at least 1")?;
-        if self.hardware.is_none() {
-            require(
-                self.chip.is_none(),
-                "--chip",
-                "needs --hardware FILE (the chip's profile)",
-            )?;
-            require(
-                self.bits.is_none(),
-                "--bits",
-                "needs --hardware FILE (the chip's profile)",
-            )?;
+        if self.hw.hardware.is_none() {
+            let why = "needs --hardware FILE (the chip's profile)";
+            require(self.chip.is_none(), "--chip", why)?;
+            require(self.hw.bits.is_none(), "--bits", why)?;
         }
-        if let Some(b) = self.bits {
-            use crate::hardware::quantize::{BitWidth, MAX_BITS, MIN_BITS};
-            BitWidth::new(b).map_err(|_| Error::Flag {
-                flag: "--bits",
-                why: format!(
-                    "must be in {MIN_BITS}..={MAX_BITS}, got {b} (1 bit leaves only the level 0)"
-                ),
-            })?;
-        }
+        let bits = self.hw.bits()?.map(|b| b.get());
         let chip = self
+            .hw
             .hardware
             .map(|profile| crate::tolerance::chip::ChipChoice {
                 profile,
-                bits: self.bits,
+                bits,
                 chip: self.chip.unwrap_or(0),
             });
         Ok(SampleJob {
             model: self.model,
             n: self.n,
-            seed: self.seed,
-            out: self.out,
-            threads: self.threads,
+            seed: self.run.seed,
+            out: self.run.out,
+            threads: self.run.threads,
             data_dir: self.data,
             progress,
-            force: self.force,
+            force: self.run.force,
             chip,
         })
     }
@@ -322,14 +338,28 @@ pub struct ExportArgs {
 impl ExportArgs {
     /// The export job and whether to run the deck.
     pub fn check(self) -> Result<(ExportJob, bool)> {
+        let quant = QuantSpec {
+            bits: check_bits(self.bits)?,
+            granularity: if self.per_row {
+                Granularity::PerRow
+            } else {
+                Granularity::PerTensor
+            },
+            clip_percentile: self.clip_percentile,
+            prune_threshold: self.prune,
+        };
+        quant.validate().map_err(|e| Error::Flag {
+            flag: match e {
+                QuantError::Percentile { .. } => "--clip-percentile",
+                _ => "--prune",
+            },
+            why: e.to_string(),
+        })?;
         Ok((
             ExportJob {
                 model: self.model,
                 hardware: self.hardware,
-                bits: self.bits,
-                prune: self.prune,
-                per_row: self.per_row,
-                clip_percentile: self.clip_percentile,
+                quant,
                 out: self.out,
                 noise: self.noise,
                 trnoise: self.trnoise,
@@ -368,21 +398,12 @@ pub struct EnergyArgs {
     /// Temperature of the heat bath [K] that converts kT to joules.
     #[arg(long, default_value_t = crate::energy::units::ROOM_TEMPERATURE_K)]
     pub temperature: f64,
-    /// Seed of the samples' noise.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
     /// MNIST directory, for the forward process on the training images.
     #[arg(long)]
     pub data: Option<PathBuf>,
-    /// Threads (0 = all cores).
-    #[arg(long, default_value_t = 0)]
-    pub threads: usize,
-    /// Output directory (energy.md, energy.csv, energy.png).
-    #[arg(long)]
-    pub out: PathBuf,
-    /// Overwrite an existing --out.
-    #[arg(long)]
-    pub force: bool,
+    /// `--seed`, `--out` (energy.md, energy.csv, energy.png), `--threads`, `--force`.
+    #[command(flatten)]
+    pub run: RunOutArgs,
 }
 
 impl EnergyArgs {
@@ -396,11 +417,11 @@ impl EnergyArgs {
             samples: self.samples,
             forward: self.forward,
             temperature: self.temperature,
-            seed: self.seed,
+            seed: self.run.seed,
             data: self.data,
-            threads: self.threads,
-            out: self.out,
-            force: self.force,
+            threads: self.run.threads,
+            out: self.run.out,
+            force: self.run.force,
         })
     }
 }
@@ -480,18 +501,9 @@ pub struct ClassifyArgs {
     /// Classify the last N images of the set (default: the model's teach.test_images).
     #[arg(long)]
     pub count: Option<usize>,
-    /// Seed of the thermal noise.
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
-    /// Output directory.
-    #[arg(long)]
-    pub out: PathBuf,
-    /// Threads (0 = all cores).
-    #[arg(long, default_value_t = 0)]
-    pub threads: usize,
-    /// Overwrite an existing output (model, run or results) at --out.
-    #[arg(long)]
-    pub force: bool,
+    /// `--seed`, `--out`, `--threads`, `--force`.
+    #[command(flatten)]
+    pub run: RunOutArgs,
 }
 
 impl ClassifyArgs {
@@ -507,10 +519,10 @@ impl ClassifyArgs {
             data: self.data,
             trajectories: self.trajectories,
             count: self.count,
-            seed: self.seed,
-            out: self.out,
-            threads: self.threads,
-            force: self.force,
+            seed: self.run.seed,
+            out: self.run.out,
+            threads: self.run.threads,
+            force: self.run.force,
         })
     }
 }
@@ -595,16 +607,57 @@ fn parse_spread(s: &str) -> std::result::Result<Spread, String> {
 impl ToleranceArgs {
     /// The study.
     pub fn check(self, progress: bool) -> Result<ToleranceJob> {
+        let sweep = Sweep::parse(&self.sweep)?;
+        let shard = match &self.shard {
+            Some(s) => s.parse::<Shard>()?,
+            None => Shard::ALL,
+        };
+        let setting = |field: &str, message: String| -> Error {
+            StudyError::Setting {
+                field: field.into(),
+                message,
+            }
+            .into()
+        };
+        if self.chips == 0 {
+            return Err(setting("--chips", "must be at least 1".into()));
+        }
+        crate::limits::count("--chips", self.chips as f64, crate::limits::MAX_TASKS)?;
+        crate::limits::count(
+            "tasks (sweep points × --chips)",
+            (sweep.values.len() * self.chips) as f64,
+            crate::limits::MAX_TASKS,
+        )?;
+        crate::limits::threads("--threads", self.threads)?;
+        if self.resamples < MIN_RESAMPLES {
+            return Err(setting(
+                "--resamples",
+                format!(
+                    "must be at least {MIN_RESAMPLES} for a bootstrap interval, got {}",
+                    self.resamples
+                ),
+            ));
+        }
+        if self.heldout == 0 {
+            return Err(setting("--heldout", "must be at least 1".into()));
+        }
+        if !(self.yield_threshold > 0.0 && self.yield_threshold < 1.0) {
+            return Err(setting(
+                "--yield-threshold",
+                format!("must be a fraction in (0, 1), got {}", self.yield_threshold),
+            ));
+        }
+        check_bits(self.bits)?;
         Ok(ToleranceJob {
             model: self.model,
             hardware: self.hardware,
-            sweep: self.sweep,
+            sweep,
             chips: self.chips,
             samples: self.samples,
             seed: self.seed,
             data: self.data,
             out: self.out,
-            shard: self.shard,
+            shard,
             threads: self.threads,
             bits: self.bits,
             isolate: self.isolate,

@@ -19,17 +19,7 @@ pub fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Train(args) => {
             let job = args.check(progress)?;
-            let out = job.out.clone();
-            let s = train::run(job)?;
-            println!(
-                "trained {} trajectories on {} images in {:.1} s; loss per unit per step {:.4} -> {:.4}; model in {}",
-                s.trajectories,
-                s.images,
-                s.seconds,
-                s.first_loss,
-                s.final_loss,
-                out.display()
-            );
+            print::train(&train::run(&job)?, &job.out);
         }
         Command::Init(args) => {
             let config = crate::config::load_checked(&args.config, &args.set)?;
@@ -41,23 +31,12 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Sample(args) => {
             let job = args.check(progress)?;
-            let out = job.out.clone();
-            print::sample_summary(&sample::run(job)?);
-            println!("samples in {}", out.display());
+            print::sample_summary(&sample::run(&job)?);
+            println!("samples in {}", job.out.display());
         }
         Command::Demo(args) => {
             let job = args.check(progress)?;
-            let out = job.out.clone();
-            let (t, s, c) = demo::run(job)?;
-            println!(
-                "demo: trained {} trajectories in {:.1} s, loss {:.4} -> {:.4}",
-                t.trajectories, t.seconds, t.first_loss, t.final_loss
-            );
-            print::sample_summary(&s);
-            for line in &c.lines {
-                println!("{}", line.trim_matches('|').trim());
-            }
-            println!("results in {} (summary.md)", out.display());
+            print::demo(&demo::run(&job)?, &job.out);
         }
         Command::Energy(args) => {
             let job = args.check()?;
@@ -77,25 +56,7 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Tolerance(args) => {
             let job = args.check(progress)?;
-            let s = tolerance::run(&job)?;
-            if let Some(a) = s.classifier_accuracy {
-                println!(
-                    "digit classifier: {:.1} % on its held-out digits",
-                    100.0 * a
-                );
-            }
-            println!(
-                "tolerance: {} tasks in this run ({} resumed) in {}",
-                s.owned,
-                s.resumed,
-                job.out.display()
-            );
-            match &s.summary {
-                Some(md) => print::study(md),
-                None => {
-                    println!("a shard of a larger study: combine the shards with `thermocad merge`")
-                }
-            }
+            print::tolerance(&tolerance::run(&job)?, &job.out);
         }
         Command::Merge(args) => {
             let md = tolerance::merge(&args.inputs, &args.out, args.force)?;
@@ -108,26 +69,11 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Teach(args) => {
             let job = args.check(progress)?;
-            let out = job.out.clone();
-            let s = teach::run(job)?;
-            println!(
-                "teacher: held-out accuracy {:.4} ({} training, {} held-out images)",
-                s.teacher_accuracy, s.images.0, s.images.1
-            );
-            println!(
-                "student: {} idealised trajectories, action per unit per step {:.4}; held-out top-1 {:.4}, top-2 {:.4} (one trajectory); {:.1} s; model in {}",
-                s.trajectories,
-                s.final_loss,
-                s.student.0,
-                s.student.1,
-                s.seconds,
-                out.display()
-            );
+            print::teach(&teach::run(&job)?, &job.out);
         }
         Command::Classify(args) => {
             let job = args.check()?;
-            let (trajectories, out) = (job.trajectories, job.out.clone());
-            print::classify(&classify::run(job)?, trajectories, &out);
+            print::classify(&classify::run(&job)?, job.trajectories, &job.out);
         }
         Command::Spice(args) => print::waveforms(&export::run_spice_with(
             &args.netlist,

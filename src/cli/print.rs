@@ -3,10 +3,75 @@
 use crate::hardware::spice::Waveforms;
 use crate::metrics::mean_std;
 use crate::workflow::{
-    bench::BenchLine, classify::ClassifySummary, classify::KT_PER_MAC, energy::EnergySummary,
-    export::ExportSummary, sample::SampleSummary,
+    bench::BenchLine, classify::ClassifySummary, classify::KT_PER_MAC, demo::CircuitSummary,
+    energy::EnergySummary, export::ExportSummary, sample::SampleSummary, teach::TeachSummary,
+    tolerance::ToleranceSummary, train::TrainSummary,
 };
 use std::path::Path;
+
+/// `train`: trajectories, images, time and the loss at the start and end; where the model is.
+pub fn train(s: &TrainSummary, out: &Path) {
+    println!(
+        "trained {} trajectories on {} images in {:.1} s; loss per unit per step {:.4} -> {:.4}; model in {}",
+        s.trajectories,
+        s.images,
+        s.seconds,
+        s.first_loss,
+        s.final_loss,
+        out.display()
+    );
+}
+
+/// `teach`: the teacher's and the student's held-out accuracy; where the model is.
+pub fn teach(s: &TeachSummary, out: &Path) {
+    println!(
+        "teacher: held-out accuracy {:.4} ({} training, {} held-out images)",
+        s.teacher_accuracy, s.images.0, s.images.1
+    );
+    println!(
+        "student: {} idealised trajectories, action per unit per step {:.4}; held-out top-1 {:.4}, top-2 {:.4} (one trajectory); {:.1} s; model in {}",
+        s.trajectories,
+        s.final_loss,
+        s.student.0,
+        s.student.1,
+        s.seconds,
+        out.display()
+    );
+}
+
+/// `demo`: training, samples and the circuit table.
+pub fn demo((t, s, c): &(TrainSummary, SampleSummary, CircuitSummary), out: &Path) {
+    println!(
+        "demo: trained {} trajectories in {:.1} s, loss {:.4} -> {:.4}",
+        t.trajectories, t.seconds, t.first_loss, t.final_loss
+    );
+    sample_summary(s);
+    for line in &c.lines {
+        println!("{}", line.trim_matches('|').trim());
+    }
+    println!("results in {} (summary.md)", out.display());
+}
+
+/// `tolerance`: the judging classifier, the tasks run, and the study's headlines (or that this
+/// was one shard).
+pub fn tolerance(s: &ToleranceSummary, out: &Path) {
+    if let Some(a) = s.classifier_accuracy {
+        println!(
+            "digit classifier: {:.1} % on its held-out digits",
+            100.0 * a
+        );
+    }
+    println!(
+        "tolerance: {} tasks in this run ({} resumed) in {}",
+        s.owned,
+        s.resumed,
+        out.display()
+    );
+    match &s.summary {
+        Some(md) => study(md),
+        None => println!("a shard of a larger study: combine the shards with `thermocad merge`"),
+    }
+}
 
 /// The headline lines (`## …` and `**…**`) of a tolerance study's summary.md.
 pub fn study(md: &str) {

@@ -222,12 +222,9 @@ pub struct TeachSpec {
     pub test_images: usize,
     /// Observation time t_f.
     pub t_final: f64,
-    /// Teacher training: epochs, batch, step size.
-    pub teacher_epochs: usize,
-    /// Teacher minibatch.
-    pub teacher_batch: usize,
-    /// Teacher step size.
-    pub teacher_learning_rate: f64,
+    /// How the teacher MLP is trained (`teacher_epochs`, `teacher_batch`,
+    /// `teacher_learning_rate`).
+    pub teacher: TeacherSpec,
     /// Target → idealised bias.
     pub target: TargetMap,
     /// Hidden target scale.
@@ -238,6 +235,17 @@ pub struct TeachSpec {
     pub input_norm: Option<f64>,
     /// Held-out images scored at each checkpoint.
     pub eval_images: usize,
+}
+
+/// Validated teacher training settings of `[teach]`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TeacherSpec {
+    /// Epochs (≥ 1).
+    pub epochs: usize,
+    /// Minibatch size (≥ 1).
+    pub batch: usize,
+    /// Initial Adam step size (> 0; decays linearly to 0).
+    pub learning_rate: f64,
 }
 
 /// Connectivity as configured (a custom mask is loaded when the model is built).
@@ -614,10 +622,11 @@ fn check_teach(c: &Fields<'_>, t: &TeachSection, ph: &Physics) -> Result<TeachSp
         train_images: t.train_images,
         test_images: t.test_images,
         t_final,
-        teacher_epochs: t.teacher_epochs,
-        teacher_batch: t.teacher_batch,
-        teacher_learning_rate: c
-            .positive("teach.teacher_learning_rate", t.teacher_learning_rate)?,
+        teacher: TeacherSpec {
+            epochs: t.teacher_epochs,
+            batch: t.teacher_batch,
+            learning_rate: c.positive("teach.teacher_learning_rate", t.teacher_learning_rate)?,
+        },
         target: c.choice(
             "teach.target",
             &t.target,

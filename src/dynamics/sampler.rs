@@ -9,7 +9,7 @@ use super::noise::Normals;
 use super::rng::{streams, Purpose};
 use super::step::EulerMaruyama;
 use crate::linalg::{Parallelism, Real};
-use crate::model::{Computer, Sources};
+use crate::model::{Computer, FieldPart, Sources};
 use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis};
 use rand_pcg::Pcg64;
 use rayon::prelude::*;
@@ -34,17 +34,22 @@ pub trait Dynamics<R: Real>: Sync {
     /// The non-local field of each row of `x` [B, N] into `out` [B, N].
     fn field(&self, x: ArrayView2<'_, R>, out: ArrayViewMut2<'_, R>, par: Parallelism);
 
-    /// Advance one row `x` (and its auxiliary state `aux`) by one step, given the row's field
-    /// at the start of the step and its offset row. Draws one normal per evolving unit from
+    /// Advance one row (its state and auxiliary state) by one step, given the row's field at
+    /// the start of the step and its offset row. Draws one normal per evolving unit from
     /// `noise`, in unit order.
-    fn advance<N: Normals>(
-        &self,
-        x: &mut [R],
-        aux: &mut [R],
-        field: &[R],
-        offset: &[R],
-        noise: &mut N,
-    );
+    fn advance<N: Normals>(&self, row: RowStep<'_, R>, noise: &mut N);
+}
+
+/// One row of a batch during one step, as [`Dynamics::advance`] sees it.
+pub struct RowStep<'a, R> {
+    /// The row's state [N], advanced in place.
+    pub x: &'a mut [R],
+    /// Its auxiliary state [A] (e.g. inductor currents), advanced in place.
+    pub aux: &'a mut [R],
+    /// Its non-local field at the start of the step [N].
+    pub field: &'a [R],
+    /// Its row of [`Dynamics::offset`] ([N], or empty for none).
+    pub offset: &'a [R],
 }
 
 impl<R: Real> Dynamics<R> for Computer<R> {
@@ -58,17 +63,13 @@ impl<R: Real> Dynamics<R> for Computer<R> {
     }
 
     fn field(&self, x: ArrayView2<'_, R>, out: ArrayViewMut2<'_, R>, par: Parallelism) {
-        self.coupling_field_from(x, out, false, Sources::Evolving, par);
+        self.coupling_field(x, out, FieldPart::of(Sources::Evolving), par);
     }
 
-    fn advance<N: Normals>(
-        &self,
-        x: &mut [R],
-        _aux: &mut [R],
-        field: &[R],
-        offset: &[R],
-        noise: &mut N,
-    ) {
+    fn advance<N: Normals>(&self, row: RowStep<'_, R>, noise: &mut N) {
+        let RowStep {
+            x, field, offset, ..
+        } = row;
         let em = EulerMaruyama::<R>::new(&self.physics);
         for g in self.topology.groups().iter().filter(|g| !g.clamped) {
             let o = g.range.start;
@@ -159,11 +160,13 @@ impl<R: Real, N: Normals> Batch<R, N> {
             ArrayView1<'a, R>,
         );
         let advance = |(((mut row, mut aux), h), off): Row<'_, R>, rng: &mut N| {
-            let xs = row.as_slice_mut().expect("contiguous rows");
-            let aux = aux.as_slice_mut().expect("contiguous rows");
-            let h = h.as_slice().expect("contiguous rows");
-            let off = off.as_slice().expect("contiguous rows");
-            dynamics.advance(xs, aux, h, off, rng);
+            let step = RowStep {
+                x: row.as_slice_mut().expect("contiguous rows"),
+                aux: aux.as_slice_mut().expect("contiguous rows"),
+                field: h.as_slice().expect("contiguous rows"),
+                offset: off.as_slice().expect("contiguous rows"),
+            };
+            dynamics.advance(step, rng);
         };
         for k in 1..=steps {
             dynamics.field(self.x.view(), self.field.view_mut(), par);

@@ -12,34 +12,20 @@ use crate::linalg::{Parallelism, Real};
 use crate::model::Computer;
 use ndarray::{Array1, Array2, ArrayView2, Zip};
 
-/// Trajectories run at once by [`generate`] (bounds memory; results do not depend on it).
+/// Trajectories run at once by `sample` and `energy` (bounds memory; results do not depend on
+/// it).
 pub const CHUNK: usize = 1000;
 
 /// Run trajectories `0..n` in batches of at most `chunk` rows and return the heat of every
 /// trajectory, Q = V(x(0)) − V(x(t_f)), in kT (the parameters are constant along the path,
 /// so no work is done and the potential drop is the heat). `start(first, count)` builds the
-/// batch of trajectories `first..first+count`; it then runs `steps` steps of `c`.
-/// `observe(first, k, x)` sees the batch's states after step k (k = 0: the initial states),
+/// batch of trajectories `first..first+count`; it then runs `steps` steps of `dynamics` (the
+/// ideal computer `c` itself, or e.g. a chip's behavioral simulator), and the heat is measured
+/// with the potential of `c`. `observe(first, k, x)` sees the batch's states after step k (k = 0: the initial states),
 /// `finish(first, x)` its final states. Every row's arithmetic is independent of the batch
 /// it runs in, so `chunk` bounds memory without changing any result.
 #[allow(clippy::too_many_arguments)]
 pub fn run_chunked<R: Real>(
-    c: &Computer<R>,
-    n: usize,
-    chunk: usize,
-    steps: usize,
-    par: Parallelism,
-    start: impl FnMut(usize, usize) -> Batch<R>,
-    observe: impl FnMut(usize, usize, ArrayView2<'_, R>),
-    finish: impl FnMut(usize, ArrayView2<'_, R>),
-) -> Vec<f64> {
-    run_chunked_on(c, c, n, chunk, steps, par, start, observe, finish)
-}
-
-/// [`run_chunked`] with the dynamics of `dynamics` (e.g. a chip's behavioral simulator) and
-/// the heat measured with the potential of `c`.
-#[allow(clippy::too_many_arguments)]
-pub fn run_chunked_on<R: Real>(
     c: &Computer<R>,
     dynamics: &impl Dynamics<R>,
     n: usize,
@@ -67,38 +53,16 @@ pub fn run_chunked_on<R: Real>(
     heat
 }
 
-/// Generate samples `0..n` of run `seed`: each starts from the coupling-free equilibrium and
-/// runs `steps` Euler–Maruyama steps of `c`, in batches of [`CHUNK`] rows. `observe(first,
-/// k, x)` sees the states of the batch whose first trajectory is `first` after step k
-/// (k = 0: the initial states); `finish(first, x)` sees its final states. Returns the heat
-/// of every sample, Q = V(x(0)) − V(x(t_f)), in kT.
-pub fn generate<R: Real>(
+/// The batches a generation starts from, for [`run_chunked`]: trajectories
+/// `first..first+count` of run `seed`, each from an exact sample of the coupling-free
+/// equilibrium of `c` ([`Batch::from_equilibrium`]). With [`CHUNK`] rows per batch this is how
+/// `sample` and `energy` generate: samples `0..n` of run `seed`, their heat measured with the
+/// potential of `c`.
+pub fn from_equilibrium<R: Real>(
     c: &Computer<R>,
-    n: usize,
     seed: u64,
-    steps: usize,
-    par: Parallelism,
-    observe: impl FnMut(usize, usize, ArrayView2<'_, R>),
-    finish: impl FnMut(usize, ArrayView2<'_, R>),
-) -> Vec<f64> {
-    generate_on(c, c, n, seed, steps, par, observe, finish)
-}
-
-/// [`generate`] on `dynamics` (e.g. a chip's behavioral simulator), starting from the
-/// coupling-free equilibrium of `c` and measuring the heat with the potential of `c`.
-#[allow(clippy::too_many_arguments)]
-pub fn generate_on<R: Real>(
-    c: &Computer<R>,
-    dynamics: &impl Dynamics<R>,
-    n: usize,
-    seed: u64,
-    steps: usize,
-    par: Parallelism,
-    observe: impl FnMut(usize, usize, ArrayView2<'_, R>),
-    finish: impl FnMut(usize, ArrayView2<'_, R>),
-) -> Vec<f64> {
-    let start = |first: usize, count| Batch::from_equilibrium(c, seed, first as u64, count);
-    run_chunked_on(c, dynamics, n, CHUNK, steps, par, start, observe, finish)
+) -> impl FnMut(usize, usize) -> Batch<R> + '_ {
+    move |first, count| Batch::from_equilibrium(c, seed, first as u64, count)
 }
 
 /// Running sum of Stratonovich heat increments, −∇V((x_prev + x)/2)·(x − x_prev) per row

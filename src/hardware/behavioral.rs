@@ -25,7 +25,7 @@
 
 use super::circuit::{Circuit, CircuitError, Component, Mapping, NodeId, NodeRole, Terminal};
 use crate::dynamics::noise::Normals;
-use crate::dynamics::sampler::Dynamics;
+use crate::dynamics::sampler::{Dynamics, RowStep};
 use crate::linalg::{BlockSparse, Parallelism, Real};
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
 
@@ -394,14 +394,13 @@ impl<R: Real> Dynamics<R> for Behavioral<R> {
         m.product(x, out, false, par);
     }
 
-    fn advance<N: Normals>(
-        &self,
-        x: &mut [R],
-        aux: &mut [R],
-        field: &[R],
-        offset: &[R],
-        noise: &mut N,
-    ) {
+    fn advance<N: Normals>(&self, row: RowStep<'_, R>, noise: &mut N) {
+        let RowStep {
+            x,
+            aux,
+            field,
+            offset,
+        } = row;
         let dt = self.dt;
         let branch = !aux.is_empty();
         for i in self.evolving.iter().flat_map(|r| r.clone()) {

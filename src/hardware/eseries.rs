@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::sync::LazyLock;
 
 /// A preferred-number series of resistor values (IEC 60063).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Deserialize, Serialize)]
@@ -23,39 +24,30 @@ const E24: [f64; 24] = [
     6.2, 6.8, 7.5, 8.2, 9.1,
 ];
 
-/// E96 is every other value of E192 (IEC 60063).
-const E96: [f64; 96] = {
-    let mut t = [0.0; 96];
-    let mut i = 0;
-    while i < 96 {
-        t[i] = E192[2 * i];
-        i += 1;
+/// E192 in hundredths of the decade: IEC 60063 defines the E48, E96 and E192 values as
+/// 10^(i/192) rounded to three significant figures, with one exception in E192 (9.20 at
+/// i = 185, where the rule gives 9.19).
+fn e192_hundredths(i: usize) -> f64 {
+    if i == 185 {
+        920.0
+    } else {
+        (100.0 * 10f64.powf(i as f64 / 192.0)).round()
     }
-    t
-};
+}
 
-const E192: [f64; 192] = [
-    1.00, 1.01, 1.02, 1.04, 1.05, 1.06, 1.07, 1.09, 1.10, 1.11, 1.13, 1.14, 1.15, 1.17, 1.18, 1.20,
-    1.21, 1.23, 1.24, 1.26, 1.27, 1.29, 1.30, 1.32, 1.33, 1.35, 1.37, 1.38, 1.40, 1.42, 1.43, 1.45,
-    1.47, 1.49, 1.50, 1.52, 1.54, 1.56, 1.58, 1.60, 1.62, 1.64, 1.65, 1.67, 1.69, 1.72, 1.74, 1.76,
-    1.78, 1.80, 1.82, 1.84, 1.87, 1.89, 1.91, 1.93, 1.96, 1.98, 2.00, 2.03, 2.05, 2.08, 2.10, 2.13,
-    2.15, 2.18, 2.21, 2.23, 2.26, 2.29, 2.32, 2.34, 2.37, 2.40, 2.43, 2.46, 2.49, 2.52, 2.55, 2.58,
-    2.61, 2.64, 2.67, 2.71, 2.74, 2.77, 2.80, 2.84, 2.87, 2.91, 2.94, 2.98, 3.01, 3.05, 3.09, 3.12,
-    3.16, 3.20, 3.24, 3.28, 3.32, 3.36, 3.40, 3.44, 3.48, 3.52, 3.57, 3.61, 3.65, 3.70, 3.74, 3.79,
-    3.83, 3.88, 3.92, 3.97, 4.02, 4.07, 4.12, 4.17, 4.22, 4.27, 4.32, 4.37, 4.42, 4.48, 4.53, 4.59,
-    4.64, 4.70, 4.75, 4.81, 4.87, 4.93, 4.99, 5.05, 5.11, 5.17, 5.23, 5.30, 5.36, 5.42, 5.49, 5.56,
-    5.62, 5.69, 5.76, 5.83, 5.90, 5.97, 6.04, 6.12, 6.19, 6.26, 6.34, 6.42, 6.49, 6.57, 6.65, 6.73,
-    6.81, 6.90, 6.98, 7.06, 7.15, 7.23, 7.32, 7.41, 7.50, 7.59, 7.68, 7.77, 7.87, 7.96, 8.06, 8.16,
-    8.25, 8.35, 8.45, 8.56, 8.66, 8.76, 8.87, 8.98, 9.09, 9.20, 9.31, 9.42, 9.53, 9.65, 9.76, 9.88,
-];
+static E192: LazyLock<[f64; 192]> =
+    LazyLock::new(|| std::array::from_fn(|i| e192_hundredths(i) / 100.0));
+
+/// E96 is every other value of E192 (IEC 60063).
+static E96: LazyLock<[f64; 96]> = LazyLock::new(|| std::array::from_fn(|i| E192[2 * i]));
 
 impl ResistorSeries {
     /// The decade mantissas of the series, ascending in [1, 10).
     pub fn values(self) -> &'static [f64] {
         match self {
             ResistorSeries::E24 => &E24,
-            ResistorSeries::E96 => &E96,
-            ResistorSeries::E192 => &E192,
+            ResistorSeries::E96 => &*E96,
+            ResistorSeries::E192 => &*E192,
         }
     }
 
@@ -101,5 +93,30 @@ impl fmt::Display for ResistorSeries {
             ResistorSeries::E96 => "E96",
             ResistorSeries::E192 => "E192",
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The published tables (IEC 60063) in hundredths: E192 sums to 74,599 and its every other
+    /// value (E96) to 37,070; spot values at both ends, the exception 9.20, and E96's 4.99.
+    #[test]
+    fn tables_match_iec_60063() {
+        let hundredths = |s: ResistorSeries| -> Vec<u32> {
+            s.values()
+                .iter()
+                .map(|v| (v * 100.0).round() as u32)
+                .collect()
+        };
+        let e192 = hundredths(ResistorSeries::E192);
+        let e96 = hundredths(ResistorSeries::E96);
+        assert_eq!(e192.iter().sum::<u32>(), 74_599);
+        assert_eq!(e96.iter().sum::<u32>(), 37_070);
+        assert_eq!(&e192[..4], &[100, 101, 102, 104]);
+        assert_eq!(&e192[183..], &[898, 909, 920, 931, 942, 953, 965, 976, 988]);
+        assert!(e96.contains(&499) && e96.contains(&976));
+        assert!(e192.windows(2).all(|w| w[0] < w[1]));
     }
 }

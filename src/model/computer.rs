@@ -81,6 +81,37 @@ impl Sources {
     }
 }
 
+/// Which part of the coupling field h = x·J [`Computer::coupling_field`] computes, and how it
+/// writes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FieldPart {
+    /// The source groups summed over.
+    pub sources: Sources,
+    /// Also compute the field on clamped units (the energy needs it; no dynamics does).
+    pub clamped_targets: bool,
+    /// Add h to `out` instead of overwriting it.
+    pub accumulate: bool,
+}
+
+impl FieldPart {
+    /// The field from `sources` on the evolving units, overwriting `out`.
+    pub fn of(sources: Sources) -> Self {
+        FieldPart {
+            sources,
+            clamped_targets: false,
+            accumulate: false,
+        }
+    }
+
+    /// The field from `sources` on the evolving units, added to `out`.
+    pub fn added(sources: Sources) -> Self {
+        FieldPart {
+            accumulate: true,
+            ..Self::of(sources)
+        }
+    }
+}
+
 /// A Langevin computer: constants, topology and parameters.
 #[derive(Clone, Debug)]
 pub struct Computer<R> {
@@ -98,35 +129,28 @@ impl<R: Real> Computer<R> {
         self.topology.n()
     }
 
-    /// Coupling field h = x·J for a batch x [B, N], summed over the source groups in `sources`
-    /// (all: [`Sources::All`]), block by block over the coupled groups only, into the evolving
-    /// groups (clamped groups never move, so their field is not computed: their columns of
-    /// `out` are zeroed, or left as they are with `accumulate`). With `accumulate`, h is added
-    /// to `out`; otherwise `out` is overwritten.
-    pub fn coupling_field_from(
+    /// Coupling field h = x·J for a batch x [B, N] into `out`, the part `part` says: summed
+    /// over its source groups, block by block over the coupled groups only, into the evolving
+    /// groups (clamped groups never move, so their field is not computed unless
+    /// `part.clamped_targets`: their columns of `out` are zeroed, or left as they are with
+    /// `part.accumulate`). With `accumulate`, h is added to `out`; otherwise `out` is
+    /// overwritten.
+    pub fn coupling_field(
         &self,
         x: ArrayView2<'_, R>,
         out: ArrayViewMut2<'_, R>,
-        accumulate: bool,
-        sources: Sources,
+        part: FieldPart,
         par: Parallelism,
     ) {
-        self.field(x, out, accumulate, sources, false, par);
-    }
-
-    fn field(
-        &self,
-        x: ArrayView2<'_, R>,
-        out: ArrayViewMut2<'_, R>,
-        accumulate: bool,
-        sources: Sources,
-        all_targets: bool,
-        par: Parallelism,
-    ) {
+        let FieldPart {
+            sources,
+            clamped_targets,
+            accumulate,
+        } = part;
         let groups = self.topology.groups();
         // Clamped targets never move: no sources, so their field is zeroed (or left).
         let sources_of = |a: usize| {
-            let skip = groups[a].clamped && !all_targets;
+            let skip = groups[a].clamped && !clamped_targets;
             self.topology
                 .sources(a)
                 .filter(move |&b| !skip && sources.accepts(groups[b].clamped))
@@ -149,7 +173,7 @@ impl<R: Real> Computer<R> {
     pub fn clamped_offset(&self, x: ArrayView2<'_, R>, par: Parallelism) -> Array2<R> {
         let mut out = Array2::zeros(x.raw_dim());
         out.assign(&self.params.b.broadcast(x.raw_dim()).expect("bias shape"));
-        self.field(x, out.view_mut(), true, Sources::Clamped, false, par);
+        self.coupling_field(x, out.view_mut(), FieldPart::added(Sources::Clamped), par);
         out
     }
 
@@ -163,7 +187,7 @@ impl<R: Real> Computer<R> {
     ) {
         let dim = out.raw_dim();
         out.assign(&self.params.b.broadcast(dim).expect("bias shape"));
-        self.coupling_field_from(x, out.view_mut(), true, Sources::All, par);
+        self.coupling_field(x, out.view_mut(), FieldPart::added(Sources::All), par);
         self.add_onsite(x, out, par);
     }
 
@@ -178,7 +202,7 @@ impl<R: Real> Computer<R> {
         let offset = self.clamped_offset(x.slice(s![..1, ..]), par);
         let dim = out.raw_dim();
         out.assign(&offset.broadcast(dim).expect("one row"));
-        self.coupling_field_from(x, out.view_mut(), true, Sources::Evolving, par);
+        self.coupling_field(x, out.view_mut(), FieldPart::added(Sources::Evolving), par);
         self.add_onsite(x, out, par);
     }
 
@@ -196,7 +220,11 @@ impl<R: Real> Computer<R> {
     /// Potential energy V(x) of each row of a batch x [B, N], accumulated in f64.
     pub fn energy(&self, x: ArrayView2<'_, R>, par: Parallelism) -> Array1<f64> {
         let mut h = Array2::zeros(x.raw_dim());
-        self.field(x, h.view_mut(), false, Sources::All, true, par);
+        let all = FieldPart {
+            clamped_targets: true,
+            ..FieldPart::of(Sources::All)
+        };
+        self.coupling_field(x, h.view_mut(), all, par);
         energy_from_field(&self.physics, self.params.b.view(), x, h.view())
     }
 }

@@ -6,6 +6,6 @@ mod computer;
 mod params;
 mod topology;
 
-pub use computer::{energy_from_field, Computer, Physics, Sources};
+pub use computer::{energy_from_field, Computer, FieldPart, Physics, Sources};
 pub use params::Params;
 pub use topology::{is_group_name, Block, Connectivity, Group, GroupSpec, Topology, TopologyError};

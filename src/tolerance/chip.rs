@@ -4,7 +4,7 @@
 
 use super::{chip_circuit, Condition};
 use crate::dynamics::noise::Normals;
-use crate::dynamics::sampler::Dynamics;
+use crate::dynamics::sampler::{Dynamics, RowStep};
 use crate::error::{Error, Result};
 use crate::hardware::behavioral::Behavioral;
 use crate::hardware::perturb::Nonidealities;
@@ -118,17 +118,10 @@ impl Dynamics<f32> for Sampler<'_> {
         }
     }
 
-    fn advance<N: Normals>(
-        &self,
-        x: &mut [f32],
-        aux: &mut [f32],
-        field: &[f32],
-        offset: &[f32],
-        noise: &mut N,
-    ) {
+    fn advance<N: Normals>(&self, row: RowStep<'_, f32>, noise: &mut N) {
         match self {
-            Sampler::Ideal(c) => c.advance(x, aux, field, offset, noise),
-            Sampler::Chip(s) => s.advance(x, aux, field, offset, noise),
+            Sampler::Ideal(c) => c.advance(row, noise),
+            Sampler::Chip(s) => s.advance(row, noise),
         }
     }
 }

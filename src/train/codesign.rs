@@ -11,7 +11,7 @@ use super::executor::{Objective, TrajectoryObjective};
 use super::project::Constraints;
 use super::reverse_nll::Direction;
 use super::TrainState;
-use crate::config::HardwareSpec;
+use crate::config::{Config, HardwareSpec};
 use crate::error::Result;
 use crate::hardware::profile::{load_profile, Profile};
 use crate::model::Physics;
@@ -30,13 +30,12 @@ pub fn constraints(hw: Option<&HardwareSpec>, physics: &Physics) -> Result<Optio
     }
 }
 
-/// The training chip of a run (None: the loss is the float computer's).
-pub fn hardware(
-    hw: Option<&HardwareSpec>,
-    constraints: Option<Constraints>,
-    seed: u64,
-) -> Result<Option<Hardware>> {
-    Hardware::of(hw, constraints, seed)
+/// What a run of `cfg` trains for: the constraints of its `[hardware]` profile (projected by
+/// the executor) and its training chip (None: the loss is the float computer's).
+pub fn of_config(cfg: &Config) -> Result<(Option<Constraints>, Option<Hardware>)> {
+    let hw = cfg.hardware.as_ref();
+    let constraints = constraints(hw, &cfg.model.physics)?;
+    Ok((constraints, Hardware::of(hw, constraints, cfg.train.seed)?))
 }
 
 /// `inner`, evaluated on the chip `hw` when there is one.

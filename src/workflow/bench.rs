@@ -16,7 +16,7 @@ use crate::hardware::netlist::{self, Transient};
 use crate::hardware::perturb::{perturb, Nonidealities};
 use crate::hardware::profile::parse_profile;
 use crate::linalg::{gemm, Parallelism};
-use crate::model::{Computer, Connectivity, Params, Physics, Sources, Topology};
+use crate::model::{Computer, Connectivity, FieldPart, Params, Physics, Sources, Topology};
 use crate::train::reverse_nll::ReverseNll;
 use ndarray::{s, Array1, Array2};
 use std::time::Instant;
@@ -134,7 +134,7 @@ fn measure(job: BenchJob, par: Parallelism) -> Vec<BenchLine> {
     let x = pseudo((job.batch, n), 4);
     let mut h = Array2::<f32>::zeros((job.batch, n));
     let t = best_of(job.repeats, || {
-        computer.coupling_field_from(x.view(), h.view_mut(), false, Sources::All, par)
+        computer.coupling_field(x.view(), h.view_mut(), FieldPart::of(Sources::All), par)
     });
     push(
         format!("coupling field x.J by blocks, batch {}", job.batch),

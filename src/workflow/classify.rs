@@ -71,7 +71,7 @@ pub struct ClassifySummary {
 }
 
 /// Run a classify job.
-pub fn run(job: ClassifyJob) -> Result<ClassifySummary> {
+pub fn run(job: &ClassifyJob) -> Result<ClassifySummary> {
     let md = load_dir(&job.model)?;
     let teach = md.config.teach.clone().ok_or_else(|| Error::Model {
         path: job.model.clone(),

@@ -13,7 +13,9 @@ use crate::data::idx::{write_idx_images, write_idx_labels};
 use crate::energy::units::{Thermal, ROOM_TEMPERATURE_K};
 use crate::error::{io_err, Result};
 use crate::hardware::perturb::Spread;
+use crate::hardware::quantize::{BitWidth, QuantSpec};
 use crate::metrics::mean_std;
+use crate::tolerance::{sweep::Sweep, Shard};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -115,7 +117,7 @@ pub struct DemoJob {
 }
 
 /// Run the demo; returns the training, sampling and circuit summaries.
-pub fn run(job: DemoJob) -> Result<(TrainSummary, SampleSummary, CircuitSummary)> {
+pub fn run(job: &DemoJob) -> Result<(TrainSummary, SampleSummary, CircuitSummary)> {
     let raw = parse("demo config", DEMO_CONFIG, &job.overrides, &[])?;
     let config = check(raw, "demo config", DEMO_CONFIG)?;
     crate::config::limits::check(&config, "demo config")?;
@@ -128,7 +130,7 @@ pub fn run(job: DemoJob) -> Result<(TrainSummary, SampleSummary, CircuitSummary)
         std::fs::remove_file(model_dir.join(crate::train::checkpoint::FILE))
             .map_err(io_err(&model_dir))?;
     }
-    let t = train::run(TrainJob {
+    let t = train::run(&TrainJob {
         config,
         data_dir: None,
         out: model_dir.clone(),
@@ -136,7 +138,7 @@ pub fn run(job: DemoJob) -> Result<(TrainSummary, SampleSummary, CircuitSummary)
         force: true,
         progress: job.progress,
     })?;
-    let s = sample::run(SampleJob {
+    let s = sample::run(&SampleJob {
         model: model_dir.clone(),
         n: job.samples,
         seed: 1,
@@ -147,11 +149,11 @@ pub fn run(job: DemoJob) -> Result<(TrainSummary, SampleSummary, CircuitSummary)
         force: true,
         chip: None,
     })?;
-    let mut c = circuit_stage(&job, &model_dir)?;
-    c.lines.extend(tolerance_stage(&job, &model_dir)?);
-    c.lines.push(energy_stage(&job, &model_dir)?);
-    c.lines.extend(classifier_stage(&job)?);
-    write_summary(&job, &t, &s, &c)?;
+    let mut c = circuit_stage(job, &model_dir)?;
+    c.lines.extend(tolerance_stage(job, &model_dir)?);
+    c.lines.push(energy_stage(job, &model_dir)?);
+    c.lines.extend(classifier_stage(job)?);
+    write_summary(job, &t, &s, &c)?;
     Ok((t, s, c))
 }
 
@@ -160,13 +162,14 @@ pub fn run(job: DemoJob) -> Result<(TrainSummary, SampleSummary, CircuitSummary)
 fn circuit_stage(job: &DemoJob, model: &std::path::Path) -> Result<CircuitSummary> {
     let profile = job.out.join("ideal.toml");
     std::fs::write(&profile, IDEAL_PROFILE).map_err(io_err(&profile))?;
+    let eight = QuantSpec::bits(BitWidth::new(8)?);
     let deck = |name: &str, prune: f64, noise: bool, t_stop: Option<f64>| ExportJob {
         model: model.to_path_buf(),
         hardware: profile.clone(),
-        bits: Some(8),
-        prune,
-        per_row: false,
-        clip_percentile: None,
+        quant: QuantSpec {
+            prune_threshold: prune,
+            ..eight
+        },
         out: job.out.join(name),
         noise,
         // The full deck stays small with ngspice's own noise (held-noise PWL: ~190 MB).
@@ -253,13 +256,13 @@ fn study(
     Ok(ToleranceJob {
         model: model.to_path_buf(),
         hardware: profile,
-        sweep: sweep.into(),
+        sweep: Sweep::parse(sweep)?,
         chips,
         samples,
         seed: 1,
         data: None,
         out: job.out.join(name),
-        shard: None,
+        shard: Shard::ALL,
         threads: 0,
         bits: None,
         isolate: true,
@@ -304,7 +307,7 @@ fn classifier_stage(job: &DemoJob) -> Result<Vec<String>> {
     let config = check(raw, "demo classifier config", DEMO_CLASSIFIER_CONFIG)?;
     let model = job.out.join("classifier");
     let digits = crate::data::select::load_digits(&config.data, None)?;
-    let t = teach::run(TrainJob {
+    let t = teach::run(&TrainJob {
         config,
         data_dir: None,
         out: model.clone(),
@@ -324,7 +327,7 @@ fn classifier_stage(job: &DemoJob) -> Result<Vec<String>> {
         })?;
     write_idx_images(&idx.join("t10k-images-idx3-ubyte"), &images)?;
     write_idx_labels(&idx.join("t10k-labels-idx1-ubyte"), &digits.labels)?;
-    let c = classify::run(ClassifyJob {
+    let c = classify::run(&ClassifyJob {
         model: model.clone(),
         data: idx,
         trajectories: 1,

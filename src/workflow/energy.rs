@@ -6,7 +6,7 @@ use crate::data::select::training_set;
 use crate::energy::circuit as cost;
 use crate::energy::digital::load_table;
 use crate::energy::forward::{self, ForwardHeat};
-use crate::energy::heat::generate;
+use crate::energy::heat::{from_equilibrium, run_chunked, CHUNK};
 use crate::energy::ledger::{self, CircuitRun, Ledger};
 use crate::energy::report::{self, Report};
 use crate::energy::units::Thermal;
@@ -103,12 +103,14 @@ pub fn run(job: &EnergyJob) -> Result<EnergySummary> {
 
     // Generation by the ideal computer: the heat per sample.
     let heat = par.install(|| {
-        generate(
+        run_chunked(
+            c,
             c,
             job.samples,
-            job.seed,
+            CHUNK,
             steps,
             par,
+            from_equilibrium(c, job.seed),
             |_, _, _| {},
             |_, _| {},
         )

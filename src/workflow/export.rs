@@ -8,7 +8,7 @@ use crate::error::{io_err, Error, Result};
 use crate::hardware::circuit::{self, Circuit};
 use crate::hardware::netlist::{self, Transient};
 use crate::hardware::profile::load_profile;
-use crate::hardware::quantize::{quantize_computer, BitWidth, Granularity, QuantReport, QuantSpec};
+use crate::hardware::quantize::{quantize_computer, QuantReport, QuantSpec};
 use crate::hardware::spice::{self, Waveforms};
 use crate::io::write_atomic;
 use crate::model::build::{load_dir, ModelDir};
@@ -24,14 +24,9 @@ pub struct ExportJob {
     pub model: PathBuf,
     /// Hardware profile (e.g. hardware/ideal.toml).
     pub hardware: PathBuf,
-    /// Bit width of couplings and biases (2..=32; default: full precision).
-    pub bits: Option<u32>,
-    /// Prune couplings with |J| below this (model energy units).
-    pub prune: f64,
-    /// Quantize with one scale per row (unit) instead of one per tensor.
-    pub per_row: bool,
-    /// Set the quantization scale at this percentile of |J| (0 < P ≤ 100), clipping above.
-    pub clip_percentile: Option<f64>,
+    /// How couplings and biases are quantized (`--bits`, `--prune`, `--per-row`,
+    /// `--clip-percentile`), validated.
+    pub quant: QuantSpec,
     /// Output netlist (.cir).
     pub out: PathBuf,
     /// Include the thermal noise sources.
@@ -104,18 +99,7 @@ pub fn export(job: &ExportJob) -> Result<ExportSummary> {
         .collect();
     let md = load_dir(&job.model)?;
     let profile = load_profile(&job.hardware)?;
-    let bits = job.bits.map(BitWidth::new).transpose()?;
-    let spec = QuantSpec {
-        bits,
-        granularity: if job.per_row {
-            Granularity::PerRow
-        } else {
-            Granularity::PerTensor
-        },
-        clip_percentile: job.clip_percentile,
-        prune_threshold: job.prune,
-    };
-    let (computer, couplings, biases) = quantize_computer(&md.computer, &spec)?;
+    let (computer, couplings, biases) = quantize_computer(&md.computer, &job.quant)?;
     let circuit = circuit::build(&computer, &profile)?;
     // Initial state: for a generative model one exact sample of the coupling-free equilibrium
     // (the noise a generation starts from); for a classifier a digit on the inputs and 0
@@ -174,8 +158,10 @@ pub fn export(job: &ExportJob) -> Result<ExportSummary> {
             "hardware {} ({:?} couplings), bits {}, prune {}",
             profile.name,
             profile.coupling,
-            job.bits.map_or("full".into(), |b| b.to_string()),
-            job.prune
+            job.quant
+                .bits
+                .map_or("full".into(), |b| b.get().to_string()),
+            job.quant.prune_threshold
         ),
         format!(
             "quantization: couplings rel. Frobenius error {:.3e}, max abs {:.3e}, pruned {:.2} %",

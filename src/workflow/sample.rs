@@ -2,7 +2,7 @@
 //! equilibrium (noise) and running the trained dynamics to t_f.
 
 use crate::data::select::training_set;
-use crate::energy::heat::generate_on;
+use crate::energy::heat::{from_equilibrium, run_chunked, CHUNK};
 use crate::error::Result;
 use crate::io::{save_npy, write_csv};
 use crate::linalg::Parallelism;
@@ -58,7 +58,7 @@ const SHOWN: usize = 3;
 const SNAPSHOTS: [f64; 7] = [0.0, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0];
 
 /// Run a sampling job.
-pub fn run(job: SampleJob) -> Result<SampleSummary> {
+pub fn run(job: &SampleJob) -> Result<SampleSummary> {
     crate::limits::count("--n", job.n as f64, f64::INFINITY)?;
     let md = load_dir(&job.model)?;
     let c = &md.computer;
@@ -93,13 +93,14 @@ pub fn run(job: SampleJob) -> Result<SampleSummary> {
         .progress_chars("=> "),
     );
     let heat = par.install(|| {
-        generate_on(
+        run_chunked(
             c,
             &dynamics,
             job.n,
-            job.seed,
+            CHUNK,
             steps,
             par,
+            from_equilibrium(c, job.seed),
             |start, k, x| {
                 if k > 0 {
                     bar.inc(x.nrows() as u64);
@@ -126,7 +127,7 @@ pub fn run(job: SampleJob) -> Result<SampleSummary> {
     let hint = "the dynamics diverged (couplings too large for model.dt); nothing was written";
     crate::finite::check("sample", "samples", &samples, hint)?;
     crate::finite::check_slice("sample", "heat", &heat, hint)?;
-    write_files(&job, &md, &samples, &heat, &frames, &snap_steps)?;
+    write_files(job, &md, &samples, &heat, &frames, &snap_steps)?;
     let mut summary = SampleSummary {
         heat_kt: heat,
         mean_best_corr: None,

@@ -49,12 +49,11 @@ const ACCURACY_CSV: &str = "accuracy.csv";
 
 /// Run a teach job (the `[teach]` configuration in `job.config`; `job.resume` also reuses
 /// `out/teacher.npz`).
-pub fn run(job: TrainJob) -> Result<TeachSummary> {
+pub fn run(job: &TrainJob) -> Result<TeachSummary> {
     let start = Instant::now();
     let cfg = &job.config;
-    let constraints = codesign::constraints(cfg.hardware.as_ref(), &cfg.model.physics)?;
-    let hw = codesign::hardware(cfg.hardware.as_ref(), constraints, cfg.train.seed)?;
-    claim_run(&job, "teach")?;
+    let (constraints, hw) = codesign::of_config(cfg)?;
+    claim_run(job, "teach")?;
     let teach = cfg.teach.clone().ok_or_else(|| Error::Setting {
         field: "[teach]".into(),
         why: ": teach needs a [teach] section in the configuration".into(),
@@ -113,9 +112,9 @@ pub fn run(job: TrainJob) -> Result<TeachSummary> {
             cfg.train.seed,
         )?;
         let settings = MlpTraining {
-            epochs: teach.teacher_epochs,
-            batch: teach.teacher_batch,
-            learning_rate: teach.teacher_learning_rate,
+            epochs: teach.teacher.epochs,
+            batch: teach.teacher.batch,
+            learning_rate: teach.teacher.learning_rate,
             shift: 0,
             seed: cfg.train.seed,
         };

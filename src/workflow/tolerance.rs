@@ -30,10 +30,8 @@ pub struct ToleranceJob {
     pub model: PathBuf,
     /// Hardware profile (e.g. hardware/gm-c.toml).
     pub hardware: PathBuf,
-    /// What to sweep: KEY=A..B (bits), KEY=A..B/N, KEY=A..B/Nlog or KEY=V1,V2,… with KEY one of
-    /// bits, tolerance, capacitor_tolerance, gm_tolerance, mismatch, faults, noise, inductance,
-    /// temperature, and for classifiers input_bits (resolution of the input drives).
-    pub sweep: String,
+    /// What to sweep (`--sweep`, parsed).
+    pub sweep: Sweep,
     /// Chips (independent draws of the deviations) per swept value.
     pub chips: usize,
     /// Samples generated per chip (default 100); for a classifier, held-out digits classified
@@ -45,8 +43,9 @@ pub struct ToleranceJob {
     pub data: Option<PathBuf>,
     /// Output directory (resumes the study already in it).
     pub out: PathBuf,
-    /// Run only the K-th of M slices of the tasks (1 ≤ K ≤ M); combine with `thermocad merge`.
-    pub shard: Option<String>,
+    /// The slice of the tasks this run owns (`--shard K/M`; [`Shard::ALL`] for the whole
+    /// study); combine shards with `thermocad merge`.
+    pub shard: Shard,
     /// Threads (0 = all cores); chips run in parallel, each single-threaded.
     pub threads: usize,
     /// Bit width of couplings and biases when bits are not swept (default: full precision).
@@ -75,7 +74,7 @@ pub struct ToleranceJob {
 }
 
 /// Fewest bootstrap resamples that give a confidence interval.
-const MIN_RESAMPLES: usize = 10;
+pub const MIN_RESAMPLES: usize = 10;
 
 /// Samples generated per chip of a generative study unless `--samples` says otherwise.
 const DEFAULT_SAMPLES: usize = 100;
@@ -101,48 +100,6 @@ fn setting(field: &str, message: String) -> Error {
         message,
     }
     .into()
-}
-
-impl ToleranceJob {
-    fn check(&self) -> Result<(Sweep, Shard)> {
-        let sweep = Sweep::parse(&self.sweep)?;
-        let shard = match &self.shard {
-            Some(s) => s.parse::<Shard>()?,
-            None => Shard::ALL,
-        };
-        if self.chips == 0 {
-            return Err(setting("--chips", "must be at least 1".into()));
-        }
-        crate::limits::count("--chips", self.chips as f64, crate::limits::MAX_TASKS)?;
-        crate::limits::count(
-            "tasks (sweep points × --chips)",
-            (sweep.values.len() * self.chips) as f64,
-            crate::limits::MAX_TASKS,
-        )?;
-        crate::limits::threads("--threads", self.threads)?;
-        if self.resamples < MIN_RESAMPLES {
-            return Err(setting(
-                "--resamples",
-                format!(
-                    "must be at least {MIN_RESAMPLES} for a bootstrap interval, got {}",
-                    self.resamples
-                ),
-            ));
-        }
-        if self.heldout == 0 {
-            return Err(setting("--heldout", "must be at least 1".into()));
-        }
-        if !(self.yield_threshold > 0.0 && self.yield_threshold < 1.0) {
-            return Err(setting(
-                "--yield-threshold",
-                format!("must be a fraction in (0, 1), got {}", self.yield_threshold),
-            ));
-        }
-        if let Some(b) = self.bits {
-            crate::hardware::quantize::BitWidth::new(b)?;
-        }
-        Ok((sweep, shard))
-    }
 }
 
 /// What a generative study scores samples against, loaded once.
@@ -314,7 +271,7 @@ fn classification_inputs(
 /// `[teach]` section is a classifier: its chips classify held-out digits; any other model
 /// generates samples.
 pub fn run(job: &ToleranceJob) -> Result<ToleranceSummary> {
-    let (sweep, shard) = job.check()?;
+    let (sweep, shard) = (&job.sweep, job.shard);
     let md = load_dir(&job.model)?;
     let profile = load_profile(&job.hardware)?;
     let teach = md.config.teach.clone();
@@ -413,7 +370,7 @@ pub fn run(job: &ToleranceJob) -> Result<ToleranceSummary> {
 
     let csv = job.out.join(TOLERANCE_CSV);
     let done = table::read(&csv, workload)?;
-    let (owned, todo) = dir::pending(&spec, &sweep, shard, &done);
+    let (owned, todo) = dir::pending(&spec, sweep, shard, &done);
     let resumed = owned.len() - todo.len();
     let bar = if job.progress {
         ProgressBar::new(owned.len() as u64)
@@ -438,7 +395,7 @@ pub fn run(job: &ToleranceJob) -> Result<ToleranceSummary> {
     let summary = if shard.is_all() {
         Some(report::write(
             &job.out,
-            &sweep,
+            sweep,
             workload,
             &rows,
             spec.yield_threshold,

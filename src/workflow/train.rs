@@ -32,12 +32,11 @@ pub struct TrainSummary {
 }
 
 /// Run a training job.
-pub fn run(job: TrainJob) -> Result<TrainSummary> {
+pub fn run(job: &TrainJob) -> Result<TrainSummary> {
     let start = Instant::now();
     let cfg = &job.config;
-    let constraints = codesign::constraints(cfg.hardware.as_ref(), &cfg.model.physics)?;
-    let hw = codesign::hardware(cfg.hardware.as_ref(), constraints, cfg.train.seed)?;
-    claim_run(&job, "train")?;
+    let (constraints, hw) = codesign::of_config(cfg)?;
+    claim_run(job, "train")?;
     let digits = training_set(&cfg.data, job.data_dir.as_deref())?;
     let visible = cfg.model.visible.unwrap_or(digits.pixels());
     if visible != digits.pixels() {
