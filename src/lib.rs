@@ -2,10 +2,11 @@
 //!
 //! Pipeline: `data → model → dynamics → train (generative; or nn teacher → student) →
 //! hardware (quantize → circuit IR → perturb → {netlist + ngspice, behavioral simulator}) →
-//! tolerance / energy → metrics → report`; [`workflow`] holds the commands that run it.
+//! tolerance / energy → metrics → report`; [`workflow`] holds the commands that run it. The command
+//! line (src/cli/: raw arguments checked into jobs, and what the commands print) belongs to the
+//! binary, src/main.rs; no library module depends on it.
 
 pub mod classifier;
-pub mod cli;
 pub mod config;
 pub mod data;
 pub mod dynamics;

@@ -4,16 +4,18 @@
 //! arguments into the job a workflow runs, refusing bad values with an [`Error::Flag`] that
 //! names the flag (exit code 2). The workflows never see clap.
 
-use crate::error::{Error, Result};
-use crate::hardware::perturb::Spread;
-use crate::hardware::quantize::{BitWidth, Granularity, QuantError, QuantSpec, MAX_BITS, MIN_BITS};
-use crate::tolerance::{sweep::Sweep, Shard, StudyError};
-use crate::workflow::{
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use thermocad::error::{Error, Result};
+use thermocad::hardware::perturb::Spread;
+use thermocad::hardware::quantize::{
+    BitWidth, Granularity, QuantError, QuantSpec, MAX_BITS, MIN_BITS,
+};
+use thermocad::tolerance::{sweep::Sweep, Shard, StudyError};
+use thermocad::workflow::{
     bench::BenchJob, classify::ClassifyJob, demo::DemoJob, energy::EnergyJob, export::ExportJob,
     sample::SampleJob, tolerance::ToleranceJob, tolerance::MIN_RESAMPLES, train::TrainJob,
 };
-use clap::{Parser, Subcommand};
-use std::path::PathBuf;
 
 /// The `thermocad` command line.
 #[derive(Parser)]
@@ -169,7 +171,7 @@ impl RunArgs {
             set.push("hardware.perturb=true".into());
         }
         Ok(TrainJob {
-            config: crate::config::load_checked(&self.config, &set)?,
+            config: thermocad::config::load_checked(&self.config, &set)?,
             data_dir: self.data,
             out: self.out,
             resume: self.resume,
@@ -233,7 +235,7 @@ impl SampleArgs {
         let chip = self
             .hw
             .hardware
-            .map(|profile| crate::tolerance::chip::ChipChoice {
+            .map(|profile| thermocad::tolerance::chip::ChipChoice {
                 profile,
                 bits,
                 chip: self.chip.unwrap_or(0),
@@ -396,7 +398,7 @@ pub struct EnergyArgs {
     #[arg(long, default_value_t = 100)]
     pub forward: usize,
     /// Temperature of the heat bath [K] that converts kT to joules.
-    #[arg(long, default_value_t = crate::energy::units::ROOM_TEMPERATURE_K)]
+    #[arg(long, default_value_t = thermocad::energy::units::ROOM_TEMPERATURE_K)]
     pub temperature: f64,
     /// MNIST directory, for the forward process on the training images.
     #[arg(long)]
@@ -436,7 +438,7 @@ pub struct SpiceArgs {
     #[arg(long)]
     pub trust_deck: bool,
     /// Stop ngspice after this many seconds (exit code 1).
-    #[arg(long, value_name = "SECONDS", default_value_t = crate::hardware::spice::DEFAULT_TIMEOUT)]
+    #[arg(long, value_name = "SECONDS", default_value_t = thermocad::hardware::spice::DEFAULT_TIMEOUT)]
     pub timeout: f64,
 }
 
@@ -622,13 +624,13 @@ impl ToleranceArgs {
         if self.chips == 0 {
             return Err(setting("--chips", "must be at least 1".into()));
         }
-        crate::limits::count("--chips", self.chips as f64, crate::limits::MAX_TASKS)?;
-        crate::limits::count(
+        thermocad::limits::count("--chips", self.chips as f64, thermocad::limits::MAX_TASKS)?;
+        thermocad::limits::count(
             "tasks (sweep points × --chips)",
             (sweep.values.len() * self.chips) as f64,
-            crate::limits::MAX_TASKS,
+            thermocad::limits::MAX_TASKS,
         )?;
-        crate::limits::threads("--threads", self.threads)?;
+        thermocad::limits::threads("--threads", self.threads)?;
         if self.resamples < MIN_RESAMPLES {
             return Err(setting(
                 "--resamples",

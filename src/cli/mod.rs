@@ -1,17 +1,17 @@
 //! The command line, in one place: raw arguments ([`args`]) are checked into jobs, the
 //! workflows run them, and [`print`] reports what they found. `main.rs` only parses, calls
-//! [`run`] and turns an [`Error`](crate::Error) into its exit code.
+//! [`run`] and turns an [`Error`](thermocad::Error) into its exit code.
 
 pub mod args;
 mod print;
 
 pub use args::{Cli, Command};
 
-use crate::error::Result;
-use crate::workflow::{
+use std::io::IsTerminal;
+use thermocad::error::Result;
+use thermocad::workflow::{
     bench, classify, demo, energy, export, init, sample, teach, tolerance, train,
 };
-use std::io::IsTerminal;
 
 /// Run one command to completion.
 pub fn run(cli: Cli) -> Result<()> {
@@ -22,7 +22,7 @@ pub fn run(cli: Cli) -> Result<()> {
             print::train(&train::run(&job)?, &job.out);
         }
         Command::Init(args) => {
-            let config = crate::config::load_checked(&args.config, &args.set)?;
+            let config = thermocad::config::load_checked(&args.config, &args.set)?;
             let n = init::run(&config, &args.out, args.force)?;
             println!(
                 "wrote an untrained {n}-unit model to {}",

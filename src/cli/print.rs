@@ -1,13 +1,13 @@
 //! What the commands print on stdout: one short report per finished workflow.
 
-use crate::hardware::spice::Waveforms;
-use crate::metrics::mean_std;
-use crate::workflow::{
+use std::path::Path;
+use thermocad::hardware::spice::Waveforms;
+use thermocad::metrics::mean_std;
+use thermocad::workflow::{
     bench::BenchLine, classify::ClassifySummary, classify::KT_PER_MAC, demo::CircuitSummary,
     energy::EnergySummary, export::ExportSummary, sample::SampleSummary, teach::TeachSummary,
     tolerance::ToleranceSummary, train::TrainSummary,
 };
-use std::path::Path;
 
 /// `train`: trajectories, images, time and the loss at the start and end; where the model is.
 pub fn train(s: &TrainSummary, out: &Path) {
