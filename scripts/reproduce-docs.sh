@@ -24,7 +24,8 @@ MANIFEST=$ROOT/docs/figures.toml
 
 # Recipes in the order they run (dependencies first).
 RECIPES=(mnist3 mnist3_decks mnist3_energy paper_small_energy mnist3_variants classifier
-  classifier_tolerance classifier_deck codesign_fanin demo bench mnist3_tolerance)
+  classifier_tolerance classifier_deck codesign_fanin demo bench mnist3_tolerance
+  codesign_mnist3 codesign_classifier codesign_cost)
 
 usage() {
   sed -n '2,4p' "$0" | sed 's/^# \{0,1\}//'
@@ -239,6 +240,63 @@ recipe_mnist3_tolerance() {
     step resistor-wide "${t[@]}" "${c[@]}" --sweep tolerance=0.6,0.8,0.95 --out "$RDIR/resistor-wide" &&
     step mismatch "${t[@]}" "${c[@]}" --sweep mismatch=0.02,0.05,0.1,0.2,0.4 --out "$RDIR/mismatch"
 }
+
+# docs/codesign.md "Measured on mnist3" (issue 12): hardware-aware mnist3 models against the
+# unaware one. The unaware training is repeated here (`free`) so that every training time of the
+# cost comparison comes from the same run; its outputs are bit-identical to mnist3/model.
+recipe_codesign_mnist3() {
+  need mnist3_tolerance || return 1
+  local gm=hardware/gm-c.toml cls=$OUT/mnist3_tolerance/bits/classifier.npz
+  local tr=(tc train --config examples/mnist3.toml --data "$DATA")
+  local t=(tc tolerance --hardware "$gm" --isolate --data "$DATA")
+  local e=(tc energy --hardware "$gm" --samples 100 --forward 0 --data "$DATA")
+  step free "${tr[@]}" --out "$RDIR/free" &&
+    step bits3 "${tr[@]}" --hardware "$gm" --bits 3 --out "$RDIR/bits3" &&
+    step fan64 "${tr[@]}" --hardware docs/repro/gm-c-fan64.toml --out "$RDIR/fan64" &&
+    step mm40 "${tr[@]}" --hardware docs/repro/gm-c-mismatch40.toml --perturb --out "$RDIR/mm40" &&
+    step bits3-s tc sample --model "$RDIR/bits3" --n 100 --seed 1 --data "$DATA" --out "$RDIR/bits3-s" &&
+    step fan64-s tc sample --model "$RDIR/fan64" --n 100 --seed 1 --data "$DATA" --out "$RDIR/fan64-s" &&
+    step mm40-s tc sample --model "$RDIR/mm40" --n 100 --seed 1 --data "$DATA" --out "$RDIR/mm40-s" &&
+    step bits3-tol "${t[@]}" --model "$RDIR/bits3" --sweep bits=2..8 --chips 1 --samples 100 \
+      --classifier "$cls" --out "$RDIR/bits3-tol" &&
+    step mm40-tol "${t[@]}" --model "$RDIR/mm40" --sweep mismatch=0.2,0.4 --chips 8 --samples 60 \
+      --classifier "$cls" --out "$RDIR/mm40-tol" &&
+    step free-energy "${e[@]}" --model "$RDIR/free" --out "$RDIR/free-energy" &&
+    step fan64-energy "${e[@]}" --model "$RDIR/fan64" --out "$RDIR/fan64-energy"
+}
+
+# docs/codesign.md "Measured: the 3-bit classifier" (issue 12): teach for 3-bit gm-C chips, and
+# the same bits study as classifier_tolerance/bits-profile.
+recipe_codesign_classifier() {
+  step bits3 tc teach --config examples/mnist-classifier.toml --data "$DATA" \
+    --hardware hardware/gm-c.toml --bits 3 --out "$RDIR/bits3" &&
+    step bits3-tol tc tolerance --model "$RDIR/bits3" --hardware hardware/gm-c.toml --chips 20 \
+      --data "$DATA" --sweep bits=2..8 --out "$RDIR/bits3-tol"
+}
+
+# docs/codesign.md "Cost" (issue 12): hardware-aware against unaware training of the same model,
+# each trained twice in alternating order (rounds a and b); mnist3 with 150 of its 300
+# trajectories, the classifier in full. Each step runs under /usr/bin/time, whose last line in
+# STEP.log is "cpu USER SYS": the CPU seconds are the cost measure (the wall time in STEP.time
+# depends on what else runs on the shared machine).
+recipe_codesign_cost() {
+  local tr=(timed train --config examples/mnist3.toml --data "$DATA" --set train.trajectories=150)
+  local te=(timed teach --config examples/mnist-classifier.toml --data "$DATA")
+  local r
+  for r in a b; do
+    step "free-$r" "${tr[@]}" --out "$RDIR/free-$r" &&
+      step "bits3-$r" "${tr[@]}" --hardware hardware/gm-c.toml --bits 3 --out "$RDIR/bits3-$r" &&
+      step "fan64-$r" "${tr[@]}" --hardware docs/repro/gm-c-fan64.toml --out "$RDIR/fan64-$r" &&
+      step "mm40-$r" "${tr[@]}" --hardware docs/repro/gm-c-mismatch40.toml --perturb \
+        --out "$RDIR/mm40-$r" &&
+      step "teach-$r" "${te[@]}" --out "$RDIR/teach-$r" &&
+      step "teach-bits3-$r" "${te[@]}" --hardware hardware/gm-c.toml --bits 3 \
+        --out "$RDIR/teach-bits3-$r" || return 1
+  done
+}
+
+# timed ARGS…: run thermocad ARGS and append its CPU time ("cpu USER SYS", seconds) to stderr.
+timed() { /usr/bin/time -f "cpu %U %S" "$TC" "$@"; }
 
 # ---------------------------------------------------------------------------------------------
 # Checking
