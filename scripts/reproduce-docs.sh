@@ -262,7 +262,14 @@ recipe_codesign_mnist3() {
     step mm40-tol "${t[@]}" --model "$RDIR/mm40" --sweep mismatch=0.2,0.4 --chips 8 --samples 60 \
       --classifier "$cls" --out "$RDIR/mm40-tol" &&
     step free-energy "${e[@]}" --model "$RDIR/free" --out "$RDIR/free-energy" &&
-    step fan64-energy "${e[@]}" --model "$RDIR/fan64" --out "$RDIR/fan64-energy"
+    step fan64-energy "${e[@]}" --model "$RDIR/fan64" --out "$RDIR/fan64-energy" || return 1
+  local c
+  for c in 3 1.5; do
+    step "load$c" "${tr[@]}" --hardware "docs/repro/gm-c-fan64-load$c.toml" --out "$RDIR/load$c" &&
+      step "load$c-s" tc sample --model "$RDIR/load$c" --n 100 --seed 1 --data "$DATA" \
+        --out "$RDIR/load$c-s" &&
+      step "load$c-energy" "${e[@]}" --model "$RDIR/load$c" --out "$RDIR/load$c-energy" || return 1
+  done
 }
 
 # docs/codesign.md "Measured: the 3-bit classifier" (issue 12): teach for 3-bit gm-C chips, and
