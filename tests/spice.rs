@@ -7,9 +7,9 @@ use ndarray::Array2;
 use std::path::Path;
 use thermocad::dynamics::rng::{stream, Purpose};
 use thermocad::energy::units::BOLTZMANN as K_B;
-use thermocad::hardware::circuit::build;
+use thermocad::hardware::circuit::{build, Component};
 use thermocad::hardware::netlist::{write, Transient};
-use thermocad::hardware::profile::{load_profile, CouplingStyle, Profile};
+use thermocad::hardware::profile::{load_profile, CouplingStyle, NicSpec, Profile};
 use thermocad::hardware::spice::{run, SpiceError};
 use thermocad::linalg::{Parallelism, Real};
 use thermocad::model::{Computer, Connectivity, Params, Physics, Topology};
@@ -29,6 +29,19 @@ fn profile(coupling: CouplingStyle) -> Profile {
 fn computer(nv: usize, nh: usize, scale: f64) -> Computer<f32> {
     let vh = Connectivity::VisibleHiddenHiddenHidden;
     common::computer(nv, nh, Physics::PAPER, vh, scale, 21)
+}
+
+/// [`profile`] (resistive, exact values) with negative-conductance ground elements and
+/// compensation ratios up to 8.
+fn nic_profile() -> Profile {
+    let mut p = profile(CouplingStyle::Resistive);
+    p.nic = Some(NicSpec {
+        tolerance: 0.012,
+        quiescent_current: 1.5e-3,
+        supply: 10.0,
+    });
+    p.max_compensation = Some(8.0);
+    p
 }
 
 /// Noise-free model dynamics dx/dt = −μ∇V by RK4 with step h, sampled every `every` steps.
@@ -87,10 +100,26 @@ fn noise_free_transient_matches_the_model() {
         .map(|_| 0.5 * f64::std_normal(&mut rng))
         .collect();
     let (h, steps) = (1e-4, 10_000); // model time 1.0
-    for (style, scale) in [(CouplingStyle::Vccs, 0.3), (CouplingStyle::Resistive, 0.08)] {
+                                     // The strong model is built once the profile offers negative-conductance elements (NICs).
+    let cases = [
+        (CouplingStyle::Vccs, 0.3, profile(CouplingStyle::Vccs)),
+        (
+            CouplingStyle::Resistive,
+            0.08,
+            profile(CouplingStyle::Resistive),
+        ),
+        (CouplingStyle::Resistive, 0.3, nic_profile()),
+    ];
+    for (style, scale, p) in cases {
         let c = computer(8, 8, scale);
         let refx = reference(&c, &x0, h, steps);
-        let p = profile(style);
+        let nics = build(&c, &p)
+            .unwrap()
+            .components
+            .iter()
+            .filter(|k| matches!(k, Component::NegativeConductance { .. }))
+            .count();
+        assert_eq!(nics > 0, p.nic.is_some(), "{style:?}: {nics} NICs");
         let d = tempfile::tempdir().unwrap();
         let tran = Transient {
             t_stop: 1.0,
@@ -119,7 +148,7 @@ fn noise_free_transient_matches_the_model() {
             }
         }
         eprintln!(
-            "{style:?}: max |x_spice − x_model| / max|x| = {worst:.2e} over {} time points",
+            "{style:?} ({nics} NICs): max |x_spice − x_model| / max|x| = {worst:.2e} over {} time points",
             w.time.len()
         );
         assert!(worst < 1e-3, "{style:?}: relative error {worst}");
@@ -470,6 +499,35 @@ fn behavioral_simulator_matches_ngspice_on_perturbed_rc_and_rlc_circuits() {
         let worst = ngspice_vs_behavioral(label, &chip, &x0);
         assert!(worst < 2e-3, "{label}: relative error {worst}");
     }
+}
+
+/// A perturbed resistive chip whose units carry compensation ratios above 1 (NICs, each off by
+/// up to 5 %, on E96-snapped couplings): ngspice runs the self-controlled VCCS of every NIC
+/// and agrees with the behavioral simulator.
+#[test]
+fn behavioral_simulator_matches_ngspice_with_negative_conductances() {
+    use thermocad::hardware::perturb::perturb;
+    if !have_ngspice() {
+        return;
+    }
+    let mut rng = stream(7, Purpose::SampleInit, 0);
+    let x0: Vec<f64> = (0..12).map(|_| 0.5 * f64::std_normal(&mut rng)).collect();
+    let mut nd = chip_nonidealities();
+    nd.nic_tolerance = 0.05;
+    let c = computer(6, 6, 0.5);
+    let mut p = nic_profile();
+    p.buffer = chip_profile(CouplingStyle::Resistive).buffer;
+    p.resistor_series = Some(thermocad::hardware::eseries::ResistorSeries::E96);
+    let built = build(&c, &p).unwrap();
+    let nics = built
+        .components
+        .iter()
+        .filter(|k| matches!(k, Component::NegativeConductance { .. }))
+        .count();
+    assert!(nics >= 6, "{nics} NICs");
+    let chip = perturb(&built, &nd, 3, 1);
+    let worst = ngspice_vs_behavioral("resistive with NICs, RC", &chip, &x0);
+    assert!(worst < 2e-3, "relative error {worst}");
 }
 
 /// A noisy 16-unit deck (thermocad's held-noise PWL sources) is reproducible run to run, and
