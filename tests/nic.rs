@@ -173,20 +173,27 @@ fn compensation_beyond_the_bound_or_without_nic_is_refused() {
     let bound = 0.5 * (1.0 + cmax);
     let beyond = r.iter().filter(|&&x| x > bound).count();
     let e = build(&c, &with_nic(Some(bound))).unwrap_err();
+    let margin = (2.0 - 2.0 * cmax) / 2.0;
     assert_eq!(
         e,
         CircuitError::OverCompensated {
             name: names[worst].clone(),
-            ratio: 1.0 - (2.0 - 2.0 * cmax) / 2.0,
+            sum: 2.0 * (1.0 - margin),
+            limit: 2.0 * bound,
+            ratio: 1.0 - margin,
             bound,
+            margin,
             count: beyond,
         }
     );
     let msg = e.to_string();
     assert!(
-        msg.contains(&format!("unit {}", names[worst]))
-            && msg.contains(&format!("= {cmax:.4}"))
-            && msg.contains(&format!("bound {bound:.4}")),
+        msg.starts_with(&format!(
+            "resistive couplings of unit {} are too strong: Σ|J| = {:.4} exceeds 2·J2·max_compensation = {:.4}, a compensation ratio Σ|J|/(2·J2) = {cmax:.4} above the profile's bound {bound:.4} (margin {margin:.3}); {beyond} unit(s) affected",
+            names[worst],
+            2.0 * cmax,
+            2.0 * bound
+        )),
         "{msg}"
     );
     // At the bound itself the unit is built.

@@ -162,12 +162,16 @@ pub enum CircuitError {
         margin: f64,
         count: usize,
     },
-    /// A unit whose compensation ratio exceeds what the profile's NIC tolerances allow.
-    #[error("resistive couplings of unit {name} need a compensation ratio Σ|J|/(2·J2) = {ratio:.4} above the profile's bound {bound:.4} (coupling.max_compensation, docs/codesign.md); {count} unit(s) affected — train with --hardware on this profile")]
+    /// A unit whose compensation ratio exceeds what the profile's NIC tolerances allow (worded
+    /// like [`CircuitError::Overloaded`], with the ratio and the bound).
+    #[error("resistive couplings of unit {name} are too strong: Σ|J| = {sum:.4} exceeds 2·J2·max_compensation = {limit:.4}, a compensation ratio Σ|J|/(2·J2) = {ratio:.4} above the profile's bound {bound:.4} (margin {margin:.3}); {count} unit(s) affected — train with --hardware on this profile (docs/codesign.md)")]
     OverCompensated {
         name: String,
+        sum: f64,
+        limit: f64,
         ratio: f64,
         bound: f64,
+        margin: f64,
         count: usize,
     },
     /// A node name that is not a SPICE identifier.
@@ -330,8 +334,11 @@ fn resistive_ground(
         if let Some(w) = worst(&bad) {
             return Err(CircuitError::OverCompensated {
                 name: names[w].clone(),
+                sum: 2.0 * ph.j2 * (1.0 - m[w]),
+                limit: 2.0 * ph.j2 * bound,
                 ratio: 1.0 - m[w],
                 bound,
+                margin: m[w],
                 count: bad.len(),
             });
         }
