@@ -222,7 +222,17 @@ fn resume_on_another_chip_is_refused() {
 /// resistor tolerance plus half the largest E96 step; explicit fields override it.
 #[test]
 fn profile_limits_and_their_defaults() {
-    let rc = load_profile(&root().join("hardware/discrete-rc.toml")).unwrap();
+    // The shipped board sets max_compensation = 8 with NICs (tests/nic.rs); the passive
+    // default is that of the same board without the field and without [nic].
+    let shipped = load_profile(&root().join("hardware/discrete-rc.toml")).unwrap();
+    assert_eq!(shipped.compensation_bound(), Some(8.0));
+    let text = std::fs::read_to_string(root().join("hardware/discrete-rc.toml")).unwrap();
+    let passive: String = text[..text.find("\n[nic]").unwrap()]
+        .lines()
+        .filter(|l| !l.starts_with("max_compensation"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let rc = parse_profile("discrete-rc", &passive).unwrap();
     let eps = rc.conductance_error();
     // E96 steps are ≈ 10^(1/96) − 1 = 2.43 %; the largest in the rounded table is 3.0 %
     // (1.33 → 1.37), so ε = 1 % + 1.5 % and c = 0.975/1.025 = 0.951.

@@ -1,6 +1,7 @@
 //! What the commands print on stdout: one short report per finished workflow.
 
 use std::path::Path;
+use thermocad::hardware::circuit::Component;
 use thermocad::hardware::spice::Waveforms;
 use thermocad::metrics::mean_std;
 use thermocad::workflow::{
@@ -165,6 +166,17 @@ pub fn export(s: &ExportSummary, out: &Path) {
     if let Some(m) = &c.margins {
         let worst = m.iter().cloned().fold(f64::INFINITY, f64::min);
         println!("resistive couplings: smallest ground-conductance margin {worst:.3}");
+        let nics = c
+            .components
+            .iter()
+            .filter(|k| matches!(k, Component::NegativeConductance { .. }))
+            .count();
+        if nics > 0 {
+            println!(
+                "negative-conductance ground elements (NICs): {nics}; largest compensation ratio Σ|J|/(2·J2) = {:.3}",
+                1.0 - worst
+            );
+        }
     }
     if let Some(d) = &s.digit {
         println!(

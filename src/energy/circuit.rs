@@ -11,7 +11,10 @@
 //!   produces the snapshots.
 //! - Noise sources: a white current of two-sided PSD S into a node of capacitance C delivers
 //!   S/(2C) [W] (Itô: d(½Cv²) = v·ξ dt + S/(2C) dt).
-//! - Static power of active elements: op-amp buffers draw I_q·V_supply each; a
+//! - Static power of active elements: op-amp buffers and the op-amps of negative-conductance
+//!   elements (NICs, `[nic]`) draw I_q·V_supply each (a NIC is not counted as a conductive
+//!   dissipator: the power −|G|·v² it returns to its node comes from its supply and is
+//!   dissipated in the coupling resistors, which the conductive term counts); a
 //!   transconductor of transconductance gm draws a tail current I = 2|gm|/(gm/I_D) (or
 //!   I_bias·|gm|/g_u without gm/I_D) from V_supply — in a VCCS-style circuit with a `[power]`
 //!   section every conductance, ground branches included, is such a transconductor; bias
@@ -169,6 +172,10 @@ pub struct StaticPower {
     pub buffers: f64,
     /// Number of buffers.
     pub buffer_count: usize,
+    /// Negative-conductance elements (NIC op-amps), count × I_q × V_supply.
+    pub nics: f64,
+    /// Number of NICs.
+    pub nic_count: usize,
     /// Transconductors, Σ I_tail × V_supply.
     pub transconductors: f64,
     /// Number of transconductors.
@@ -195,6 +202,8 @@ pub fn static_power(circuit: &Circuit, profile: &Profile) -> StaticPower {
         noise: 0.0,
         buffers: 0.0,
         buffer_count: 0,
+        nics: 0.0,
+        nic_count: 0,
         transconductors: 0.0,
         transconductor_count: 0,
         bias_sources: 0.0,
@@ -205,6 +214,7 @@ pub fn static_power(circuit: &Circuit, profile: &Profile) -> StaticPower {
         match *c {
             Component::NoiseCurrent { psd, .. } => s.noise += psd / (2.0 * m.c),
             Component::Buffer { .. } => s.buffer_count += 1,
+            Component::NegativeConductance { .. } => s.nic_count += 1,
             Component::Vccs { siemens, .. } if profile.power.is_some() => {
                 tail_current += tail(siemens);
                 s.transconductor_count += 1;
@@ -219,6 +229,9 @@ pub fn static_power(circuit: &Circuit, profile: &Profile) -> StaticPower {
     }
     if let Some(b) = profile.buffer {
         s.buffers = s.buffer_count as f64 * b.quiescent_current * b.supply;
+    }
+    if let Some(nic) = profile.nic {
+        s.nics = s.nic_count as f64 * nic.quiescent_current * nic.supply;
     }
     if let Some(v) = supply {
         s.transconductors = tail_current * v;
@@ -267,6 +280,17 @@ pub fn budgets(
             inputs: format!(
                 "n_buf = {}, I_q = {:.3e} A, V_supply = {} V, {dur}",
                 p.buffer_count, b.quiescent_current, b.supply
+            ),
+        });
+    }
+    if let (Some(nic), true) = (profile.nic, p.nic_count > 0) {
+        rows.push(Budget {
+            name: format!("circuit {name}: NICs (static)"),
+            joules: p.nics * seconds,
+            formula: "n_nic · I_q · V_supply · t".into(),
+            inputs: format!(
+                "n_nic = {}, I_q = {:.3e} A, V_supply = {} V, {dur}",
+                p.nic_count, nic.quiescent_current, nic.supply
             ),
         });
     }

@@ -4,8 +4,8 @@
 //! Every unit node i obeys Kirchhoff's current law with its capacitance C_i:
 //! C_i dv_i/dt = −Σ_k G_ik v_k − k_i v_i³ − I_i − I_L,i + ξ_i,  ⟨ξ_i(t)ξ_i(t′)⟩ = S_i δ(t−t′),
 //! where G collects resistors (to ground, between nodes, or to buffer outputs
-//! v = gain·v_k + offset, whose offsets land in the constant currents I_i) and VCCS
-//! transconductances, k_i the cubic sources, I_i the DC sources, S_i the noise PSDs. An RLC
+//! v = gain·v_k + offset, whose offsets land in the constant currents I_i), negative
+//! conductances to ground (NICs, −|G| on the diagonal) and VCCS transconductances, k_i the cubic sources, I_i the DC sources, S_i the noise PSDs. An RLC
 //! node's restoring branch is an inductor L_i in series with R_i: L_i dI_L/dt = v_i − R_i I_L.
 //!
 //! In model units (x = v/v0, time in units of `t_unit`) this is
@@ -198,6 +198,10 @@ impl<R: Real> Behavioral<R> {
                     node,
                     amps_per_volt3,
                 } => cubic[unit_of(node)?] += amps_per_volt3,
+                Component::NegativeConductance { node, siemens } => {
+                    let i = unit_of(node)?;
+                    g[[i, i]] -= siemens
+                }
                 Component::CurrentSource { node, amps } => current[unit_of(node)?] += amps,
                 Component::NoiseCurrent { node, psd: s } => psd[unit_of(node)?] += s,
             }

@@ -75,6 +75,10 @@ pub enum Component {
     },
     /// Cubic current k·v³ leaving `node` [A/V³].
     Cubic { node: NodeId, amps_per_volt3: f64 },
+    /// Negative conductance −`siemens` from `node` to ground (current −siemens·v leaving the
+    /// node), `siemens` > 0 its magnitude [S]: the negative-impedance converter (NIC) that
+    /// compensates a resistive node whose coupling load exceeds its restoring conductance.
+    NegativeConductance { node: NodeId, siemens: f64 },
     /// Constant current leaving `node` [A].
     CurrentSource { node: NodeId, amps: f64 },
     /// White noise current into `node` with two-sided PSD [A²/Hz].
@@ -155,6 +159,18 @@ pub enum CircuitError {
         name: String,
         sum: f64,
         limit: f64,
+        margin: f64,
+        count: usize,
+    },
+    /// A unit whose compensation ratio exceeds what the profile's NIC tolerances allow (worded
+    /// like [`CircuitError::Overloaded`], with the ratio and the bound).
+    #[error("resistive couplings of unit {name} are too strong: Σ|J| = {sum:.4} exceeds 2·J2·max_compensation = {limit:.4}, a compensation ratio Σ|J|/(2·J2) = {ratio:.4} above the profile's bound {bound:.4} (margin {margin:.3}); {count} unit(s) affected — train with --hardware on this profile (docs/codesign.md)")]
+    OverCompensated {
+        name: String,
+        sum: f64,
+        limit: f64,
+        ratio: f64,
+        bound: f64,
         margin: f64,
         count: usize,
     },
@@ -265,6 +281,82 @@ fn check_node_names(nodes: &[Node]) -> Result<(), CircuitError> {
     Ok(())
 }
 
+/// The ground conductance of every unit of a resistive circuit [S], written into `ground`
+/// (which holds 2·J2·g_u on entry), and the margins (2·J2 − Σ_j |J_ij|)/(2·J2).
+///
+/// Without `[nic]` a unit with Σ_j |J_ij| > 2·J2 (margin < 0) is refused
+/// ([`CircuitError::Overloaded`]) and the ground resistor carries (2·J2 − Σ_j |J_ij|)·g_u.
+/// With `[nic]` (J2 > 0) a unit with compensation ratio c = Σ_j |J_ij| / (2·J2) above
+/// [`Profile::compensation_bound`] is refused ([`CircuitError::OverCompensated`]), and a unit
+/// with c > 1 gets a NIC of conductance −(Σ_j 1/R_ij − 2·J2·g_u), computed from the coupling
+/// resistors R_ij as built (snapped to the profile's series), so that the node's restoring
+/// conductance Σ_j 1/R_ij + G_NIC is exactly 2·J2·g_u on the nominal chip.
+fn resistive_ground(
+    computer: &Computer<f32>,
+    profile: &Profile,
+    clamped: &[bool],
+    names: &[String],
+    ground: &mut [f64],
+) -> Result<Vec<f64>, CircuitError> {
+    let ph = computer.physics;
+    let gu = profile.unit_conductance(ph.mu);
+    let snap = |ohms: f64| profile.resistor_series.map_or(ohms, |s| s.snap(ohms));
+    let j = &computer.params.j;
+    let n = computer.n();
+    let m: Vec<f64> = (0..n)
+        .map(|i| {
+            if clamped[i] {
+                return f64::INFINITY;
+            }
+            let row = j.row(i);
+            ground[i] -= row.iter().map(|v| f64::from(v.abs())).sum::<f64>() * gu;
+            resistive_margin(ph.j2, row.iter().map(|&v| f64::from(v)))
+        })
+        .collect();
+    let worst = |bad: &[usize]| bad.iter().copied().min_by(|&a, &b| m[a].total_cmp(&m[b]));
+    if profile.nic.is_none() {
+        let bad: Vec<usize> = (0..n).filter(|&i| m[i] < 0.0).collect();
+        if let Some(w) = worst(&bad) {
+            return Err(CircuitError::Overloaded {
+                name: names[w].clone(),
+                sum: 2.0 * ph.j2 * (1.0 - m[w]),
+                limit: 2.0 * ph.j2,
+                margin: m[w],
+                count: bad.len(),
+            });
+        }
+        return Ok(m);
+    }
+    if ph.j2 > 0.0 {
+        let bound = profile.compensation_bound().unwrap_or(f64::INFINITY);
+        // c = 1 − margin.
+        let bad: Vec<usize> = (0..n).filter(|&i| 1.0 - m[i] > bound).collect();
+        if let Some(w) = worst(&bad) {
+            return Err(CircuitError::OverCompensated {
+                name: names[w].clone(),
+                sum: 2.0 * ph.j2 * (1.0 - m[w]),
+                limit: 2.0 * ph.j2 * bound,
+                ratio: 1.0 - m[w],
+                bound,
+                margin: m[w],
+                count: bad.len(),
+            });
+        }
+    }
+    let compensated: Vec<usize> = (0..n).filter(|&i| !clamped[i] && ground[i] < 0.0).collect();
+    for i in compensated {
+        let load: f64 = j
+            .row(i)
+            .iter()
+            .enumerate()
+            .filter(|&(k, &v)| k != i && v != 0.0)
+            .map(|(_, &v)| 1.0 / snap(1.0 / (f64::from(v.abs()) * gu)))
+            .sum();
+        ground[i] = profile.ground_conductance(ph.j2, ph.mu) - load;
+    }
+    Ok(m)
+}
+
 /// Build the circuit of `computer` (parameters already quantized) on `profile`.
 pub fn build(computer: &Computer<f32>, profile: &Profile) -> Result<Circuit, CircuitError> {
     let ph = computer.physics;
@@ -320,30 +412,10 @@ pub fn build(computer: &Computer<f32>, profile: &Profile) -> Result<Circuit, Cir
     let margins = match profile.coupling {
         CouplingStyle::Vccs => None,
         CouplingStyle::Resistive => {
-            let m: Vec<f64> = (0..n)
-                .map(|i| {
-                    if clamped[i] {
-                        return f64::INFINITY;
-                    }
-                    let row = j.row(i);
-                    ground[i] -= row.iter().map(|v| f64::from(v.abs())).sum::<f64>() * gu;
-                    resistive_margin(ph.j2, row.iter().map(|&v| f64::from(v)))
-                })
-                .collect();
-            let bad: Vec<usize> = (0..n).filter(|&i| m[i] < 0.0).collect();
-            if let Some(&w) = bad.iter().min_by(|&&a, &&b| m[a].total_cmp(&m[b])) {
-                return Err(CircuitError::Overloaded {
-                    name: names[w].clone(),
-                    sum: 2.0 * ph.j2 * (1.0 - m[w]),
-                    limit: 2.0 * ph.j2,
-                    margin: m[w],
-                    count: bad.len(),
-                });
-            }
+            let m = resistive_ground(computer, profile, &clamped, &names, &mut ground)?;
             Some(m)
         }
     };
-
     let noise_psd = profile.noise_psd(ph.kt, ph.mu);
     for i in 0..n {
         let node = id(i);
@@ -352,7 +424,12 @@ pub fn build(computer: &Computer<f32>, profile: &Profile) -> Result<Circuit, Cir
             continue;
         }
         components.push(Component::Capacitor { node, farads: c });
-        if ground[i] != 0.0 {
+        if ground[i] < 0.0 && profile.nic.is_some() {
+            components.push(Component::NegativeConductance {
+                node,
+                siemens: -ground[i],
+            });
+        } else if ground[i] != 0.0 {
             let ohms = snap(1.0 / ground[i]);
             match profile.inductance {
                 Some(l) => {

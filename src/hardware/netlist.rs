@@ -164,6 +164,13 @@ pub fn write(
                 name(out.0 as usize),
                 name(ctrl.0 as usize)
             )?,
+            Component::NegativeConductance { node, siemens } => {
+                // A self-controlled VCCS: current −g·v(n) from n to ground, i.e. the ideal
+                // element a NIC realises (ngspice also accepts a negative R; the VCCS keeps
+                // the sign in one place and needs no resistor model).
+                let n = name(node.0 as usize);
+                writeln!(w, "G{k} {n} 0 {n} 0 {:.9e}", -siemens)?
+            }
             Component::Buffer {
                 input,
                 output,

@@ -57,6 +57,8 @@ pub struct Nonidealities {
     pub transconductance_tolerance: f64,
     /// Local 1σ relative transconductance mismatch, Pelgrom A/√(W·L), drawn per VCCS.
     pub mismatch: f64,
+    /// Bound of each negative-conductance element's (NIC's) deviation |ΔG|/|G|, drawn per NIC.
+    pub nic_tolerance: f64,
     /// Bound of each buffer's gain error |Δgain|/|gain|.
     pub buffer_gain_error: f64,
     /// Bound of each buffer's output offset [V].
@@ -91,6 +93,7 @@ impl Nonidealities {
             capacitor_tolerance: 0.0,
             transconductance_tolerance: 0.0,
             mismatch: 0.0,
+            nic_tolerance: 0.0,
             buffer_gain_error: 0.0,
             buffer_offset: 0.0,
             noise_temperature_error: 0.0,
@@ -107,6 +110,7 @@ impl Nonidealities {
             capacitor_tolerance: p.capacitance_tolerance,
             transconductance_tolerance: p.transconductance_tolerance,
             mismatch: p.mismatch.map_or(0.0, |m| m.sigma()),
+            nic_tolerance: p.nic.map_or(0.0, |n| n.tolerance),
             buffer_gain_error: p.buffer.map_or(0.0, |b| b.gain_error),
             buffer_offset: p.buffer.map_or(0.0, |b| b.offset),
             ..Self::none()
@@ -130,6 +134,7 @@ impl Nonidealities {
             ),
             ("buffer_gain_error", self.buffer_gain_error),
             ("mismatch", self.mismatch),
+            ("nic_tolerance", self.nic_tolerance),
         ] {
             if !(0.0..1.0).contains(&v) {
                 return bad(
@@ -180,6 +185,9 @@ enum Kind {
     BufferGain = 4,
     BufferOffset = 5,
     Fault = 6,
+    /// Appended last: stream 7 was reserved (KINDS = 8) and never drawn from, so chips
+    /// without NICs draw exactly as before.
+    Nic = 7,
 }
 
 const KINDS: u64 = 8;
@@ -300,6 +308,10 @@ pub fn perturb(circuit: &Circuit, nonideal: &Nonidealities, seed: u64, chip: u64
                         Fault::None => {}
                     }
                 }
+            }
+            Component::NegativeConductance { siemens, .. } => {
+                // Set by the NIC's resistors: it drifts with their temperature coefficient.
+                *siemens *= (1.0 + draws.toleranced(Kind::Nic, nd.nic_tolerance)) / drift_r;
             }
             Component::Buffer { gain, offset, .. } => {
                 *gain *= 1.0 + draws.toleranced(Kind::BufferGain, nd.buffer_gain_error);

@@ -2,7 +2,7 @@
 //! every field in SI units. Parsed once and validated into a [`Profile`].
 //!
 //! A profile file has the sections `[node]` (required), `[coupling]` (required), `[buffer]`
-//! (required for resistive couplings), `[mismatch]` and `[power]` (optional), plus an optional
+//! (required for resistive couplings), `[mismatch]`, `[power]` and `[nic]` (optional), plus an optional
 //! top-level `description`. Unknown fields and sections are rejected by name. The mapping the
 //! derived quantities implement is derived in docs/circuit-mapping.md.
 
@@ -72,6 +72,19 @@ pub struct PowerSpec {
     pub gm_over_id: Option<f64>,
 }
 
+/// The negative-conductance ground element of resistive couplings: one negative-impedance
+/// converter (NIC) per node whose coupling load Σ_j |J_ij|·g_u exceeds the restoring
+/// conductance 2·J2·g_u, realising G = −(Σ_j |J_ij| − 2·J2)·g_u to ground (docs/codesign.md).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct NicSpec {
+    /// Tolerance bound of the realised conductance, |ΔG|/|G| [fraction, dimensionless].
+    pub tolerance: f64,
+    /// Quiescent supply current of the NIC's op-amp [A].
+    pub quiescent_current: f64,
+    /// Total supply voltage across the op-amp (V+ − V−) [V].
+    pub supply: f64,
+}
+
 /// A validated hardware profile.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Profile {
@@ -111,6 +124,9 @@ pub struct Profile {
     pub max_fan_in: Option<usize>,
     /// Largest realisable |J_ij| [model energy units] (`coupling.max_coupling`; None: unlimited).
     pub max_coupling: Option<f64>,
+    /// Negative-conductance ground elements (`[nic]`; None: not available, a resistive unit
+    /// with Σ_j |J_ij| > 2·J2 is refused).
+    pub nic: Option<NicSpec>,
 }
 
 impl Profile {
@@ -200,19 +216,29 @@ impl Profile {
         self.resistor_tolerance + half_step
     }
 
-    /// The compensation bound training uses: `coupling.max_compensation` if given; for the
-    /// resistive style without it, the largest c whose ground element stays positive when
-    /// every conductance is off by ε = [`Profile::conductance_error`] in the worst direction.
-    /// The ground element carries g·(2·J2 − Σ|J|) with Σ|J| = c·2·J2; its worst-case error is
-    /// ε·g·2·J2·(1 + c), so it stays positive while c < (1 − ε)/(1 + ε) (0.951 for 1 % E96 parts, whose largest step is 3.0 %).
+    /// The compensation bound training uses and the circuit build enforces:
+    /// `coupling.max_compensation` if given. For the resistive style without it:
+    /// - without `[nic]`, the largest c whose positive ground resistor stays positive when every
+    ///   conductance is off by ε = [`Profile::conductance_error`] in the worst direction: the
+    ///   element carries g·(2·J2 − Σ|J|) with Σ|J| = c·2·J2, its worst-case error is
+    ///   ε·g·2·J2·(1 + c), so c < (1 − ε)/(1 + ε) (0.951 for 1 % E96 parts, whose largest step
+    ///   is 3.0 %);
+    /// - with `[nic]`, the largest c at which the node's restoring conductance stays positive in
+    ///   the worst case: the couplings' loading c·2·J2·g off by ε = `coupling.resistor_tolerance`
+    ///   (the NIC compensates the snapped values) and the NIC's (c − 1)·2·J2·g off by
+    ///   δ = `nic.tolerance` leave 2·J2·g·(1 − ε·c − δ·(c − 1)) > 0, so c < (1 + δ)/(ε + δ).
+    ///
     /// None (no load bound) for transconductor couplings without the field.
     pub fn compensation_bound(&self) -> Option<f64> {
         match (self.max_compensation, self.coupling) {
             (Some(c), _) => Some(c),
-            (None, CouplingStyle::Resistive) => {
-                let e = self.conductance_error();
-                Some((1.0 - e) / (1.0 + e))
-            }
+            (None, CouplingStyle::Resistive) => Some(match self.nic {
+                Some(nic) => nic_stability_bound(self.resistor_tolerance, nic.tolerance),
+                None => {
+                    let e = self.conductance_error();
+                    (1.0 - e) / (1.0 + e)
+                }
+            }),
             (None, CouplingStyle::Vccs) => None,
         }
     }
@@ -229,7 +255,7 @@ impl Profile {
                     return Err(ProfileError::Unrealisable {
                         profile: self.name.clone(),
                         why: format!(
-                            "the coupling load bound 2·J2·max_compensation = 2·({})·{c:.4} = {load:.4} is not positive; a unit with j2 ≤ 0 needs the negative-conductance ground element, which is not built yet (docs/codesign.md)",
+                            "the coupling load bound 2·J2·max_compensation = 2·({})·{c:.4} = {load:.4} is not positive; a unit with j2 ≤ 0 has no restoring conductance to bound the load by (docs/codesign.md)",
                             physics.j2
                         ),
                     });
@@ -245,6 +271,14 @@ impl Profile {
             }
         })
     }
+}
+
+/// The largest compensation ratio c = Σ_j |J_ij| / (2·J2) at which a node compensated by a
+/// NIC keeps a positive restoring conductance when the coupling conductances are off by a
+/// relative `eps` and the NIC by `delta`, all in the worst direction:
+/// 1 − eps·c − delta·(c − 1) > 0 ⇔ c < (1 + delta)/(eps + delta) [dimensionless].
+pub fn nic_stability_bound(eps: f64, delta: f64) -> f64 {
+    (1.0 + delta) / (eps + delta)
 }
 
 /// Resistive-coupling margin of one unit, (2 J2 − Σ_j |J_ij|)/(2 J2) [dimensionless]: the
@@ -311,6 +345,7 @@ struct RawProfile {
     buffer: Option<RawBuffer>,
     mismatch: Option<RawMismatch>,
     power: Option<RawPower>,
+    nic: Option<RawNic>,
 }
 
 /// `[node]`.
@@ -387,6 +422,18 @@ struct RawPower {
     bias_current_a: f64,
     /// [1/V]
     gm_over_id_per_v: Option<f64>,
+}
+
+/// `[nic]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNic {
+    /// [fraction]
+    tolerance: f64,
+    /// [A]
+    quiescent_current_a: f64,
+    /// [V]
+    supply_v: f64,
 }
 
 /// Load and validate a profile file; its name is the file stem (`hardware/gm-c.toml` →
@@ -506,6 +553,26 @@ fn parse_in(name: &str, file: &str, text: &str) -> Result<Profile, ProfileError>
         None => None,
     };
 
+    let nic = match &raw.nic {
+        Some(n) => {
+            if c.style != CouplingStyle::Resistive {
+                return Err(v
+                    .err(
+                        "nic",
+                        "section [nic] needs coupling.style = \"resistive\" (a gm-C node has no coupling load to compensate)",
+                    )
+                    .into());
+            }
+            Some(NicSpec {
+                tolerance: v.fraction("nic.tolerance", n.tolerance)?,
+                quiescent_current: v
+                    .non_negative("nic.quiescent_current_a", n.quiescent_current_a)?,
+                supply: v.positive("nic.supply_v", n.supply_v)?,
+            })
+        }
+        None => None,
+    };
+
     let profile = Profile {
         name: name.to_string(),
         capacitance,
@@ -524,6 +591,7 @@ fn parse_in(name: &str, file: &str, text: &str) -> Result<Profile, ProfileError>
         max_compensation,
         max_fan_in: c.max_fan_in,
         max_coupling,
+        nic,
     };
 
     // The signal scale must fit in the supplies the profile names.
@@ -531,6 +599,7 @@ fn parse_in(name: &str, file: &str, text: &str) -> Result<Profile, ProfileError>
     let supplies = [
         profile.buffer.map(|b| ("buffer.supply_v", b.supply)),
         profile.power.map(|p| ("power.supply_v", p.supply)),
+        profile.nic.map(|n| ("nic.supply_v", n.supply)),
     ];
     for (field, supply) in supplies.into_iter().flatten() {
         if v0 >= supply {

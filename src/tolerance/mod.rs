@@ -326,7 +326,7 @@ impl Study<'_> {
             _ => ideal_circuit(self.model, self.profile)?,
         };
         Behavioral::compile(&built, dt).map_err(|e| match e {
-            CircuitError::Overloaded { .. } => e.into(),
+            CircuitError::Overloaded { .. } | CircuitError::OverCompensated { .. } => e.into(),
             other => CircuitError::InTask {
                 task: format!("{task:?}"),
                 source: Box::new(other),
