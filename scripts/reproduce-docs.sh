@@ -25,7 +25,7 @@ MANIFEST=$ROOT/docs/figures.toml
 # Recipes in the order they run (dependencies first).
 RECIPES=(mnist3 mnist3_decks mnist3_energy paper_small_energy mnist3_variants classifier
   classifier_tolerance classifier_deck codesign_fanin demo bench mnist3_tolerance
-  codesign_mnist3 codesign_classifier codesign_cost)
+  codesign_mnist3 codesign_classifier codesign_cost codesign_resistive)
 
 usage() {
   sed -n '2,4p' "$0" | sed 's/^# \{0,1\}//'
@@ -300,6 +300,24 @@ recipe_codesign_cost() {
       step "teach-bits3-$r" "${te[@]}" --hardware hardware/gm-c.toml --bits 3 \
         --out "$RDIR/teach-bits3-$r" || return 1
   done
+}
+
+# docs/codesign.md "Measured: the resistive chip" (issue 12): mnist3 trained for the discrete
+# RC board with NICs at compensation bounds 2, 4 and 8 (8 = the shipped profile), samples on the
+# ideal computer and (c = 8) on the nominal chip, and the 20-chip study at the profile's own
+# tolerances (≈ 1 h on 2 cores).
+recipe_codesign_resistive() {
+  local tr=(tc train --config examples/mnist3.toml --data "$DATA")
+  local c
+  for c in 2 4 8; do
+    step "c$c" "${tr[@]}" --hardware "docs/repro/discrete-rc-c$c.toml" --out "$RDIR/c$c" &&
+      step "c$c-s" tc sample --model "$RDIR/c$c" --n 100 --seed 1 --data "$DATA" --out "$RDIR/c$c-s" ||
+      return 1
+  done
+  step c8-chip tc sample --model "$RDIR/c8" --hardware docs/repro/discrete-rc-c8.toml --n 100 \
+    --seed 1 --data "$DATA" --out "$RDIR/c8-chip" &&
+    step c8-tol tc tolerance --model "$RDIR/c8" --hardware docs/repro/discrete-rc-c8.toml --chips 20 \
+      --samples 60 --data "$DATA" --sweep tolerance=0.01 --out "$RDIR/c8-tol"
 }
 
 # timed ARGS…: run thermocad ARGS and append its CPU time ("cpu USER SYS", seconds) to stderr.
