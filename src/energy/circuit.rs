@@ -272,27 +272,35 @@ pub fn budgets(
             ),
         },
     ];
+    // Op-amps (the ±v buffers of resistive couplings, the NICs) draw their quiescent current
+    // from their supply for the whole sample: n · I_q · V_supply · t.
+    let op_amps = |what: &str, n_sym: &str, n: usize, i_q: f64, supply: f64, joules: f64| Budget {
+        name: format!("circuit {name}: {what} (static)"),
+        joules,
+        formula: format!("{n_sym} · I_q · V_supply · t"),
+        inputs: format!("{n_sym} = {n}, I_q = {i_q:.3e} A, V_supply = {supply} V, {dur}"),
+    };
     if let Some(b) = profile.buffer {
-        rows.push(Budget {
-            name: format!("circuit {name}: buffers (static)"),
-            joules: p.buffers * seconds,
-            formula: "n_buf · I_q · V_supply · t".into(),
-            inputs: format!(
-                "n_buf = {}, I_q = {:.3e} A, V_supply = {} V, {dur}",
-                p.buffer_count, b.quiescent_current, b.supply
-            ),
-        });
+        let (i_q, v) = (b.quiescent_current, b.supply);
+        rows.push(op_amps(
+            "buffers",
+            "n_buf",
+            p.buffer_count,
+            i_q,
+            v,
+            p.buffers * seconds,
+        ));
     }
     if let (Some(nic), true) = (profile.nic, p.nic_count > 0) {
-        rows.push(Budget {
-            name: format!("circuit {name}: NICs (static)"),
-            joules: p.nics * seconds,
-            formula: "n_nic · I_q · V_supply · t".into(),
-            inputs: format!(
-                "n_nic = {}, I_q = {:.3e} A, V_supply = {} V, {dur}",
-                p.nic_count, nic.quiescent_current, nic.supply
-            ),
-        });
+        let (i_q, v) = (nic.quiescent_current, nic.supply);
+        rows.push(op_amps(
+            "NICs",
+            "n_nic",
+            p.nic_count,
+            i_q,
+            v,
+            p.nics * seconds,
+        ));
     }
     if let Some(pw) = profile.power {
         rows.push(Budget {
