@@ -7,7 +7,7 @@ use ndarray::Array2;
 use std::path::Path;
 use thermocad::dynamics::rng::{stream, Purpose};
 use thermocad::energy::units::BOLTZMANN as K_B;
-use thermocad::hardware::circuit::{build, Component};
+use thermocad::hardware::circuit::build;
 use thermocad::hardware::netlist::{write, Transient};
 use thermocad::hardware::profile::{load_profile, CouplingStyle, NicSpec, Profile};
 use thermocad::hardware::spice::{run, SpiceError};
@@ -110,6 +110,22 @@ fn run_deck(
     run(&deck)
 }
 
+/// A noise-free transient of `t_stop` model time units from `x0`, 1e-3 steps, tight reltol: the
+/// deterministic ngspice-vs-model comparisons.
+fn noise_off(t_stop: f64, x0: &[f64]) -> Transient {
+    Transient {
+        t_stop,
+        step: 1e-3,
+        max_step: 1e-3,
+        noise: false,
+        trnoise: false,
+        seed: 1,
+        reltol: 1e-6,
+        initial: Some(x0.to_vec()),
+        data_file: "out.data".into(),
+    }
+}
+
 #[test]
 fn noise_free_transient_matches_the_model() {
     if !have_ngspice() {
@@ -139,25 +155,10 @@ fn noise_free_transient_matches_the_model() {
     for (style, scale, p) in cases {
         let c = computer(8, 8, scale);
         let refx = reference(&c, &x0, h, steps);
-        let nics = build(&c, &p)
-            .unwrap()
-            .components
-            .iter()
-            .filter(|k| matches!(k, Component::NegativeConductance { .. }))
-            .count();
+        let nics = build(&c, &p).unwrap().nic_count();
         assert_eq!(nics > 0, p.nic.is_some(), "{style:?}: {nics} NICs");
         let d = tempfile::tempdir().unwrap();
-        let tran = Transient {
-            t_stop: 1.0,
-            step: 1e-3,
-            max_step: 1e-3,
-            noise: false,
-            trnoise: false,
-            seed: 1,
-            reltol: 1e-6,
-            initial: Some(x0.clone()),
-            data_file: "out.data".into(),
-        };
+        let tran = noise_off(1.0, &x0);
         let w = run_deck(d.path(), &c, &p, &tran).unwrap();
         let worst = spice_vs_reference(&w, &c, &refx, 0.1, p.time_unit, h);
         eprintln!(
@@ -532,11 +533,7 @@ fn behavioral_simulator_matches_ngspice_with_negative_conductances() {
     p.buffer = chip_profile(CouplingStyle::Resistive).buffer;
     p.resistor_series = Some(thermocad::hardware::eseries::ResistorSeries::E96);
     let built = build(&c, &p).unwrap();
-    let nics = built
-        .components
-        .iter()
-        .filter(|k| matches!(k, Component::NegativeConductance { .. }))
-        .count();
+    let nics = built.nic_count();
     assert!(nics >= 6, "{nics} NICs");
     let chip = perturb(&built, &nd, 3, 1);
     let worst = ngspice_vs_behavioral("resistive with NICs, RC", &chip, &x0);
@@ -679,23 +676,9 @@ fn trained_resistive_deck_matches_the_model() {
     let refx = reference(&c, &x0, h, steps);
     for (label, p) in [("exact values", &exact), ("as built", &shipped)] {
         let circuit = build(&c, p).unwrap();
-        let nics = circuit
-            .components
-            .iter()
-            .filter(|k| matches!(k, Component::NegativeConductance { .. }))
-            .count();
+        let nics = circuit.nic_count();
         let d = tempfile::tempdir().unwrap();
-        let tran = Transient {
-            t_stop: 0.1,
-            step: 1e-3,
-            max_step: 1e-3,
-            noise: false,
-            trnoise: false,
-            seed: 1,
-            reltol: 1e-6,
-            initial: Some(x0.clone()),
-            data_file: "out.data".into(),
-        };
+        let tran = noise_off(0.1, &x0);
         let t0 = std::time::Instant::now();
         let w = run_deck(d.path(), &c, p, &tran).unwrap();
         let worst = spice_vs_reference(&w, &c, &refx, p.v0(), p.time_unit, h);

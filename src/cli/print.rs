@@ -1,7 +1,6 @@
 //! What the commands print on stdout: one short report per finished workflow.
 
 use std::path::Path;
-use thermocad::hardware::circuit::Component;
 use thermocad::hardware::spice::Waveforms;
 use thermocad::metrics::mean_std;
 use thermocad::workflow::{
@@ -166,11 +165,7 @@ pub fn export(s: &ExportSummary, out: &Path) {
     if let Some(m) = &c.margins {
         let worst = m.iter().cloned().fold(f64::INFINITY, f64::min);
         println!("resistive couplings: smallest ground-conductance margin {worst:.3}");
-        let nics = c
-            .components
-            .iter()
-            .filter(|k| matches!(k, Component::NegativeConductance { .. }))
-            .count();
+        let nics = c.nic_count();
         if nics > 0 {
             println!(
                 "negative-conductance ground elements (NICs): {nics}; largest compensation ratio Σ|J|/(2·J2) = {:.3}",

@@ -131,6 +131,14 @@ pub struct Circuit {
 }
 
 impl Circuit {
+    /// Number of negative-conductance ground elements (NICs).
+    pub fn nic_count(&self) -> usize {
+        self.components
+            .iter()
+            .filter(|k| matches!(k, Component::NegativeConductance { .. }))
+            .count()
+    }
+
     /// Number of unit nodes (model units); they are the first nodes.
     pub fn n_units(&self) -> usize {
         self.groups.last().map_or(0, |(_, r)| r.end)
