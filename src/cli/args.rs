@@ -614,13 +614,8 @@ impl ToleranceArgs {
             Some(s) => s.parse::<Shard>()?,
             None => Shard::ALL,
         };
-        let setting = |field: &str, message: String| -> Error {
-            StudyError::Setting {
-                field: field.into(),
-                message,
-            }
-            .into()
-        };
+        let setting =
+            |field: &str, message: String| -> Error { StudyError::setting(field, message).into() };
         if self.chips == 0 {
             return Err(setting("--chips", "must be at least 1".into()));
         }

@@ -69,6 +69,16 @@ pub enum StudyError {
     },
 }
 
+impl StudyError {
+    /// A bad setting `field` (a flag or option), with what is wrong.
+    pub fn setting(field: &str, message: String) -> Self {
+        StudyError::Setting {
+            field: field.into(),
+            message,
+        }
+    }
+}
+
 /// The K-th of M deterministic slices of a study's tasks (1 ≤ K ≤ M).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Shard {

@@ -95,11 +95,7 @@ pub struct ToleranceSummary {
 }
 
 fn setting(field: &str, message: String) -> Error {
-    StudyError::Setting {
-        field: field.into(),
-        message,
-    }
-    .into()
+    StudyError::setting(field, message).into()
 }
 
 /// What a generative study scores samples against, loaded once.
