@@ -2,7 +2,7 @@
 //! every field in SI units. Parsed once and validated into a [`Profile`].
 //!
 //! A profile file has the sections `[node]` (required), `[coupling]` (required), `[buffer]`
-//! (required for resistive couplings), `[mismatch]`, `[power]` and `[nic]` (optional), plus an optional
+//! (required for resistive couplings), `[mismatch]`, `[power]`, `[nic]` and `[area]` (optional), plus an optional
 //! top-level `description`. Unknown fields and sections are rejected by name. The mapping the
 //! derived quantities implement is derived in docs/circuit-mapping.md.
 
@@ -85,6 +85,40 @@ pub struct NicSpec {
     pub supply: f64,
 }
 
+/// The area model of a chip (`[area]`, every field optional): what each element of the
+/// circuit IR occupies on the die (or the board). Defaults are the gm-C values of
+/// [`AreaSpec::DEFAULT`]; sources in hardware/README.md and docs/design.md.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AreaSpec {
+    /// Capacitance per area of the node capacitors [F/m²] (MIM ≈ 2 fF/µm² = 2e-3 F/m²).
+    pub capacitor_density: f64,
+    /// Area of one transconductor per gate area W·L of its input device
+    /// (`mismatch.unit_area_m2`) [dimensionless]: input pair, tail and mirrors, spacing.
+    pub transconductor_layout_factor: f64,
+    /// Fixed area of one transconductor besides its devices (bias, CMFB, wiring) [m²].
+    pub transconductor_overhead: f64,
+    /// Area of one op-amp (a ±v buffer or a NIC) [m²].
+    pub opamp: f64,
+    /// Area of one resistor that is a resistor (not an OTA) [m²].
+    pub resistor: f64,
+    /// Area of one bit of the programming of a coupling or bias value (register + DAC
+    /// segment) [m²]; a B-bit design has B of them per programmable element.
+    pub dac_bit: f64,
+}
+
+impl AreaSpec {
+    /// The defaults: 2 fF/µm² MIM, 20 × W·L + 100 µm² per OTA, 2000 µm² per op-amp, 50 µm² per
+    /// poly resistor, 10 µm² per programming bit.
+    pub const DEFAULT: AreaSpec = AreaSpec {
+        capacitor_density: 2e-3,
+        transconductor_layout_factor: 20.0,
+        transconductor_overhead: 100e-12,
+        opamp: 2000e-12,
+        resistor: 50e-12,
+        dac_bit: 10e-12,
+    };
+}
+
 /// A validated hardware profile.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Profile {
@@ -127,6 +161,8 @@ pub struct Profile {
     /// Negative-conductance ground elements (`[nic]`; None: not available, a resistive unit
     /// with Σ_j |J_ij| > 2·J2 is refused).
     pub nic: Option<NicSpec>,
+    /// The area model (`[area]`; [`AreaSpec::DEFAULT`] for absent fields).
+    pub area: AreaSpec,
 }
 
 impl Profile {
@@ -346,6 +382,25 @@ struct RawProfile {
     mismatch: Option<RawMismatch>,
     power: Option<RawPower>,
     nic: Option<RawNic>,
+    area: Option<RawArea>,
+}
+
+/// `[area]`; absent fields take [`AreaSpec::DEFAULT`].
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawArea {
+    /// [F/m²]
+    capacitor_density_f_per_m2: Option<f64>,
+    /// [dimensionless]
+    transconductor_layout_factor: Option<f64>,
+    /// [m²]
+    transconductor_overhead_m2: Option<f64>,
+    /// [m²]
+    opamp_m2: Option<f64>,
+    /// [m²]
+    resistor_m2: Option<f64>,
+    /// [m²]
+    dac_bit_m2: Option<f64>,
 }
 
 /// `[node]`.
@@ -573,6 +628,28 @@ fn parse_in(name: &str, file: &str, text: &str) -> Result<Profile, ProfileError>
         None => None,
     };
 
+    let a = raw.area.unwrap_or_default();
+    let d = AreaSpec::DEFAULT;
+    let area = AreaSpec {
+        capacitor_density: v.positive(
+            "area.capacitor_density_f_per_m2",
+            a.capacitor_density_f_per_m2.unwrap_or(d.capacitor_density),
+        )?,
+        transconductor_layout_factor: v.non_negative(
+            "area.transconductor_layout_factor",
+            a.transconductor_layout_factor
+                .unwrap_or(d.transconductor_layout_factor),
+        )?,
+        transconductor_overhead: v.non_negative(
+            "area.transconductor_overhead_m2",
+            a.transconductor_overhead_m2
+                .unwrap_or(d.transconductor_overhead),
+        )?,
+        opamp: v.non_negative("area.opamp_m2", a.opamp_m2.unwrap_or(d.opamp))?,
+        resistor: v.non_negative("area.resistor_m2", a.resistor_m2.unwrap_or(d.resistor))?,
+        dac_bit: v.non_negative("area.dac_bit_m2", a.dac_bit_m2.unwrap_or(d.dac_bit))?,
+    };
+
     let profile = Profile {
         name: name.to_string(),
         capacitance,
@@ -592,6 +669,7 @@ fn parse_in(name: &str, file: &str, text: &str) -> Result<Profile, ProfileError>
         max_fan_in: c.max_fan_in,
         max_coupling,
         nic,
+        area,
     };
 
     // The signal scale must fit in the supplies the profile names.

@@ -196,78 +196,87 @@ impl Sweep {
             .split_once('=')
             .ok_or_else(|| err("expected KEY=RANGE, e.g. bits=2..12".into()))?;
         let key = SweepKey::parse(key).map_err(|e| err(e.to_string()))?;
-        let num = |s: &str| -> Result<f64, StudyError> {
-            s.trim()
-                .parse::<f64>()
-                .map_err(|_| err(format!("`{}` is not a number", s.trim())))
-        };
-        let values: Vec<f64> = if let Some((a, rest)) = range.split_once("..") {
-            let (b, count) = match rest.split_once('/') {
-                Some((b, c)) => (b, Some(c.trim())),
-                None => (rest, None),
-            };
-            let (a, b) = (num(a)?, num(b)?);
-            if !(a.is_finite() && b.is_finite()) || b < a {
-                return Err(err(format!("the range {a}..{b} is empty")));
-            }
-            match count {
-                None => {
-                    if !key.is_bit_width() || a.fract() != 0.0 || b.fract() != 0.0 {
-                        return Err(err(
-                            "give the number of points, A..B/N (integer steps only for bits)"
-                                .into(),
-                        ));
-                    }
-                    if b - a + 1.0 > MAX_POINTS as f64 {
-                        return Err(err(format!(
-                            "{:.1e} points; a sweep has at most {MAX_POINTS}",
-                            b - a + 1.0
-                        )));
-                    }
-                    (a as i64..=b as i64).map(|v| v as f64).collect()
-                }
-                Some(c) => {
-                    let (c, log) = match c.strip_suffix("log") {
-                        Some(c) => (c, true),
-                        None => (c, false),
-                    };
-                    let k: usize = c
-                        .parse()
-                        .ok()
-                        .filter(|&k| k >= 2)
-                        .ok_or_else(|| err(format!("`{c}` is not a point count ≥ 2")))?;
-                    if k > MAX_POINTS {
-                        return Err(err(format!("{k} points; a sweep has at most {MAX_POINTS}")));
-                    }
-                    if log && a <= 0.0 {
-                        return Err(err("a log-spaced range must start above 0".into()));
-                    }
-                    (0..k)
-                        .map(|i| {
-                            let f = i as f64 / (k - 1) as f64;
-                            if log {
-                                a * (b / a).powf(f)
-                            } else {
-                                a + (b - a) * f
-                            }
-                        })
-                        .collect()
-                }
-            }
-        } else {
-            if range.split(',').count() > MAX_POINTS {
-                return Err(err(format!("a sweep has at most {MAX_POINTS} points")));
-            }
-            range.split(',').map(num).collect::<Result<_, _>>()?
-        };
-        if values.is_empty() {
-            return Err(err("no values".into()));
-        }
+        let values = parse_range(range, key.is_bit_width()).map_err(err)?;
         for &v in &values {
             key.check(v).map_err(err)?;
         }
         Ok(Sweep { key, values })
     }
+}
+
+/// The values of a RANGE: `A..B` (integer steps; only when `whole`, i.e. for bit widths),
+/// `A..B/N` (N evenly spaced values from A to B inclusive), `A..B/Nlog` (N log-spaced values,
+/// A > 0) or a list `V1,V2,…`; at most [`MAX_POINTS`] values. Shared by `tolerance --sweep`
+/// and `design --space`; the error says what is wrong with the range (the caller names the
+/// flag and key).
+pub fn parse_range(range: &str, whole: bool) -> Result<Vec<f64>, String> {
+    let num = |s: &str| -> Result<f64, String> {
+        s.trim()
+            .parse::<f64>()
+            .map_err(|_| format!("`{}` is not a number", s.trim()))
+    };
+    let values: Vec<f64> = if let Some((a, rest)) = range.split_once("..") {
+        let (b, count) = match rest.split_once('/') {
+            Some((b, c)) => (b, Some(c.trim())),
+            None => (rest, None),
+        };
+        let (a, b) = (num(a)?, num(b)?);
+        if !(a.is_finite() && b.is_finite()) || b < a {
+            return Err(format!("the range {a}..{b} is empty"));
+        }
+        match count {
+            None => {
+                if !whole || a.fract() != 0.0 || b.fract() != 0.0 {
+                    return Err(
+                        "give the number of points, A..B/N (integer steps only for bits)".into(),
+                    );
+                }
+                if b - a + 1.0 > MAX_POINTS as f64 {
+                    return Err(format!(
+                        "{:.1e} points; a sweep has at most {MAX_POINTS}",
+                        b - a + 1.0
+                    ));
+                }
+                (a as i64..=b as i64).map(|v| v as f64).collect()
+            }
+            Some(c) => {
+                let (c, log) = match c.strip_suffix("log") {
+                    Some(c) => (c, true),
+                    None => (c, false),
+                };
+                let k: usize = c
+                    .parse()
+                    .ok()
+                    .filter(|&k| k >= 2)
+                    .ok_or_else(|| format!("`{c}` is not a point count ≥ 2"))?;
+                if k > MAX_POINTS {
+                    return Err(format!("{k} points; a sweep has at most {MAX_POINTS}"));
+                }
+                if log && a <= 0.0 {
+                    return Err("a log-spaced range must start above 0".into());
+                }
+                (0..k)
+                    .map(|i| {
+                        let f = i as f64 / (k - 1) as f64;
+                        if log {
+                            a * (b / a).powf(f)
+                        } else {
+                            a + (b - a) * f
+                        }
+                    })
+                    .collect()
+            }
+        }
+    } else {
+        if range.split(',').count() > MAX_POINTS {
+            return Err(format!("a sweep has at most {MAX_POINTS} points"));
+        }
+        range.split(',').map(num).collect::<Result<_, _>>()?
+    };
+    if values.is_empty() {
+        return Err("no values".into());
+    }
+    Ok(values)
 }
 
 #[cfg(test)]
