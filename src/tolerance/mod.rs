@@ -19,6 +19,7 @@
 
 pub mod chip;
 pub mod dir;
+pub mod inputs;
 pub mod judge;
 pub mod quality;
 pub mod report;

@@ -2,25 +2,17 @@
 //! of) its tasks with progress and resume ([`crate::tolerance::dir`] owns the study directory,
 //! the scheduling and the merge), and write the report.
 
-use crate::classifier::classifier_inputs_of;
-use crate::config::TeachSpec;
-use crate::error::{io_err, Error, Result};
+use crate::error::{io_err, Result};
 use crate::hardware::perturb::{Nonidealities, Spread};
 use crate::hardware::profile::load_profile;
 use crate::linalg::Parallelism;
-use crate::model::build::{load_dir, ModelDir};
-use crate::nn::Mlp;
+use crate::model::build::load_dir;
 use crate::tolerance::dir::{self, CLASSIFIER_NPZ, STUDY_TOML, TOLERANCE_CSV};
-use crate::tolerance::judge;
-use crate::tolerance::quality::{Recognizer, Reference};
+use crate::tolerance::inputs::{self, InputOptions, Inputs};
 use crate::tolerance::sweep::{Sweep, SweepKey};
 use crate::tolerance::table::{self, Workload};
-use crate::tolerance::{fingerprint, report, Scoring, Shard, Study, StudyError, StudySpec};
-use crate::train::generative::Generative;
+use crate::tolerance::{fingerprint, report, Shard, Study, StudyError, StudySpec};
 use indicatif::{ProgressBar, ProgressStyle};
-use ndarray::{s, Array2, Axis};
-use rayon::prelude::*;
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 /// A tolerance study.
@@ -76,12 +68,6 @@ pub struct ToleranceJob {
 /// Fewest bootstrap resamples that give a confidence interval.
 pub const MIN_RESAMPLES: usize = 10;
 
-/// Samples generated per chip of a generative study unless `--samples` says otherwise.
-const DEFAULT_SAMPLES: usize = 100;
-
-/// Held-out real digits per class that the Fréchet distance compares samples with.
-const REAL_PER_CLASS: usize = 100;
-
 /// What a run of (a shard of) a study did.
 pub struct ToleranceSummary {
     /// Tasks this shard owns.
@@ -94,175 +80,6 @@ pub struct ToleranceSummary {
     pub classifier_accuracy: Option<f64>,
 }
 
-fn setting(field: &str, message: String) -> Error {
-    StudyError::setting(field, message).into()
-}
-
-/// What a generative study scores samples against, loaded once.
-struct GenerationInputs {
-    /// The digit classifier and its held-out accuracy.
-    net: Option<(Mlp, f64)>,
-    /// Training digits (standardised).
-    train: Array2<f32>,
-    /// Held-out real digits of the training classes (standardised).
-    real: Array2<f32>,
-    /// Held-out noising trajectories.
-    heldout: Vec<Array2<f32>>,
-    /// The visible units.
-    visible: Range<usize>,
-    /// Generation time t_f.
-    t_final: f64,
-}
-
-/// What a study's chips are run on, loaded once per run.
-enum Inputs {
-    /// A generative model's references.
-    Generation(GenerationInputs),
-    /// A classifier's held-out digits.
-    Classification {
-        /// Initial states [D, N], inputs clamped to the digits.
-        states: Array2<f32>,
-        /// The digits' labels.
-        labels: Vec<u8>,
-        /// Input (clamped) units.
-        input: Range<usize>,
-        /// Output units.
-        output: Range<usize>,
-        /// Observation time t_f.
-        t_final: f64,
-    },
-}
-
-impl Inputs {
-    /// How the chips are scored, and the model time of one run.
-    fn scoring(&self, job: &ToleranceJob) -> (Scoring<'_>, f64) {
-        match self {
-            Inputs::Generation(g) => (g.scoring(job), g.t_final),
-            Inputs::Classification {
-                states,
-                labels,
-                input,
-                output,
-                t_final,
-            } => (
-                Scoring::Classification {
-                    states: states.view(),
-                    labels,
-                    input: input.clone(),
-                    output: output.clone(),
-                },
-                *t_final,
-            ),
-        }
-    }
-}
-
-impl GenerationInputs {
-    fn load(job: &ToleranceJob, md: &ModelDir) -> Result<GenerationInputs> {
-        let net = if job.no_classifier {
-            None
-        } else {
-            let cached = job
-                .classifier
-                .clone()
-                .unwrap_or_else(|| job.out.join(CLASSIFIER_NPZ));
-            Some(judge::load_or_train(
-                &md.config,
-                job.data.as_deref(),
-                &cached,
-                job.seed,
-                Parallelism::new(job.threads),
-            )?)
-        };
-        let cfg = &md.config;
-        let visible = md
-            .computer
-            .topology
-            .group("visible")
-            .map(|g| g.range.clone())
-            .ok_or_else(|| Error::Model {
-                path: job.model.clone(),
-                why: "the model has no `visible` group".into(),
-            })?;
-        let train =
-            crate::data::select::training_set(&cfg.data, job.data.as_deref())?.standardised();
-        if train.ncols() != visible.len() {
-            return Err(Error::Mismatch {
-                what: job.model.display().to_string(),
-                why: format!(
-                    "the model has {} visible units but its training images have {} pixels",
-                    visible.len(),
-                    train.ncols()
-                ),
-            });
-        }
-        // Real digits never trained on: the first ones score −ln P, all of them are the
-        // Fréchet reference.
-        let per_class = job
-            .heldout
-            .div_ceil(cfg.data.digits.len().max(1))
-            .max(REAL_PER_CLASS);
-        let real = crate::data::select::held_out_set(&cfg.data, job.data.as_deref(), per_class)?
-            .standardised();
-        let classes = cfg.data.digits.len().max(1);
-        let rows: Vec<usize> = (0..job.heldout)
-            .map(|i| (i % classes) * per_class + i / classes)
-            .collect();
-        let held = real.select(Axis(0), &rows);
-        let noising = Generative::new(&held, cfg.model.hidden, cfg.noising.clone(), cfg.train.seed);
-        // Trajectory ids far beyond any training run's: their noise streams were never
-        // trained on.
-        let heldout: Vec<_> = (0..job.heldout as u64)
-            .into_par_iter()
-            .map(|k| noising.trajectory(&md.computer, (1 << 40) + k))
-            .collect();
-        Ok(GenerationInputs {
-            net,
-            train,
-            real,
-            heldout,
-            visible,
-            t_final: cfg.noising.t_final,
-        })
-    }
-
-    fn scoring(&self, job: &ToleranceJob) -> Scoring<'_> {
-        Scoring::Generation {
-            reference: Reference::new(
-                self.train.view(),
-                self.real.view(),
-                self.net.as_ref().map(|(n, _)| n as &dyn Recognizer),
-                job.resamples,
-                job.seed,
-            ),
-            heldout: &self.heldout,
-            visible: self.visible.clone(),
-        }
-    }
-}
-
-/// The held-out digits a classifier study classifies: the last `count` images of the model's
-/// data set (inside its `teach.test_images` held-out block), as clamped initial states.
-fn classification_inputs(
-    job: &ToleranceJob,
-    md: &ModelDir,
-    teach: &TeachSpec,
-    count: usize,
-) -> Result<Inputs> {
-    let all = crate::data::select::load_digits(&md.config.data, job.data.as_deref())?;
-    let set = all.slice(all.len().saturating_sub(count), all.len())?;
-    let c = classifier_inputs_of(&job.model, &md.computer, teach, &set, "its data set")?;
-    let mut states = Array2::<f32>::zeros((set.len(), md.computer.n()));
-    states.slice_mut(s![.., c.input.clone()]).assign(&c.inputs);
-    Ok(Inputs::Classification {
-        states,
-        labels: set.labels,
-        input: c.input,
-        output: c.output,
-        t_final: teach.t_final,
-    })
-}
-
 /// Run (the shard's part of) a study, resuming what `job.out` already holds. A model with a
 /// `[teach]` section is a classifier: its chips classify held-out digits; any other model
 /// generates samples.
@@ -270,32 +87,8 @@ pub fn run(job: &ToleranceJob) -> Result<ToleranceSummary> {
     let (sweep, shard) = (&job.sweep, job.shard);
     let md = load_dir(&job.model)?;
     let profile = load_profile(&job.hardware)?;
-    let teach = md.config.teach.clone();
-    let workload = match teach {
-        Some(_) => Workload::Classification,
-        None => Workload::Generation,
-    };
-    let samples = match (job.samples, &teach) {
-        (Some(n), _) => n,
-        (None, Some(t)) => t.test_images,
-        (None, None) => DEFAULT_SAMPLES,
-    };
-    if samples < 2 {
-        return Err(setting(
-            "--samples",
-            format!("must be at least 2, got {samples}"),
-        ));
-    }
-    if let Some(t) = teach.as_ref().filter(|t| samples > t.test_images) {
-        return Err(setting(
-            "--samples",
-            format!(
-                "{samples} digits, but {} holds out only the last {} (teach.test_images)",
-                job.model.display(),
-                t.test_images
-            ),
-        ));
-    }
+    let workload = inputs::workload_of(&md);
+    let samples = inputs::samples_per_chip(&md, &job.model, job.samples)?;
     let n = md.computer.n() as f64;
     let threads = std::thread::available_parallelism().map_or(2, |p| p.get()) as f64;
     crate::limits::memory(
@@ -340,11 +133,20 @@ pub fn run(job: &ToleranceJob) -> Result<ToleranceSummary> {
     std::fs::create_dir_all(&job.out).map_err(io_err(&job.out))?;
     dir::claim(&job.out, &spec)?;
 
-    let inputs = match &teach {
-        None => Inputs::Generation(GenerationInputs::load(job, &md)?),
-        Some(t) => classification_inputs(job, &md, t, samples)?,
+    let opts = InputOptions {
+        model: &job.model,
+        data: job.data.as_deref(),
+        classifier: job
+            .classifier
+            .clone()
+            .unwrap_or_else(|| job.out.join(CLASSIFIER_NPZ)),
+        no_classifier: job.no_classifier,
+        seed: job.seed,
+        threads: job.threads,
+        heldout: job.heldout,
     };
-    let (scoring, t_final) = inputs.scoring(job);
+    let inputs = Inputs::load(&opts, &md, samples)?;
+    let (scoring, t_final) = inputs.scoring(job.resamples, job.seed);
     let base = if job.isolate {
         Nonidealities::none()
     } else {
@@ -404,10 +206,7 @@ pub fn run(job: &ToleranceJob) -> Result<ToleranceSummary> {
         owned: owned.len(),
         resumed,
         summary,
-        classifier_accuracy: match &inputs {
-            Inputs::Generation(g) => g.net.as_ref().map(|(_, a)| *a),
-            Inputs::Classification { .. } => None,
-        },
+        classifier_accuracy: inputs.classifier_accuracy(),
     })
 }
 
