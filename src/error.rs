@@ -38,6 +38,9 @@ pub enum Error {
     /// A tolerance study's settings or directory are invalid.
     #[error(transparent)]
     Study(#[from] crate::tolerance::StudyError),
+    /// Invalid design-search settings or directories.
+    #[error(transparent)]
+    Design(#[from] crate::design::DesignError),
     /// ngspice is missing or failed.
     #[error(transparent)]
     Spice(#[from] crate::hardware::spice::SpiceError),
@@ -148,6 +151,7 @@ impl Error {
             | Error::Quant(_)
             | Error::Circuit(_)
             | Error::Study(_)
+            | Error::Design(_)
             | Error::Topology(_)
             | Error::Array { .. }
             | Error::TooLarge(_)

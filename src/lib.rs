@@ -9,6 +9,7 @@
 pub mod classifier;
 pub mod config;
 pub mod data;
+pub mod design;
 pub mod dynamics;
 pub mod energy;
 pub mod error;

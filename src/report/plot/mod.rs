@@ -5,23 +5,25 @@
 //! family name `"sans-serif"`), so plots render identically on machines without any system
 //! fonts.
 //!
-//! A chart is a spec struct ([`LineChart`], [`Histogram`], [`ImageGrid`]) with two ways out:
+//! A chart is a spec struct ([`LineChart`], [`LogScatter`], [`Histogram`], [`ImageGrid`]) with two ways out:
 //! `save(path)` validates the input before touching the file system (bad input never leaves
 //! a file behind), renders into an in-memory RGB buffer and writes the PNG; `render` returns
 //! that buffer instead, which is handy for tests and for composing figures. One module per
-//! chart kind (`line`, `histogram`, `grid`); `image` holds the raster, `text` the font and
+//! chart kind (`line`, `scatter`, `histogram`, `grid`); `image` holds the raster, `text` the font and
 //! the tick labels.
 
 mod grid;
 mod histogram;
 mod image;
 mod line;
+mod scatter;
 mod text;
 
 pub use grid::{CellRect, Colormap, ImageGrid, RenderedGrid, FULL_BLUE, FULL_RED, NAN_COLOR};
 pub use histogram::{Histogram, Marker};
 pub use image::RgbImage;
 pub use line::{LineChart, Series};
+pub use scatter::{LogScatter, PointGroup};
 pub use text::{ensure_fonts, format_number, linear_tick_label};
 pub(crate) use text::{fonts_for, log_tick_label, text_style};
 
