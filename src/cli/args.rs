@@ -13,8 +13,16 @@ use thermocad::hardware::quantize::{
 };
 use thermocad::tolerance::{sweep::Sweep, Shard, StudyError};
 use thermocad::workflow::{
-    bench::BenchJob, classify::ClassifyJob, demo::DemoJob, energy::EnergyJob, export::ExportJob,
-    sample::SampleJob, tolerance::ToleranceJob, tolerance::MIN_RESAMPLES, train::TrainJob,
+    bench::BenchJob,
+    classify::ClassifyJob,
+    demo::DemoJob,
+    design::{DesignJob, MergeJob},
+    energy::EnergyJob,
+    export::ExportJob,
+    sample::SampleJob,
+    tolerance::ToleranceJob,
+    tolerance::MIN_RESAMPLES,
+    train::TrainJob,
 };
 
 /// The `thermocad` command line.
@@ -58,6 +66,9 @@ pub enum Command {
     Tolerance(ToleranceArgs),
     /// Combine the shards of a tolerance study into one result.
     Merge(MergeArgs),
+    /// Design-space search: the cheapest chip (profile values × bit width) that meets a yield
+    /// target, with the Pareto front of energy per sample and area (docs/design.md).
+    Design(DesignArgs),
 }
 
 /// An error naming `flag` unless `ok`.
@@ -682,4 +693,172 @@ pub struct MergeArgs {
     /// Overwrite an existing output (model, run or results) at --out.
     #[arg(long)]
     pub force: bool,
+}
+
+/// `thermocad design`.
+#[derive(clap::Args)]
+pub struct DesignArgs {
+    /// Trained model directory (a generative model or a classifier).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Base hardware profile whose fields the space varies (e.g. hardware/gm-c.toml).
+    #[arg(long)]
+    pub hardware: Option<PathBuf>,
+    /// The design space: "KEY=RANGE; KEY=RANGE; …" with KEY `bits` or a numeric profile field
+    /// by its dotted path (node.capacitance_f, mismatch.unit_area_m2, node.time_unit_s, …) and
+    /// RANGE as in --sweep: A..B (bits), A..B/N, A..B/Nlog or V1,V2,….
+    #[arg(long)]
+    pub space: Option<String>,
+    /// The yield target, "yield(METRIC) >= Y": METRIC corr, confident, frechet or nll for a
+    /// generative model, top1 or top2 for a classifier.
+    #[arg(long)]
+    pub target: Option<String>,
+    /// What to minimise among designs that meet the target: energy (per sample) or area.
+    #[arg(long, default_value = "energy")]
+    pub minimize: String,
+    /// Chips per design at the last level of the search (every chip with --grid).
+    #[arg(long, default_value_t = 20)]
+    pub chips: usize,
+    /// Seed of chips, samples and bootstraps (chip k is the same draw stream in every design).
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Bit width of couplings and biases when `bits` is not a dimension of --space.
+    #[arg(long, default_value_t = 8)]
+    pub bits: u32,
+    /// Samples generated per chip (default 100); for a classifier, held-out digits per chip
+    /// (default: all of them).
+    #[arg(long)]
+    pub samples: Option<usize>,
+    /// Held-out noising trajectories that score each chip's −ln P̃.
+    #[arg(long, default_value_t = 6)]
+    pub heldout: usize,
+    /// Bootstrap resamples per metric.
+    #[arg(long, default_value_t = 200)]
+    pub resamples: usize,
+    /// A chip passes when the target metric is within this fraction of the ideal.
+    #[arg(long, default_value_t = 0.05)]
+    pub yield_threshold: f64,
+    /// MNIST directory (for models trained on MNIST).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Digit classifier scoring generated samples (`.npz`); default: cached in --out.
+    #[arg(long)]
+    pub classifier: Option<PathBuf>,
+    /// Score generated samples without a digit classifier (targets corr or nll only).
+    #[arg(long)]
+    pub no_classifier: bool,
+    /// Evaluate every design on every chip (the exhaustive grid) instead of successive halving.
+    #[arg(long, alias = "exhaustive")]
+    pub grid: bool,
+    /// Run only the K-th of M slices of the first level's evaluations (all of them with
+    /// --grid); finish with `thermocad design --merge SHARD… --out DIR`.
+    #[arg(long, value_name = "K/M")]
+    pub shard: Option<String>,
+    /// Merge these shard directories into --out and finish the search there (the search's
+    /// settings come from the shards' design.toml).
+    #[arg(long, num_args = 1.., value_name = "DIR")]
+    pub merge: Vec<PathBuf>,
+    /// Threads (0 = all cores); chip evaluations run in parallel, each single-threaded.
+    #[arg(long, default_value_t = 0)]
+    pub threads: usize,
+    /// Output directory (resumes the search already in it).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Write into an --out that already holds other files.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// What `design` runs: a search, or the merge of shards.
+pub enum DesignRun {
+    /// A search (or a shard of one).
+    Search(DesignJob),
+    /// Merge shards and finish the search.
+    Merge(MergeJob),
+}
+
+impl DesignArgs {
+    /// The search or merge.
+    pub fn check(self, progress: bool) -> Result<DesignRun> {
+        use thermocad::design::{space::Space, target::Minimize, target::Target, DesignError};
+        thermocad::limits::threads("--threads", self.threads)?;
+        if !self.merge.is_empty() {
+            return Ok(DesignRun::Merge(MergeJob {
+                inputs: self.merge,
+                out: self.out,
+                data: self.data,
+                classifier: self.classifier,
+                threads: self.threads,
+                progress,
+                force: self.force,
+            }));
+        }
+        fn need<T>(v: Option<T>, flag: &'static str) -> Result<T> {
+            v.ok_or_else(|| {
+                DesignError::Flag {
+                    flag,
+                    why: "is required (unless --merge)".into(),
+                }
+                .into()
+            })
+        }
+        let model = need(self.model, "--model")?;
+        let hardware = need(self.hardware, "--hardware")?;
+        let space = Space::parse(&need(self.space, "--space")?)?;
+        let target: Target = need(self.target, "--target")?.parse()?;
+        let minimize: Minimize = self.minimize.parse()?;
+        let shard = match &self.shard {
+            Some(s) => s.parse::<Shard>()?,
+            None => Shard::ALL,
+        };
+        let setting =
+            |field: &str, message: String| -> Error { StudyError::setting(field, message).into() };
+        if self.chips == 0 {
+            return Err(setting("--chips", "must be at least 1".into()));
+        }
+        thermocad::limits::count(
+            "chip evaluations (designs × --chips)",
+            (space.len() * self.chips) as f64,
+            thermocad::limits::MAX_TASKS,
+        )?;
+        if self.resamples < MIN_RESAMPLES {
+            return Err(setting(
+                "--resamples",
+                format!("must be at least {MIN_RESAMPLES}, got {}", self.resamples),
+            ));
+        }
+        if self.heldout == 0 {
+            return Err(setting("--heldout", "must be at least 1".into()));
+        }
+        if !(self.yield_threshold > 0.0 && self.yield_threshold < 1.0) {
+            return Err(setting(
+                "--yield-threshold",
+                format!("must be a fraction in (0, 1), got {}", self.yield_threshold),
+            ));
+        }
+        check_bits(Some(self.bits))?;
+        Ok(DesignRun::Search(DesignJob {
+            model,
+            hardware,
+            space,
+            target,
+            minimize,
+            chips: self.chips,
+            seed: self.seed,
+            bits: self.bits,
+            samples: self.samples,
+            heldout: self.heldout,
+            resamples: self.resamples,
+            yield_threshold: self.yield_threshold,
+            data: self.data,
+            classifier: self.classifier,
+            no_classifier: self.no_classifier,
+            grid: self.grid,
+            shard,
+            threads: self.threads,
+            out: self.out,
+            progress,
+            force: self.force,
+        }))
+    }
 }

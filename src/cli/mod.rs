@@ -10,7 +10,7 @@ pub use args::{Cli, Command};
 use std::io::IsTerminal;
 use thermocad::error::Result;
 use thermocad::workflow::{
-    bench, classify, demo, energy, export, init, sample, teach, tolerance, train,
+    bench, classify, demo, design, energy, export, init, sample, teach, tolerance, train,
 };
 
 /// Run one command to completion.
@@ -66,6 +66,13 @@ pub fn run(cli: Cli) -> Result<()> {
                 args.inputs.len(),
                 args.out.display()
             );
+        }
+        Command::Design(args) => {
+            let s = match args.check(progress)? {
+                args::DesignRun::Search(job) => design::run(&job)?,
+                args::DesignRun::Merge(job) => design::merge(&job)?,
+            };
+            print::design(&s);
         }
         Command::Teach(args) => {
             let job = args.check(progress)?;

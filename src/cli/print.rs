@@ -226,3 +226,20 @@ pub fn bench(lines: &[BenchLine]) {
         );
     }
 }
+
+/// The design search's answer and its chip evaluations.
+pub fn design(s: &thermocad::workflow::design::DesignSummary) {
+    match &s.answer {
+        Some(a) => {
+            println!("{a}");
+            println!(
+                "chip evaluations: {} ({} resumed), the exhaustive grid: {}",
+                s.evaluations, s.resumed, s.grid_evaluations
+            );
+        }
+        None => println!(
+            "shard done: {} chip evaluations stored ({} resumed); combine the shards with thermocad design --merge SHARD_DIR… --out DIR",
+            s.evaluations, s.resumed
+        ),
+    }
+}

@@ -17,6 +17,16 @@ use std::fmt;
 /// The special dimension: bit width of couplings and biases.
 pub const BITS: &str = "bits";
 
+/// `v` in the shortest form that reads back to the same f64: plain decimals for
+/// 1e-3 ≤ |v| < 1e7 (and 0), exponent form otherwise (`1e-12`, `9.19e-11`).
+pub fn num(v: f64) -> String {
+    if v == 0.0 || (1e-3..1e7).contains(&v.abs()) || !v.is_finite() {
+        format!("{v}")
+    } else {
+        format!("{v:e}")
+    }
+}
+
 /// One dimension: its key and values in the order given.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dimension {
@@ -39,7 +49,7 @@ impl fmt::Display for Space {
             .dims
             .iter()
             .map(|d| {
-                let v: Vec<String> = d.values.iter().map(|v| v.to_string()).collect();
+                let v: Vec<String> = d.values.iter().map(|&v| num(v)).collect();
                 format!("{}={}", d.key, v.join(","))
             })
             .collect();
@@ -159,7 +169,7 @@ impl Space {
         for (d, v) in self.dims.iter().zip(&point) {
             if d.key != BITS {
                 text = set_field(&text, &d.key, *v)
-                    .map_err(|m| DesignError::Space(format!("{}={v}: {m}", d.key)))?;
+                    .map_err(|m| DesignError::Space(format!("{}={}: {m}", d.key, num(*v))))?;
             }
         }
         let profile = parse_profile(name, &text).map_err(|e| {
@@ -168,7 +178,7 @@ impl Space {
                 .iter()
                 .zip(&point)
                 .filter(|(d, _)| d.key != BITS)
-                .map(|(d, v)| format!("{}={v}", d.key))
+                .map(|(d, v)| format!("{}={}", d.key, num(*v)))
                 .collect();
             DesignError::Space(format!("{}: {}", at.join(", "), crate::error::one_line(&e)))
         })?;

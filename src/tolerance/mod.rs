@@ -192,7 +192,7 @@ pub struct Study<'a> {
     /// Non-idealities every chip has besides the swept one.
     pub base: Nonidealities,
     /// How a chip is run and scored.
-    pub scoring: Scoring<'a>,
+    pub scoring: &'a Scoring<'a>,
 }
 
 /// How a study's chips are run and scored.
@@ -354,7 +354,7 @@ impl Study<'_> {
         let steps = self.model.physics.steps(self.t_final);
         let (seed, resamples) = (self.spec.seed, self.spec.resamples);
         // Every chip starts from the same states with the same noise streams.
-        let (metrics, classes) = match &self.scoring {
+        let (metrics, classes) = match self.scoring {
             Scoring::Generation {
                 reference,
                 heldout,

@@ -7,6 +7,7 @@
 //! - [`export`]: `export` and `spice` (quantize → circuit → ngspice deck, run it);
 //! - [`bench`]: `bench` (throughput against SGEMM; `--spice`: ngspice vs behavioral);
 //! - [`tolerance`]: `tolerance` and `merge` (Monte Carlo studies on the behavioral chip);
+//! - [`design`]: `design` (design-space search: the cheapest chip meeting a yield target);
 //! - [`teach`]: `teach` (teacher–student training of a classifier);
 //! - [`classify`]: `classify` (accuracy, confusion, heat per inference);
 //! - [`energy`]: `energy` (ideal, digital and circuit budgets);
@@ -15,6 +16,7 @@
 pub mod bench;
 pub mod classify;
 pub mod demo;
+pub mod design;
 pub mod energy;
 pub mod export;
 pub mod init;

@@ -163,7 +163,7 @@ pub fn run(job: &ToleranceJob) -> Result<ToleranceSummary> {
         t_final,
         profile: &profile,
         base,
-        scoring,
+        scoring: &scoring,
     };
 
     let csv = job.out.join(TOLERANCE_CSV);
