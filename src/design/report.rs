@@ -308,7 +308,10 @@ fn limiting(o: &Outcome<'_>) -> String {
             best = Some((hi - lo, text));
         }
     }
-    best.map_or_else(String::new, |(_, t)| t)
+    match best {
+        Some((spread, t)) if spread > 0.0 => t,
+        _ => "none — no dimension changes the best yield over its range; widen the ranges or look beyond this space (e.g. the profile's global tolerances)".into(),
+    }
 }
 
 /// `summary.md`.
@@ -423,7 +426,8 @@ pub fn summary(o: &Outcome<'_>) -> String {
     }
     let _ = writeln!(
         md,
-        "Files: `designs.csv` (every evaluated design), `pareto.png`, `best.toml`, `evaluations.csv` (every chip), `design.toml`; method: docs/design.md."
+        "Files: `designs.csv` (every evaluated design), `pareto.png`, {}`evaluations.csv` (every chip), `design.toml`; method: docs/design.md.",
+        if o.chosen().is_some() { "`best.toml`, " } else { "" }
     );
     md
 }

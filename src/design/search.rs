@@ -4,12 +4,13 @@
 //! only the *survivors* get more chips, until the last level (`--chips`). After every batch
 //! of evaluations the survivors are recomputed from all evaluations so far:
 //!
-//! 1. a design is a *candidate* when it can still reach the target yield Y: its Wilson 95 %
-//!    upper bound is ≥ Y, and its best possible yield over all `--chips` chips (passes so far
-//!    plus every remaining chip passing) is ≥ Y (at the last level: its yield is ≥ Y);
-//! 2. the survivors are the candidates on the Pareto front of (energy, area), plus the
-//!    [`CHEAPEST`] candidates in the order of the objective (`--minimize`, ties broken by the
-//!    other cost, then by design number).
+//! 1. a design is a *candidate* when it can still reach the target yield Y: its one-sided
+//!    95 % Wilson upper bound ([`Z_UPPER`]) is ≥ Y, and its best possible yield over all
+//!    `--chips` chips (passes so far plus every remaining chip passing) is ≥ Y (at the last
+//!    level: its yield is ≥ Y);
+//! 2. the survivors are the candidates on the Pareto front of (energy, area). The cheapest
+//!    candidate in the order of the objective (`--minimize`, ties broken by the other cost,
+//!    then by design number) is always on that front.
 //!
 //! Survivors below the current level are brought to it (a design pruned earlier re-enters when
 //! the designs that pushed it off the front fail), and the level advances when all survivors
@@ -20,11 +21,11 @@
 use super::target::Minimize;
 use std::cmp::Ordering;
 
-/// Candidates kept by objective order besides the Pareto front.
-pub const CHEAPEST: usize = 2;
-
-/// Normal quantile of the two-sided 95 % Wilson interval.
+/// Normal quantile of the two-sided 95 % Wilson interval (reported).
 pub const Z95: f64 = 1.959_963_984_540_054;
+
+/// Normal quantile of the one-sided 95 % Wilson upper bound (pruning).
+pub const Z_UPPER: f64 = 1.644_853_626_951_472_2;
 
 /// Fewest chips of the first level.
 pub const MIN_FIRST_LEVEL: usize = 4;
@@ -88,7 +89,7 @@ impl Status {
     /// Whether the design can still reach yield `y` over `chips` chips (see the module docs).
     pub fn reachable(&self, y: f64, chips: usize) -> bool {
         let best = (self.passes + chips.saturating_sub(self.chips)) as f64 / chips as f64;
-        self.buildable() && best >= y && wilson(self.passes, self.chips, Z95).1 >= y
+        self.buildable() && best >= y && wilson(self.passes, self.chips, Z_UPPER).1 >= y
     }
 
     /// Whether it is evaluated on all `chips` and meets yield `y`.
@@ -122,16 +123,11 @@ pub fn front(s: &[Status], set: &[usize]) -> Vec<usize> {
         .collect()
 }
 
-/// The survivors: Pareto front of the candidates plus the [`CHEAPEST`] candidates, in design
-/// order.
-pub fn survivors(s: &[Status], y: f64, chips: usize, minimize: Minimize) -> Vec<usize> {
-    let mut cand: Vec<usize> = (0..s.len()).filter(|&i| s[i].reachable(y, chips)).collect();
-    let mut keep = front(s, &cand);
-    cand.sort_by(|&a, &b| cmp(s, a, b, minimize));
-    keep.extend(cand.iter().take(CHEAPEST));
-    keep.sort_unstable();
-    keep.dedup();
-    keep
+/// The survivors: the Pareto front of the candidates, in design order. (The front holds the
+/// cheapest candidate whichever cost is minimised, so `minimize` does not change it.)
+pub fn survivors(s: &[Status], y: f64, chips: usize) -> Vec<usize> {
+    let cand: Vec<usize> = (0..s.len()).filter(|&i| s[i].reachable(y, chips)).collect();
+    front(s, &cand)
 }
 
 /// The chosen design: the first feasible design in the order of `minimize`.
@@ -143,17 +139,11 @@ pub fn chosen(s: &[Status], y: f64, chips: usize, minimize: Minimize) -> Option<
 
 /// The next evaluations: `(design, chips it must reach)` for the survivors below the current
 /// level, advancing `level` while the survivors are all at it; empty when the search is done.
-pub fn next(
-    s: &[Status],
-    levels: &[usize],
-    level: &mut usize,
-    y: f64,
-    minimize: Minimize,
-) -> Vec<(usize, usize)> {
+pub fn next(s: &[Status], levels: &[usize], level: &mut usize, y: f64) -> Vec<(usize, usize)> {
     let chips = *levels.last().expect("at least one level");
     loop {
         let want = levels[*level];
-        let todo: Vec<(usize, usize)> = survivors(s, y, chips, minimize)
+        let todo: Vec<(usize, usize)> = survivors(s, y, chips)
             .into_iter()
             .filter(|&i| s[i].chips < want)
             .map(|i| (i, want))
@@ -185,7 +175,7 @@ mod tests {
     }
 
     #[test]
-    fn survivors_are_the_reachable_front_and_the_cheapest() {
+    fn survivors_are_the_reachable_front() {
         let st = |chips, passes, energy, area| Status {
             chips,
             passes,
@@ -196,14 +186,15 @@ mod tests {
             st(4, 2, 1.0, 1.0), // cheapest but 2 of 4 fail: out of reach of 0.9 over 20
             st(4, 4, 2.0, 2.0), // front
             st(4, 4, 3.0, 1.5), // front
-            st(4, 4, 2.5, 3.0), // dominated by 1, but second cheapest
-            st(4, 4, 4.0, 4.0), // dominated, expensive
+            st(4, 4, 2.5, 3.0), // dominated by 1
+            st(4, 3, 0.5, 0.5), // 3 of 4: one-sided upper bound 0.93, best possible 19/20
         ];
-        assert_eq!(survivors(&s, 0.9, 20, Minimize::Energy), vec![1, 2, 3]);
+        assert_eq!(survivors(&s, 0.9, 20), vec![1, 2, 4]);
         let mut level = 0;
-        let todo = next(&s, &[4, 8, 20], &mut level, 0.9, Minimize::Energy);
-        assert_eq!((level, todo), (1, vec![(1, 8), (2, 8), (3, 8)]));
+        let todo = next(&s, &[4, 8, 20], &mut level, 0.9);
+        assert_eq!((level, todo), (1, vec![(1, 8), (2, 8), (4, 8)]));
         assert_eq!(chosen(&s, 0.9, 4, Minimize::Energy), Some(1));
+        assert!(!s[4].feasible(0.9, 4) && !s[0].reachable(0.9, 20));
         assert_eq!(chosen(&s, 0.9, 4, Minimize::Area), Some(2));
     }
 }

@@ -198,10 +198,31 @@ fn tally(
 
 /// Run (a shard of) a design search, resuming what `job.out` holds.
 pub fn run(job: &DesignJob) -> Result<DesignSummary> {
-    run_checked(job, false)
+    run_checked(job, None)
 }
 
-fn run_checked(job: &DesignJob, merged: bool) -> Result<DesignSummary> {
+/// Shards' evaluations to start from, and where their cached digit classifier is.
+struct Merged {
+    evals: Evaluations,
+    classifier: Option<PathBuf>,
+}
+
+/// Whether the nominal circuit of `profile` at `bits` can be built.
+fn buildable(model: &Computer<f32>, profile: &Profile, bits: u32) -> Result<bool> {
+    let nominal = Condition {
+        nd: Nonidealities::none(),
+        bits: Some(bits),
+        inductance: profile.inductance,
+        input_bits: None,
+    };
+    match chip_circuit(model, profile, &nominal, None) {
+        Ok(_) => Ok(true),
+        Err(Error::Circuit(_)) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+fn run_checked(job: &DesignJob, merged: Option<Merged>) -> Result<DesignSummary> {
     let md = load_dir(&job.model)?;
     let base = load_profile(&job.hardware)?;
     let base_text = std::fs::read_to_string(&job.hardware).map_err(io_err(&job.hardware))?;
@@ -246,11 +267,50 @@ fn run_checked(job: &DesignJob, merged: bool) -> Result<DesignSummary> {
         classifier: generation && !job.no_classifier,
         grid: job.grid,
     };
+    let levels = search::levels(job.chips, job.grid);
+    let built: Vec<bool> = (0..n)
+        .into_par_iter()
+        .map(|d| buildable(&md.computer, &designs[d].1, job.space.bits(d, job.bits)))
+        .collect::<Result<_>>()?;
+    let buildable: Vec<usize> = (0..n).filter(|&d| built[d]).collect();
+    let mut first = vec![Key {
+        design: None,
+        chip: 0,
+    }];
+    for &d in &buildable {
+        first.extend((0..levels[0]).map(|chip| Key {
+            design: Some(d),
+            chip,
+        }));
+    }
+    if let Some(m) = &merged {
+        let missing = first.iter().filter(|k| !m.evals.contains_key(k)).count();
+        if missing > 0 {
+            return Err(DesignError::Flag {
+                flag: "--merge",
+                why: format!(
+                    "{missing} of the {} first-level evaluations are missing; run the remaining shards",
+                    first.len()
+                ),
+            }
+            .into());
+        }
+    }
     if !job.out.join(DESIGN_TOML).exists() {
         crate::rundir::claim_dir(&job.out, job.force, "design")?;
     }
     std::fs::create_dir_all(&job.out).map_err(io_err(&job.out))?;
     dir::claim(&job.out, &spec)?;
+    let csv = job.out.join(EVALUATIONS_CSV);
+    if let Some(m) = merged {
+        let mut stored = dir::read(&csv, workload)?;
+        stored.extend(m.evals);
+        dir::write(&csv, workload, &stored)?;
+        let to = job.out.join(CLASSIFIER_NPZ);
+        if let Some(from) = m.classifier.filter(|_| !to.exists()) {
+            std::fs::copy(&from, &to).map_err(io_err(&to))?;
+        }
+    }
 
     let opts = InputOptions {
         model: &job.model,
@@ -271,9 +331,15 @@ fn run_checked(job: &DesignJob, merged: bool) -> Result<DesignSummary> {
     let costs: Vec<(f64, f64)> = par.install(|| {
         (0..n)
             .into_par_iter()
-            .map(|d| {
-                let b = job.space.bits(d, job.bits);
-                design_cost(&md.computer, &designs[d].1, b, t_final, job.seed)
+            .map(|d| match built[d] {
+                true => design_cost(
+                    &md.computer,
+                    &designs[d].1,
+                    job.space.bits(d, job.bits),
+                    t_final,
+                    job.seed,
+                ),
+                false => Ok((f64::NAN, f64::NAN)),
             })
             .collect::<Result<Vec<_>>>()
     })?;
@@ -321,7 +387,6 @@ fn run_checked(job: &DesignJob, merged: bool) -> Result<DesignSummary> {
         })
         .collect();
 
-    let csv = job.out.join(EVALUATIONS_CSV);
     let stored = dir::read(&csv, workload)?;
     let resumed = stored.len();
     let n_metrics = workload.metrics().len();
@@ -361,32 +426,6 @@ fn run_checked(job: &DesignJob, merged: bool) -> Result<DesignSummary> {
         })
     };
 
-    let levels = search::levels(job.chips, job.grid);
-    let buildable: Vec<usize> = (0..n).filter(|&d| costs[d].0.is_finite()).collect();
-    let mut first = vec![Key {
-        design: None,
-        chip: 0,
-    }];
-    for &d in &buildable {
-        first.extend((0..levels[0]).map(|chip| Key {
-            design: Some(d),
-            chip,
-        }));
-    }
-    if merged {
-        let e = evals.lock().expect("unlocked");
-        let missing = first.iter().filter(|k| !e.contains_key(k)).count();
-        if missing > 0 {
-            return Err(DesignError::Flag {
-                flag: "--merge",
-                why: format!(
-                    "{missing} of the {} first-level evaluations are missing; run the remaining shards",
-                    first.len()
-                ),
-            }
-            .into());
-        }
-    }
     let first: Vec<Key> = first
         .into_iter()
         .filter(|&k| job.shard.owns(key_number(k, job.chips)))
@@ -448,13 +487,7 @@ fn run_checked(job: &DesignJob, merged: bool) -> Result<DesignSummary> {
             metric,
             pass,
         );
-        let todo = search::next(
-            &t.status,
-            &levels,
-            &mut level,
-            job.target.yield_,
-            job.minimize,
-        );
+        let todo = search::next(&t.status, &levels, &mut level, job.target.yield_);
         if todo.is_empty() {
             break;
         }
@@ -590,14 +623,11 @@ pub fn merge(m: &MergeJob) -> Result<DesignSummary> {
             d.display()
         )));
     }
-    crate::rundir::claim_dir(&m.out, m.force, "design")?;
-    dir::claim(&m.out, &spec)?;
-    dir::write(&m.out.join(EVALUATIONS_CSV), spec.workload, &evals)?;
     let cached = first.join(CLASSIFIER_NPZ);
-    if m.classifier.is_none() && cached.exists() {
-        let to = m.out.join(CLASSIFIER_NPZ);
-        std::fs::copy(&cached, &to).map_err(io_err(&to))?;
-    }
+    let merged = Merged {
+        evals,
+        classifier: (m.classifier.is_none() && cached.exists()).then_some(cached),
+    };
     let job = DesignJob {
         model: PathBuf::from(&spec.model),
         hardware: PathBuf::from(&spec.hardware),
@@ -623,7 +653,7 @@ pub fn merge(m: &MergeJob) -> Result<DesignSummary> {
         threads: m.threads,
         out: m.out.clone(),
         progress: m.progress,
-        force: true,
+        force: m.force,
     };
-    run_checked(&job, true)
+    run_checked(&job, Some(merged))
 }
