@@ -3,9 +3,9 @@
 //! **Area** [m²] = Σ over the circuit's elements ([`crate::hardware::profile::AreaSpec`]):
 //! - a node capacitor of C farads: C / capacitor density;
 //! - a transconductor: layout factor × W·L (`mismatch.unit_area_m2`, 0 without `[mismatch]`)
-//!   + overhead. Transconductors are the VCCS couplings and the cubic elements, and — in a
-//!   VCCS-style circuit with `[power]`, where every conductance is an OTA (as
-//!   [`crate::energy::circuit::static_power`] counts them) — the resistors too;
+//!   plus the overhead. Transconductors are the VCCS couplings and the cubic elements, and,
+//!   in a VCCS-style circuit with `[power]` where every conductance is an OTA (as
+//!   [`crate::energy::circuit::static_power`] counts them), the resistors too;
 //! - an op-amp (buffer, NIC): its area; a true resistor: its area;
 //! - every programmable value — a VCCS coupling, a bias current source — `bits` programming
 //!   bits of `dac_bit` each.

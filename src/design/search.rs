@@ -187,7 +187,7 @@ mod tests {
             st(4, 4, 2.0, 2.0), // front
             st(4, 4, 3.0, 1.5), // front
             st(4, 4, 2.5, 3.0), // dominated by 1
-            st(4, 3, 0.5, 0.5), // 3 of 4: one-sided upper bound 0.93, best possible 19/20
+            st(4, 3, 0.5, 5.0), // 3 of 4: one-sided upper bound 0.94, best possible 19/20
         ];
         assert_eq!(survivors(&s, 0.9, 20), vec![1, 2, 4]);
         let mut level = 0;
