@@ -235,8 +235,34 @@ fn search_matches_the_grid_resumes_and_merges_byte_for_byte() {
     );
     assert!(evals < grid_evals / 2, "{evals} of {grid_evals}");
     assert_eq!(evals, EXPECTED_SEARCH_EVALUATIONS, "{out}");
+    // best.toml is a profile `tolerance` runs (bit width from its header).
     let best = p("search").join("best.toml");
-    thermocad::hardware::profile::load_profile(&best).unwrap();
+    let text = std::fs::read_to_string(&best).unwrap();
+    assert!(
+        text.starts_with("# thermocad design: design 2 ") && text.contains("# bits = 2"),
+        "{text}"
+    );
+    let (code, _, err) = thermocad(&[
+        "tolerance",
+        "--model",
+        &m,
+        "--hardware",
+        best.to_str().unwrap(),
+        "--sweep",
+        "bits=2",
+        "--chips",
+        "1",
+        "--samples",
+        "4",
+        "--heldout",
+        "1",
+        "--resamples",
+        "10",
+        "--no-classifier",
+        "--out",
+        p("confirm").to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
     let csv = std::fs::read_to_string(p("search").join("designs.csv")).unwrap();
     assert_eq!(csv.lines().count(), 10, "header + 9 designs");
 

@@ -237,7 +237,10 @@ fn binding(o: &Outcome<'_>, c: usize) -> Vec<String> {
             Some(n) => {
                 let s = &o.status[n];
                 let v2 = num(o.space.point(n)[k]);
-                let save = o.objective(c) - o.objective(n);
+                let (de, da) = (
+                    o.status[c].energy - s.energy,
+                    o.status[c].area - s.area,
+                );
                 let why = if !s.energy.is_finite() {
                     "that design cannot be built".to_string()
                 } else if s.chips >= o.chips {
@@ -249,10 +252,8 @@ fn binding(o: &Outcome<'_>, c: usize) -> Vec<String> {
                     )
                 };
                 format!(
-                    "`{}` = {v} → {v2} would save {save:.3e} {} ({}), but {why}: **the yield target binds**",
-                    d.key,
-                    o.unit(),
-                    o.minimize.name()
+                    "`{}` = {v} → {v2} would change energy per sample by {:.3e} J and area by {:.3e} m², but {why}: **the yield target binds**",
+                    d.key, -de, -da
                 )
             }
         };
