@@ -238,8 +238,8 @@ fn binding(o: &Outcome<'_>, c: usize) -> Vec<String> {
                 let s = &o.status[n];
                 let v2 = num(o.space.point(n)[k]);
                 let (de, da) = (
-                    o.status[c].energy - s.energy,
-                    o.status[c].area - s.area,
+                    s.energy - o.status[c].energy,
+                    s.area - o.status[c].area,
                 );
                 let why = if !s.energy.is_finite() {
                     "that design cannot be built".to_string()
@@ -253,7 +253,7 @@ fn binding(o: &Outcome<'_>, c: usize) -> Vec<String> {
                 };
                 format!(
                     "`{}` = {v} → {v2} would change energy per sample by {:.3e} J and area by {:.3e} m², but {why}: **the yield target binds**",
-                    d.key, -de, -da
+                    d.key, de, da
                 )
             }
         };

@@ -244,6 +244,12 @@ fn run_checked(job: &DesignJob, merged: Option<Merged>) -> Result<DesignSummary>
         .into());
     }
     let samples = inputs::samples_per_chip(&md, &job.model, job.samples)?;
+    let units = md.computer.n() as f64;
+    let threads = std::thread::available_parallelism().map_or(2, |p| p.get()) as f64;
+    crate::limits::memory(
+        &format!("--samples {samples} of a {units:.0}-unit chip"),
+        samples as f64 * units * 4.0 * 4.0 * threads,
+    )?;
     let read = |p: &Path| crate::tolerance::dir::read_bytes(p);
     let spec = DesignSpec {
         workload,
