@@ -333,22 +333,6 @@ fn run_checked(job: &DesignJob, merged: Option<Merged>) -> Result<DesignSummary>
     let inputs = Inputs::load(&opts, &md, samples)?;
     let (scoring, t_final) = inputs.scoring(job.resamples, job.seed);
     let par = Parallelism::new(job.threads);
-    eprintln!("design: {n} designs; costing their nominal circuits (area, energy per sample)");
-    let costs: Vec<(f64, f64)> = par.install(|| {
-        (0..n)
-            .into_par_iter()
-            .map(|d| match built[d] {
-                true => design_cost(
-                    &md.computer,
-                    &designs[d].1,
-                    job.space.bits(d, job.bits),
-                    t_final,
-                    job.seed,
-                ),
-                false => Ok((f64::NAN, f64::NAN)),
-            })
-            .collect::<Result<Vec<_>>>()
-    })?;
     let study_of = |profile: &'_ Profile, bits: u32, label: String| StudySpec {
         workload,
         model_fingerprint: spec.model_fingerprint.clone(),
@@ -459,6 +443,22 @@ fn run_checked(job: &DesignJob, merged: Option<Merged>) -> Result<DesignSummary>
         });
     }
 
+    eprintln!("design: {n} designs; costing their nominal circuits (area, energy per sample)");
+    let costs: Vec<(f64, f64)> = par.install(|| {
+        (0..n)
+            .into_par_iter()
+            .map(|d| match built[d] {
+                true => design_cost(
+                    &md.computer,
+                    &designs[d].1,
+                    job.space.bits(d, job.bits),
+                    t_final,
+                    job.seed,
+                ),
+                false => Ok((f64::NAN, f64::NAN)),
+            })
+            .collect::<Result<Vec<_>>>()
+    })?;
     let ideal_metrics = evals
         .lock()
         .expect("unlocked")
