@@ -540,6 +540,55 @@ impl ClassifyArgs {
     }
 }
 
+/// How a study's or a design search's chips are scored (`tolerance`, `design`).
+#[derive(clap::Args)]
+pub struct ScoringArgs {
+    /// Held-out noising trajectories that score each chip's −ln P̃.
+    #[arg(long, default_value_t = 6)]
+    pub heldout: usize,
+    /// Bootstrap resamples per metric.
+    #[arg(long, default_value_t = 200)]
+    pub resamples: usize,
+    /// A chip passes a metric when it is within this fraction of the ideal.
+    #[arg(long, default_value_t = 0.05)]
+    pub yield_threshold: f64,
+    /// Digit classifier scoring generated samples (`.npz` written by an earlier study or
+    /// search); default: the one cached in --out, else trained there (MNIST test images
+    /// 0..8000 for MNIST models, synthetic digits 0–9 otherwise).
+    #[arg(long)]
+    pub classifier: Option<PathBuf>,
+    /// Score generated samples without a digit classifier (only |corr| and −ln P).
+    #[arg(long)]
+    pub no_classifier: bool,
+}
+
+impl ScoringArgs {
+    /// Each value checked, an error naming its flag.
+    fn check(&self) -> Result<()> {
+        let setting =
+            |field: &str, message: String| -> Error { StudyError::setting(field, message).into() };
+        if self.resamples < MIN_RESAMPLES {
+            return Err(setting(
+                "--resamples",
+                format!(
+                    "must be at least {MIN_RESAMPLES} for a bootstrap interval, got {}",
+                    self.resamples
+                ),
+            ));
+        }
+        if self.heldout == 0 {
+            return Err(setting("--heldout", "must be at least 1".into()));
+        }
+        if !(self.yield_threshold > 0.0 && self.yield_threshold < 1.0) {
+            return Err(setting(
+                "--yield-threshold",
+                format!("must be a fraction in (0, 1), got {}", self.yield_threshold),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// `thermocad tolerance`.
 #[derive(clap::Args)]
 pub struct ToleranceArgs {
@@ -586,26 +635,12 @@ pub struct ToleranceArgs {
     /// Distribution of toleranced values within ±tol: gaussian (σ = tol/3, truncated) or uniform.
     #[arg(long, default_value = "gaussian", value_parser = parse_spread)]
     pub spread: Spread,
-    /// Held-out noising trajectories that score each chip's −ln P̃.
-    #[arg(long, default_value_t = 6)]
-    pub heldout: usize,
-    /// Bootstrap resamples per metric.
-    #[arg(long, default_value_t = 200)]
-    pub resamples: usize,
-    /// A chip passes when every metric is within this fraction of the ideal.
-    #[arg(long, default_value_t = 0.05)]
-    pub yield_threshold: f64,
-    /// Digit classifier scoring the samples (`.npz` written by an earlier study); default: the
-    /// one cached in --out, else trained there (MNIST test images 0..8000 for MNIST models,
-    /// synthetic digits 0–9 otherwise).
-    #[arg(long)]
-    pub classifier: Option<PathBuf>,
-    /// Score without a digit classifier (only |corr| and −ln P).
-    #[arg(long)]
-    pub no_classifier: bool,
     /// Write into an --out that already holds files other than this study's.
     #[arg(long)]
     pub force: bool,
+    /// `--heldout`, `--resamples`, `--yield-threshold`, `--classifier`, `--no-classifier`.
+    #[command(flatten)]
+    pub scoring: ScoringArgs,
 }
 
 /// `--spread gaussian|uniform`.
@@ -637,24 +672,7 @@ impl ToleranceArgs {
             thermocad::limits::MAX_TASKS,
         )?;
         thermocad::limits::threads("--threads", self.threads)?;
-        if self.resamples < MIN_RESAMPLES {
-            return Err(setting(
-                "--resamples",
-                format!(
-                    "must be at least {MIN_RESAMPLES} for a bootstrap interval, got {}",
-                    self.resamples
-                ),
-            ));
-        }
-        if self.heldout == 0 {
-            return Err(setting("--heldout", "must be at least 1".into()));
-        }
-        if !(self.yield_threshold > 0.0 && self.yield_threshold < 1.0) {
-            return Err(setting(
-                "--yield-threshold",
-                format!("must be a fraction in (0, 1), got {}", self.yield_threshold),
-            ));
-        }
+        self.scoring.check()?;
         check_bits(self.bits)?;
         Ok(ToleranceJob {
             model: self.model,
@@ -670,11 +688,11 @@ impl ToleranceArgs {
             bits: self.bits,
             isolate: self.isolate,
             spread: self.spread,
-            heldout: self.heldout,
-            resamples: self.resamples,
-            yield_threshold: self.yield_threshold,
-            classifier: self.classifier,
-            no_classifier: self.no_classifier,
+            heldout: self.scoring.heldout,
+            resamples: self.scoring.resamples,
+            yield_threshold: self.scoring.yield_threshold,
+            classifier: self.scoring.classifier,
+            no_classifier: self.scoring.no_classifier,
             progress,
             force: self.force,
         })
@@ -729,24 +747,9 @@ pub struct DesignArgs {
     /// (default: all of them).
     #[arg(long)]
     pub samples: Option<usize>,
-    /// Held-out noising trajectories that score each chip's −ln P̃.
-    #[arg(long, default_value_t = 6)]
-    pub heldout: usize,
-    /// Bootstrap resamples per metric.
-    #[arg(long, default_value_t = 200)]
-    pub resamples: usize,
-    /// A chip passes when the target metric is within this fraction of the ideal.
-    #[arg(long, default_value_t = 0.05)]
-    pub yield_threshold: f64,
     /// MNIST directory (for models trained on MNIST).
     #[arg(long)]
     pub data: Option<PathBuf>,
-    /// Digit classifier scoring generated samples (`.npz`); default: cached in --out.
-    #[arg(long)]
-    pub classifier: Option<PathBuf>,
-    /// Score generated samples without a digit classifier (targets corr or nll only).
-    #[arg(long)]
-    pub no_classifier: bool,
     /// Evaluate every design on every chip (the exhaustive grid) instead of successive halving.
     #[arg(long, alias = "exhaustive")]
     pub grid: bool,
@@ -767,6 +770,9 @@ pub struct DesignArgs {
     /// Write into an --out that already holds other files.
     #[arg(long)]
     pub force: bool,
+    /// `--heldout`, `--resamples`, `--yield-threshold`, `--classifier`, `--no-classifier`.
+    #[command(flatten)]
+    pub scoring: ScoringArgs,
 }
 
 /// What `design` runs: a search, or the merge of shards.
@@ -787,7 +793,7 @@ impl DesignArgs {
                 inputs: self.merge,
                 out: self.out,
                 data: self.data,
-                classifier: self.classifier,
+                classifier: self.scoring.classifier,
                 threads: self.threads,
                 progress,
                 force: self.force,
@@ -821,21 +827,7 @@ impl DesignArgs {
             (space.len() * self.chips) as f64,
             thermocad::limits::MAX_TASKS,
         )?;
-        if self.resamples < MIN_RESAMPLES {
-            return Err(setting(
-                "--resamples",
-                format!("must be at least {MIN_RESAMPLES}, got {}", self.resamples),
-            ));
-        }
-        if self.heldout == 0 {
-            return Err(setting("--heldout", "must be at least 1".into()));
-        }
-        if !(self.yield_threshold > 0.0 && self.yield_threshold < 1.0) {
-            return Err(setting(
-                "--yield-threshold",
-                format!("must be a fraction in (0, 1), got {}", self.yield_threshold),
-            ));
-        }
+        self.scoring.check()?;
         check_bits(Some(self.bits))?;
         Ok(DesignRun::Search(DesignJob {
             model,
@@ -847,12 +839,12 @@ impl DesignArgs {
             seed: self.seed,
             bits: self.bits,
             samples: self.samples,
-            heldout: self.heldout,
-            resamples: self.resamples,
-            yield_threshold: self.yield_threshold,
+            heldout: self.scoring.heldout,
+            resamples: self.scoring.resamples,
+            yield_threshold: self.scoring.yield_threshold,
             data: self.data,
-            classifier: self.classifier,
-            no_classifier: self.no_classifier,
+            classifier: self.scoring.classifier,
+            no_classifier: self.scoring.no_classifier,
             grid: self.grid,
             shard,
             threads: self.threads,
