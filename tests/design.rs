@@ -105,22 +105,7 @@ fn area_and_energy_of_a_tiny_circuit_by_hand() {
 
 /// An untrained 784 + 16 unit model with couplings large enough for mismatch to matter.
 fn model(dir: &Path) -> String {
-    let cfg = dir.join("m.toml");
-    std::fs::write(
-        &cfg,
-        "[model]\nvisible = 784\nhidden = 16\ninit_scale = 0.3\n[noising]\nt_final = 0.3\n[train]\nseed = 3\n",
-    )
-    .unwrap();
-    let out = dir.join("model");
-    let (code, _, err) = thermocad(&[
-        "init",
-        "--config",
-        cfg.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(code, 0, "{err}");
-    out.display().to_string()
+    common::init_model(dir, 0.3)
 }
 
 /// gm-c.toml without its global tolerances, so local mismatch decides the yield.

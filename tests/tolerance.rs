@@ -8,22 +8,7 @@ use std::path::{Path, PathBuf};
 
 /// An untrained 784 + 16 unit model on the synthetic digits with a short generation time.
 fn model(dir: &Path) -> String {
-    let cfg = dir.join("m.toml");
-    std::fs::write(
-        &cfg,
-        "[model]\nvisible = 784\nhidden = 16\ninit_scale = 0.05\n[noising]\nt_final = 0.3\n[train]\nseed = 3\n",
-    )
-    .unwrap();
-    let out = dir.join("model");
-    let (code, _, err) = thermocad(&[
-        "init",
-        "--config",
-        cfg.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(code, 0, "{err}");
-    out.display().to_string()
+    common::init_model(dir, 0.05)
 }
 
 fn study(model: &str, out: &Path, extra: &[&str]) -> (i32, String, String) {

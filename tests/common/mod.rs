@@ -19,6 +19,29 @@ pub fn thermocad(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// `thermocad init` of an untrained 784 + 16 unit model on the synthetic digits (t_f = 0.3,
+/// couplings drawn at `init_scale`) in `dir/model`; returns that directory.
+pub fn init_model(dir: &std::path::Path, init_scale: f64) -> String {
+    let cfg = dir.join("m.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[model]\nvisible = 784\nhidden = 16\ninit_scale = {init_scale}\n[noising]\nt_final = 0.3\n[train]\nseed = 3\n"
+        ),
+    )
+    .unwrap();
+    let out = dir.join("model");
+    let (code, _, err) = thermocad(&[
+        "init",
+        "--config",
+        cfg.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    out.display().to_string()
+}
+
 /// The single `thermocad: error: …` line of `stderr`.
 pub fn one_error_line(stderr: &str) -> &str {
     let lines: Vec<&str> = stderr.lines().collect();
