@@ -26,6 +26,14 @@ pub fn read_bytes(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).map_err(io_err(path))
 }
 
+/// Fingerprint of a trained model directory: its params.npz and model.toml.
+pub fn model_fingerprint(model: &Path) -> Result<String> {
+    Ok(super::fingerprint([
+        read_bytes(&model.join("params.npz"))?.as_slice(),
+        read_bytes(&model.join("model.toml"))?.as_slice(),
+    ]))
+}
+
 /// Write `study.toml`, or check that the one present describes the same study.
 pub fn claim(dir: &Path, spec: &StudySpec) -> Result<()> {
     let path = dir.join(STUDY_TOML);

@@ -250,14 +250,10 @@ fn run_checked(job: &DesignJob, merged: Option<Merged>) -> Result<DesignSummary>
         &format!("--samples {samples} of a {units:.0}-unit chip"),
         samples as f64 * units * 4.0 * 4.0 * threads,
     )?;
-    let read = |p: &Path| crate::tolerance::dir::read_bytes(p);
     let spec = DesignSpec {
         workload,
         model: job.model.display().to_string(),
-        model_fingerprint: fingerprint([
-            read(&job.model.join("params.npz"))?.as_slice(),
-            read(&job.model.join("model.toml"))?.as_slice(),
-        ]),
+        model_fingerprint: crate::tolerance::dir::model_fingerprint(&job.model)?,
         hardware: job.hardware.display().to_string(),
         hardware_fingerprint: fingerprint([base_text.as_bytes()]),
         space: job.space.to_string(),

@@ -105,10 +105,7 @@ pub fn run(job: &ToleranceJob) -> Result<ToleranceSummary> {
     }
     let spec = StudySpec {
         workload,
-        model_fingerprint: fingerprint([
-            dir::read_bytes(&job.model.join("params.npz"))?.as_slice(),
-            dir::read_bytes(&job.model.join("model.toml"))?.as_slice(),
-        ]),
+        model_fingerprint: dir::model_fingerprint(&job.model)?,
         hardware: format!(
             "{} {}",
             profile.name,
