@@ -1,6 +1,6 @@
 //! Statistics of samples and classifier outputs: heat, correlations, top-k accuracy.
 
-use ndarray::{ArrayView1, ArrayView2, Axis};
+use ndarray::{Array2, ArrayView1, ArrayView2, Axis};
 
 /// Mean and (population) standard deviation.
 pub fn mean_std(v: &[f64]) -> (f64, f64) {
@@ -26,6 +26,17 @@ pub fn correlation(a: ArrayView1<'_, f32>, b: ArrayView1<'_, f32>) -> f64 {
     } else {
         sab / (saa * sbb).sqrt()
     }
+}
+
+/// Pearson correlations [S, M] of every row of `a` [S, P] with every row of `b` [M, P], as one
+/// matrix product of the standardised rows (0 against a constant row, as [`correlation`]).
+pub fn correlation_matrix(a: ArrayView2<'_, f32>, b: ArrayView2<'_, f32>) -> Array2<f64> {
+    let p = a.ncols().max(1) as f64;
+    let (za, zb) = (
+        crate::data::standardise_rows(a),
+        crate::data::standardise_rows(b),
+    );
+    za.dot(&zb.t()).mapv(|v| f64::from(v) / p)
 }
 
 /// A sample's closest training image by |correlation|.
@@ -101,5 +112,29 @@ mod tests {
         assert_eq!(m[0].image, 0);
         assert!((m[0].correlation + 1.0).abs() < 1e-12);
         assert_eq!(mean_std(&[1.0, 3.0]), (2.0, 1.0));
+    }
+
+    #[test]
+    fn correlation_matrix_matches_pairwise() {
+        let a = ndarray::Array2::from_shape_fn((3, 7), |(i, j)| ((i * 7 + j) as f32 * 0.37).sin());
+        let b = ndarray::Array2::from_shape_fn((4, 7), |(i, j)| {
+            if i == 3 {
+                2.0 // constant row: correlation 0
+            } else {
+                ((i * 5 + j * j) as f32 * 0.21).cos()
+            }
+        });
+        let m = correlation_matrix(a.view(), b.view());
+        for i in 0..3 {
+            for j in 0..4 {
+                let e = correlation(a.row(i), b.row(j));
+                assert!(
+                    (m[[i, j]] - e).abs() < 1e-6,
+                    "{i},{j}: {} vs {e}",
+                    m[[i, j]]
+                );
+            }
+        }
+        assert_eq!(m[[0, 3]], 0.0);
     }
 }

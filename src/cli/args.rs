@@ -19,7 +19,7 @@ use thermocad::workflow::{
     design::{DesignJob, MergeJob},
     energy::EnergyJob,
     export::ExportJob,
-    sample::SampleJob,
+    sample::{Judge, SampleJob},
     tolerance::ToleranceJob,
     tolerance::MIN_RESAMPLES,
     train::TrainJob,
@@ -218,9 +218,17 @@ pub struct SampleArgs {
     /// Number of samples.
     #[arg(long, default_value_t = 25)]
     pub n: usize,
-    /// MNIST directory, to score samples against the training digits.
+    /// MNIST directory, to score samples against the training digits; also turns on the
+    /// digit-classifier judge (trained into --out/classifier.npz unless --classifier is given).
     #[arg(long)]
     pub data: Option<PathBuf>,
+    /// Digit classifier judging the samples (`.npz`, e.g. a tolerance study's
+    /// classifier.npz): loaded when it exists, else trained and saved there.
+    #[arg(long, conflicts_with = "no_classifier")]
+    pub classifier: Option<PathBuf>,
+    /// Judge the samples only by their correlations with the training digits.
+    #[arg(long)]
+    pub no_classifier: bool,
     /// `--seed`, `--out`, `--threads`, `--force`.
     #[command(flatten)]
     pub run: RunOutArgs,
@@ -251,6 +259,11 @@ impl SampleArgs {
                 bits,
                 chip: self.chip.unwrap_or(0),
             });
+        let judge = match (self.no_classifier, self.classifier, &self.data) {
+            (true, _, _) | (false, None, None) => Judge::Off,
+            (false, Some(path), _) => Judge::At(path),
+            (false, None, Some(_)) => Judge::At(self.run.out.join("classifier.npz")),
+        };
         Ok(SampleJob {
             model: self.model,
             n: self.n,
@@ -261,6 +274,7 @@ impl SampleArgs {
             progress,
             force: self.run.force,
             chip,
+            judge,
         })
     }
 }

@@ -101,9 +101,51 @@ pub fn sample_summary(s: &SampleSummary) {
         if let Some(f) = s.inverted_fraction {
             println!("sign-inverted samples: {:.1} %", 100.0 * f);
         }
+        if let Some(q) = &s.quality {
+            quality_report(q, s.judge_accuracy);
+        }
     } else if let Some(why) = &s.quality_skipped {
         println!("no comparison with the training digits ({why}; pass --data DIR)");
     }
+}
+
+/// The judge's verdict: recognised, confident, mixtures, Fréchet distance, class histogram.
+fn quality_report(q: &thermocad::tolerance::quality::Quality, judge_accuracy: Option<f64>) {
+    let pct = |e: &thermocad::tolerance::quality::Estimate| {
+        format!(
+            "{:.1} % (95 % CI {:.1}–{:.1})",
+            100.0 * e.value,
+            100.0 * e.lo,
+            100.0 * e.hi
+        )
+    };
+    println!(
+        "mixtures (another class's training digit ≥ half as correlated): {}",
+        pct(&q.mixture)
+    );
+    let (Some(r), Some(c), Some(f)) = (&q.recognised, &q.confident, &q.frechet) else {
+        println!("no digit-classifier judge (pass --data DIR or --classifier FILE)");
+        return;
+    };
+    if let Some(a) = judge_accuracy {
+        println!(
+            "judge: digit classifier, {:.1} % on its held-out digits",
+            100.0 * a
+        );
+    }
+    println!("recognised as a training class with p > 0.9: {}", pct(r));
+    println!("recognised as any digit with p > 0.9: {}", pct(c));
+    println!(
+        "Fréchet distance to held-out digits of the training classes: {:.1} (95 % CI {:.1}–{:.1})",
+        f.value, f.lo, f.hi
+    );
+    let hist: Vec<String> = q
+        .classes
+        .iter()
+        .enumerate()
+        .map(|(d, v)| format!("{d}: {:.1} %", 100.0 * v))
+        .collect();
+    println!("judged classes: {}", hist.join(", "));
 }
 
 /// Size and final node voltages of an ngspice run.

@@ -4,7 +4,7 @@
 //! `design` (both score chips through [`super::Study::run_task`]).
 
 use super::judge;
-use super::quality::{Recognizer, Reference};
+use super::quality::{Recognizer, Reference, REAL_PER_CLASS};
 use super::table::Workload;
 use super::{Scoring, StudyError};
 use crate::classifier::classifier_inputs_of;
@@ -21,9 +21,6 @@ use std::path::{Path, PathBuf};
 
 /// Samples generated per chip of a generative study unless `--samples` says otherwise.
 pub const DEFAULT_SAMPLES: usize = 100;
-
-/// Held-out real digits per class that the Fréchet distance compares samples with.
-const REAL_PER_CLASS: usize = 100;
 
 /// Where the inputs come from.
 #[derive(Clone, Debug)]
@@ -86,6 +83,8 @@ pub struct GenerationInputs {
     net: Option<(Mlp, f64)>,
     /// Training digits (standardised).
     train: Array2<f32>,
+    /// Their classes.
+    labels: Vec<u8>,
     /// Held-out real digits of the training classes (standardised).
     real: Array2<f32>,
     /// Held-out noising trajectories.
@@ -162,7 +161,8 @@ impl GenerationInputs {
                 path: job.model.to_path_buf(),
                 why: "the model has no `visible` group".into(),
             })?;
-        let train = crate::data::select::training_set(&cfg.data, job.data)?.standardised();
+        let train_set = crate::data::select::training_set(&cfg.data, job.data)?;
+        let train = train_set.standardised();
         if train.ncols() != visible.len() {
             return Err(Error::Mismatch {
                 what: job.model.display().to_string(),
@@ -196,6 +196,7 @@ impl GenerationInputs {
         Ok(GenerationInputs {
             net,
             train,
+            labels: train_set.labels,
             real,
             heldout,
             visible,
@@ -207,6 +208,7 @@ impl GenerationInputs {
         Scoring::Generation {
             reference: Reference::new(
                 self.train.view(),
+                &self.labels,
                 self.real.view(),
                 self.net.as_ref().map(|(n, _)| n as &dyn Recognizer),
                 resamples,

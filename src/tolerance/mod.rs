@@ -371,7 +371,14 @@ impl Study<'_> {
                     .collect();
                 let nll = mean_estimate(&nll, resamples, seed + 3);
                 (
-                    vec![Some(q.corr), q.confident, q.frechet, Some(nll)],
+                    vec![
+                        Some(q.corr),
+                        q.confident,
+                        q.frechet,
+                        Some(nll),
+                        q.recognised,
+                        Some(q.mixture),
+                    ],
                     q.classes.into_iter().map(Some).collect(),
                 )
             }

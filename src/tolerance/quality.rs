@@ -6,15 +6,19 @@
 //! - `frechet`: Fréchet distance between the classifier's features of the samples and of real
 //!   digits of the training classes (held out from training), ‖μ₁ − μ₂‖² + tr(Σ₁ + Σ₂ − 2 (Σ₁^½ Σ₂ Σ₁^½)^½);
 //! - `nll`: reverse-trajectory −ln P̃ per unit and step of held-out noising trajectories under
-//!   the chip's own dynamics (0.5 for a chip that explains nothing but noise).
+//!   the chip's own dynamics (0.5 for a chip that explains nothing but noise);
+//! - `recognised`: fraction the classifier recognises with p > 0.9 as one of the training
+//!   classes;
+//! - `mixture`: fraction of samples whose best |corr| with a training digit of *another*
+//!   class is at least half their best |corr| (a "1" stroke through a "0").
 //!
 //! A sample and its negative are the same digit to the computer (sign-inverted samples are
-//! common, docs/reproduction.md): the classifier sees each standardised sample in the sign it
-//! is more confident about.
+//! common, docs/reproduction.md): the classifier sees each standardised sample in the sign of
+//! its best-correlated training digit. (Choosing the sign by the classifier's own confidence
+//! lets noise pick the class: noisy "2"s read as confident "7"s.)
 
 use crate::data::standardise_rows as standardise;
 use crate::dynamics::rng::{stream, Purpose};
-use crate::metrics::best_matches;
 use ndarray::{Array1, Array2, ArrayView2, Axis};
 use rand::RngExt;
 
@@ -152,18 +156,58 @@ pub fn frechet(m1: &Array1<f64>, c1: &Array2<f64>, m2: &Array1<f64>, c2: &Array2
 pub struct Quality {
     /// Mean largest |correlation| with a training digit.
     pub corr: Estimate,
-    /// Fraction recognised with p > [`CONFIDENT`] (None without a classifier).
+    /// Fraction recognised with p > [`CONFIDENT`] as any digit (None without a classifier).
     pub confident: Option<Estimate>,
     /// Fréchet distance of classifier features to the training digits (None without one).
     pub frechet: Option<Estimate>,
     /// Fraction of samples assigned to each class (empty without a classifier).
     pub classes: Vec<f64>,
+    /// Fraction recognised with p > [`CONFIDENT`] as one of the *training* classes (None
+    /// without a classifier).
+    pub recognised: Option<Estimate>,
+    /// Fraction of mixtures: samples whose best |corr| with a training digit of another class
+    /// is at least [`MIXTURE`] × their best |corr|.
+    pub mixture: Estimate,
+}
+
+/// A sample is a mixture when a training digit of another class than its best match
+/// correlates at least this fraction as well (a training digit plus noise at the samples'
+/// background level: 0 %).
+pub const MIXTURE: f64 = 0.5;
+
+/// Held-out real digits per training class behind the Fréchet reference (and the judge's
+/// held-out check), at least.
+pub const REAL_PER_CLASS: usize = 100;
+
+/// The verdict on one sample.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Judged {
+    /// The training digit with the largest |correlation|, and that (signed) correlation:
+    /// negative for a sign-inverted copy.
+    pub best: crate::metrics::Match,
+    /// Class of that training digit.
+    pub best_class: u8,
+    /// Largest |correlation| with a training digit of another class (0 with one class), and
+    /// that class.
+    pub other: (f64, Option<u8>),
+    /// The classifier's class and its probability, for the sample in the sign of its best
+    /// match (None without a classifier).
+    pub judged: Option<(u8, f32)>,
+}
+
+impl Judged {
+    /// Whether a training digit of another class correlates at least [`MIXTURE`] × as well.
+    pub fn is_mixture(&self) -> bool {
+        self.other.0 >= MIXTURE * self.best.correlation.abs() && self.other.1.is_some()
+    }
 }
 
 /// The fixed references a set of samples is compared with.
 pub struct Reference<'a> {
     /// Training digits [M, P] (model representation).
     pub train: ArrayView2<'a, f32>,
+    /// Class of every training digit.
+    pub labels: &'a [u8],
     /// The classifier, if any.
     pub recognizer: Option<&'a dyn Recognizer>,
     /// Feature mean and covariance of real digits of the training classes.
@@ -174,17 +218,27 @@ pub struct Reference<'a> {
     pub seed: u64,
 }
 
+/// The class with the largest probability in a row, and that probability.
+fn top_class(p: ndarray::ArrayView1<'_, f32>) -> (usize, f32) {
+    p.iter().enumerate().fold(
+        (0usize, f32::MIN),
+        |b, (c, &v)| if v > b.1 { (c, v) } else { b },
+    )
+}
+
 impl<'a> Reference<'a> {
-    /// References: `train` [M, P] for the correlations, and the feature statistics of `real`
-    /// [R, P] (held-out digits of the training classes, many more than the few training
-    /// images) for the Fréchet distance, computed once.
+    /// References: `train` [M, P] with its classes `labels` for the correlations, and the
+    /// feature statistics of `real` [R, P] (held-out digits of the training classes, many
+    /// more than the few training images) for the Fréchet distance, computed once.
     pub fn new(
         train: ArrayView2<'a, f32>,
+        labels: &'a [u8],
         real: ArrayView2<'_, f32>,
         recognizer: Option<&'a dyn Recognizer>,
         resamples: usize,
         seed: u64,
     ) -> Self {
+        assert_eq!(train.nrows(), labels.len(), "one class per training digit");
         let features = recognizer.map(|r| {
             let (_, f) = r.recognise(standardise(real).view());
             let all: Vec<usize> = (0..f.nrows()).collect();
@@ -192,6 +246,7 @@ impl<'a> Reference<'a> {
         });
         Reference {
             train,
+            labels,
             recognizer,
             features,
             resamples,
@@ -199,56 +254,113 @@ impl<'a> Reference<'a> {
         }
     }
 
+    /// Whether `class` is one of the training classes.
+    pub fn is_training_class(&self, class: u8) -> bool {
+        self.labels.contains(&class)
+    }
+
+    /// Judge samples [S, P]: best training match, best match of another class, and the
+    /// classifier's verdict on the standardised sample in the sign of its best match (a
+    /// sample and its negative are the same digit to the computer; choosing the sign by the
+    /// classifier's confidence instead reads noisy "2"s as confident "7"s). Also returns the
+    /// classifier features [S, F] of the sign-corrected samples (None without a classifier).
+    pub fn judge(&self, samples: ArrayView2<'_, f32>) -> (Vec<Judged>, Option<Array2<f32>>) {
+        let corr = crate::metrics::correlation_matrix(samples, self.train);
+        let mut judged: Vec<Judged> = corr
+            .rows()
+            .into_iter()
+            .map(|row| {
+                let (image, c) = row.iter().enumerate().fold((0usize, 0.0f64), |b, (i, &c)| {
+                    if c.abs() > b.1.abs() {
+                        (i, c)
+                    } else {
+                        b
+                    }
+                });
+                let best_class = self.labels.get(image).copied().unwrap_or(0);
+                let other = row
+                    .iter()
+                    .zip(self.labels)
+                    .filter(|(_, &l)| l != best_class)
+                    .fold((0.0f64, None), |b, (&c, &l)| {
+                        if c.abs() > b.0 || b.1.is_none() {
+                            (c.abs(), Some(l))
+                        } else {
+                            b
+                        }
+                    });
+                Judged {
+                    best: crate::metrics::Match {
+                        image,
+                        correlation: c,
+                    },
+                    best_class,
+                    other,
+                    judged: None,
+                }
+            })
+            .collect();
+        let Some(rec) = self.recognizer else {
+            return (judged, None);
+        };
+        let mut z = standardise(samples);
+        for (mut row, j) in z.rows_mut().into_iter().zip(&judged) {
+            if j.best.correlation < 0.0 {
+                row.mapv_inplace(|v| -v);
+            }
+        }
+        let (p, f) = rec.recognise(z.view());
+        for (j, row) in judged.iter_mut().zip(p.rows()) {
+            let (c, v) = top_class(row);
+            j.judged = Some((c as u8, v));
+        }
+        (judged, Some(f))
+    }
+
     /// The quality of samples [S, P].
     pub fn quality(&self, samples: ArrayView2<'_, f32>) -> Quality {
-        let s = samples.nrows();
-        let corr: Vec<f64> = best_matches(samples, self.train)
-            .iter()
-            .map(|m| m.correlation.abs())
-            .collect();
+        let (judged, feats) = self.judge(samples);
+        self.quality_of(&judged, feats)
+    }
+
+    /// The quality of samples already judged by [`Reference::judge`].
+    pub fn quality_of(&self, judged: &[Judged], feats: Option<Array2<f32>>) -> Quality {
+        let s = judged.len();
+        let corr: Vec<f64> = judged.iter().map(|j| j.best.correlation.abs()).collect();
         let corr = bootstrap(s, self.resamples, self.seed, |i| mean_of(&corr, i));
-        let (Some(rec), Some((fm, fc))) = (self.recognizer, &self.features) else {
+        let mixture: Vec<f64> = judged
+            .iter()
+            .map(|j| f64::from(u8::from(j.is_mixture())))
+            .collect();
+        let mixture = bootstrap(s, self.resamples, self.seed + 6, |i| mean_of(&mixture, i));
+        let (Some(rec), Some((fm, fc)), Some(feats)) = (self.recognizer, &self.features, feats)
+        else {
             return Quality {
                 corr,
                 confident: None,
                 frechet: None,
                 classes: Vec::new(),
+                recognised: None,
+                mixture,
             };
         };
-        let plus = standardise(samples);
-        let minus = plus.mapv(|v| -v);
-        let (pp, fp) = rec.recognise(plus.view());
-        let (pm, fmn) = rec.recognise(minus.view());
-        let k = rec.classes();
-        let mut classes = vec![0.0; k];
-        let mut top = Vec::with_capacity(s);
-        let mut feats = Array2::<f32>::zeros((s, fp.ncols()));
-        for r in 0..s {
-            let best = |p: ArrayView2<'_, f32>| {
-                p.row(r)
-                    .iter()
-                    .enumerate()
-                    .fold(
-                        (0usize, f32::MIN),
-                        |b, (c, &v)| if v > b.1 { (c, v) } else { b },
-                    )
-            };
-            let (cp, vp) = best(pp.view());
-            let (cm, vm) = best(pm.view());
-            let (c, v, f) = if vp >= vm {
-                (cp, vp, &fp)
-            } else {
-                (cm, vm, &fmn)
-            };
-            classes[c] += 1.0 / s as f64;
-            top.push(f64::from(v));
-            feats.row_mut(r).assign(&f.row(r));
+        let mut classes = vec![0.0; rec.classes()];
+        let verdicts: Vec<(u8, f32)> = judged.iter().filter_map(|j| j.judged).collect();
+        for &(c, _) in &verdicts {
+            classes[c as usize] += 1.0 / s as f64;
         }
-        let confident: Vec<f64> = top
-            .iter()
-            .map(|&p| f64::from(u8::from(p > CONFIDENT)))
-            .collect();
+        let fraction = |ok: &dyn Fn(u8, f32) -> bool| -> Vec<f64> {
+            verdicts
+                .iter()
+                .map(|&(c, p)| f64::from(u8::from(ok(c, p))))
+                .collect()
+        };
+        let confident = fraction(&|_, p| f64::from(p) > CONFIDENT);
         let confident = bootstrap(s, self.resamples, self.seed + 1, |i| mean_of(&confident, i));
+        let recognised = fraction(&|c, p| f64::from(p) > CONFIDENT && self.is_training_class(c));
+        let recognised = bootstrap(s, self.resamples, self.seed + 7, |i| {
+            mean_of(&recognised, i)
+        });
         let frechet = bootstrap(s, self.resamples, self.seed + 2, |i| {
             let (m, c) = moments(feats.view(), i);
             frechet(&m, &c, fm, fc)
@@ -258,6 +370,8 @@ impl<'a> Reference<'a> {
             confident: Some(confident),
             frechet: Some(frechet),
             classes,
+            recognised: Some(recognised),
+            mixture,
         }
     }
 }

@@ -44,11 +44,23 @@ pub enum Workload {
 }
 
 /// Metrics of a generative study, in column order.
-pub const GENERATION: [Metric; 4] = [
+/// (`recognised` and `mixture` were appended in a later version: a study directory written
+/// before them is refused by its header and must be rerun.)
+pub const GENERATION: [Metric; 6] = [
     metric("corr", true, "mean largest |corr| with a training digit"),
     metric("confident", true, "fraction recognised with p > 0.9"),
     metric("frechet", false, "Fréchet distance of classifier features"),
     metric("nll", false, "held-out reverse −ln P per unit and step"),
+    metric(
+        "recognised",
+        true,
+        "fraction recognised as a training class, p > 0.9",
+    ),
+    metric(
+        "mixture",
+        false,
+        "fraction of mixtures of two training classes",
+    ),
 ];
 
 /// Metrics of a classifier study, in column order.

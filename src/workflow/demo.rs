@@ -148,6 +148,7 @@ pub fn run(job: &DemoJob) -> Result<(TrainSummary, SampleSummary, CircuitSummary
         progress: job.progress,
         force: true,
         chip: None,
+        judge: sample::Judge::Off,
     })?;
     let mut c = circuit_stage(job, &model_dir)?;
     c.lines.extend(tolerance_stage(job, &model_dir)?);

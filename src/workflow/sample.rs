@@ -1,15 +1,19 @@
 //! `thermocad sample`: generate from a trained model, starting in the coupling-free
 //! equilibrium (noise) and running the trained dynamics to t_f.
 
+use crate::data::select::held_out_set;
 use crate::data::select::training_set;
+use crate::data::Digits;
 use crate::energy::heat::{from_equilibrium, run_chunked, CHUNK};
 use crate::error::Result;
 use crate::io::{save_npy, write_csv};
 use crate::linalg::Parallelism;
-use crate::metrics::{best_matches, mean_std};
+use crate::metrics::mean_std;
 use crate::model::build::{load_dir, ModelDir};
 use crate::report::plot::{Colormap, Figure, Histogram, ImageGrid};
 use crate::tolerance::chip::{sampler, ChipChoice};
+use crate::tolerance::judge::load_or_train;
+use crate::tolerance::quality::{Quality, Recognizer, Reference, REAL_PER_CLASS};
 use indicatif::{ProgressBar, ProgressStyle};
 use ndarray::{s, Array2, Axis};
 use std::path::PathBuf;
@@ -35,7 +39,25 @@ pub struct SampleJob {
     /// `--hardware [--bits] [--chip]`: generate on a chip's behavioral simulator (None: the
     /// ideal computer, also for a model trained with `[hardware]`).
     pub chip: Option<ChipChoice>,
+    /// Whether and with which digit classifier the samples are judged.
+    pub judge: Judge,
 }
+
+/// The digit classifier that judges a run's samples (docs/generation.md).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Judge {
+    /// No classifier: only the correlations with the training digits.
+    Off,
+    /// The classifier in this `.npz` file; trained (seed [`JUDGE_SEED`]) and saved there when
+    /// the file does not exist yet.
+    At(PathBuf),
+}
+
+/// Seed of a judge `sample` trains, fixed so runs with different `--seed`s are judged alike.
+pub const JUDGE_SEED: u64 = 1;
+
+/// Bootstrap resamples of the quality report's intervals.
+const RESAMPLES: usize = 200;
 
 /// Results of sampling.
 #[derive(Clone, Debug)]
@@ -50,6 +72,10 @@ pub struct SampleSummary {
     pub inverted_fraction: Option<f64>,
     /// Why there is no comparison with the training digits (their files are absent).
     pub quality_skipped: Option<String>,
+    /// The quality report (with the judge's metrics when a classifier judged the samples).
+    pub quality: Option<Quality>,
+    /// The judge's accuracy on its own held-out digits.
+    pub judge_accuracy: Option<f64>,
 }
 
 /// Trajectories shown in trajectories.png.
@@ -134,6 +160,8 @@ pub fn run(job: &SampleJob) -> Result<SampleSummary> {
         class_counts: Vec::new(),
         inverted_fraction: None,
         quality_skipped: None,
+        quality: None,
+        judge_accuracy: None,
     };
     // Quality against the training digits when their files exist; any other failure to read
     // them (a corrupt file, too few images) is an error.
@@ -146,31 +174,84 @@ pub fn run(job: &SampleJob) -> Result<SampleSummary> {
         Err(e) => return Err(e),
     };
     if let Some(train) = train {
-        let matches = best_matches(samples.view(), train.images.view());
-        let n = matches.len().max(1) as f64;
-        summary.mean_best_corr = Some(matches.iter().map(|m| m.correlation.abs()).sum::<f64>() / n);
-        summary.inverted_fraction =
-            Some(matches.iter().filter(|m| m.correlation < 0.0).count() as f64 / n);
-        for &d in &md.config.data.digits {
-            let k = matches
-                .iter()
-                .filter(|m| train.labels[m.image] == d)
-                .count();
-            summary.class_counts.push((d, k));
-        }
-        write_csv(
-            &job.out.join("quality.csv"),
-            &["index", "closest_class", "correlation"],
-            matches.iter().enumerate().map(|(i, m)| {
-                vec![
-                    i.to_string(),
-                    train.labels[m.image].to_string(),
-                    format!("{:.4}", m.correlation),
-                ]
-            }),
-        )?;
+        judge_samples(job, &md, &train, &samples, &mut summary)?;
     }
     Ok(summary)
+}
+
+/// Judge the samples against the training digits `train` (and, with a classifier, against
+/// held-out real digits of the training classes): fill the summary and write quality.csv.
+fn judge_samples(
+    job: &SampleJob,
+    md: &ModelDir,
+    train: &Digits,
+    samples: &Array2<f32>,
+    summary: &mut SampleSummary,
+) -> Result<()> {
+    let par = Parallelism::new(job.threads);
+    let net = match &job.judge {
+        Judge::Off => None,
+        Judge::At(path) => Some(load_or_train(
+            &md.config,
+            job.data_dir.as_deref(),
+            path,
+            JUDGE_SEED,
+            par,
+        )?),
+    };
+    let real = match &net {
+        Some(_) => {
+            held_out_set(&md.config.data, job.data_dir.as_deref(), REAL_PER_CLASS)?.standardised()
+        }
+        None => Array2::zeros((0, samples.ncols())),
+    };
+    let train_z = train.standardised();
+    let reference = Reference::new(
+        train_z.view(),
+        &train.labels,
+        real.view(),
+        net.as_ref().map(|(n, _)| n as &dyn Recognizer),
+        RESAMPLES,
+        job.seed,
+    );
+    let (judged, feats) = reference.judge(samples.view());
+    let q = reference.quality_of(&judged, feats);
+    let n = judged.len().max(1) as f64;
+    summary.mean_best_corr = Some(q.corr.value);
+    summary.inverted_fraction =
+        Some(judged.iter().filter(|j| j.best.correlation < 0.0).count() as f64 / n);
+    for &d in &md.config.data.digits {
+        let k = judged.iter().filter(|j| j.best_class == d).count();
+        summary.class_counts.push((d, k));
+    }
+    summary.judge_accuracy = net.as_ref().map(|(_, a)| *a);
+    summary.quality = Some(q);
+    let opt = |v: Option<String>| v.unwrap_or_default();
+    write_csv(
+        &job.out.join("quality.csv"),
+        &[
+            "index",
+            "closest_class",
+            "correlation",
+            "other_class",
+            "other_correlation",
+            "mixture",
+            "judged_class",
+            "judged_p",
+        ],
+        judged.iter().enumerate().map(|(i, j)| {
+            vec![
+                i.to_string(),
+                j.best_class.to_string(),
+                format!("{:.4}", j.best.correlation),
+                opt(j.other.1.map(|c| c.to_string())),
+                format!("{:.4}", j.other.0),
+                u8::from(j.is_mixture()).to_string(),
+                opt(j.judged.map(|(c, _)| c.to_string())),
+                opt(j.judged.map(|(_, p)| format!("{p:.4}"))),
+            ]
+        }),
+    )
 }
 
 fn write_files(
