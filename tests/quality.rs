@@ -138,6 +138,12 @@ fn check(
         x
     };
     let qy = judge(&net, train, &real, &noisy);
+    println!(
+        "noisy training digits: |corr| {:.3}, mixtures {:.3}, recognised {:.3}",
+        qy.corr.value,
+        qy.mixture.value,
+        qy.recognised.unwrap().value
+    );
     assert!(
         (qy.corr.value - 0.707).abs() < 0.03,
         "noisy copies: |corr| {}",
