@@ -7,7 +7,8 @@
 #   scripts/ablation-mnist3.sh [--out DIR] [--data DIR] [--n 1000] [--only NAME…]
 #
 # Writes OUT/<variant>/{model,samples}/ and OUT/ablation.md (one row per variant). A variant
-# already trained and sampled is not rerun. Variants: NAME|override;override;… (empty: as shipped).
+# already trained and sampled is not rerun. Variants: NAME|override;override;… (empty: as shipped;
+# "@T": the shipped model sampled for t_f = T).
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 out=runs/ablation-mnist3
@@ -39,6 +40,7 @@ variants=(
   "traj1500|train.trajectories=1500"
   "visbias|model.trainable_biases=[\"visible\",\"hidden\"]"
   "cosine|noising.schedule=\"cosine\""
+  "sample-tf5|@5.0"
 )
 mkdir -p "$out"
 table="$out/ablation.md"
@@ -50,7 +52,15 @@ for v in "${variants[@]}"; do
   args=()
   IFS=';' read -ra parts <<< "$sets"
   for p in "${parts[@]}"; do [ -n "$p" ] && args+=(--set "$p"); done
-  if [ ! -f "$dir/model/params.npz" ]; then
+  if [ "${sets#@}" != "$sets" ]; then
+    # "@T": the shipped model, untouched, sampled for t_f = T instead of 2.5 (its model.toml
+    # copied with noising.t_final = T; the couplings are the shipped run's).
+    if [ ! -f "$dir/model/params.npz" ]; then
+      [ -f "$out/shipped/model/params.npz" ] || { echo "$name needs the shipped variant"; continue; }
+      mkdir -p "$dir"; rm -rf "$dir/model"; cp -r "$out/shipped/model" "$dir/model"
+      sed -i -E "s/^t_final = .*/t_final = ${sets#@}/" "$dir/model/model.toml"
+    fi
+  elif [ ! -f "$dir/model/params.npz" ]; then
     echo "== $name: train ${sets:-as shipped}"
     "$bin" train --config "$here/examples/mnist3.toml" --data "$data" "${args[@]}" --force --out "$dir/model" > "$dir.train.log" 2>&1 || { mkdir -p "$dir"; echo "train failed: $(tail -1 "$dir.train.log")"; continue; }
   fi

@@ -11,7 +11,7 @@ use thermocad::hardware::perturb::Spread;
 use thermocad::hardware::quantize::{
     BitWidth, Granularity, QuantError, QuantSpec, MAX_BITS, MIN_BITS,
 };
-use thermocad::tolerance::{sweep::Sweep, Shard, StudyError};
+use thermocad::tolerance::{inputs::ScoringSource, sweep::Sweep, Shard, StudyError};
 use thermocad::workflow::{
     bench::BenchJob,
     classify::ClassifyJob,
@@ -577,6 +577,16 @@ pub struct ScoringArgs {
 }
 
 impl ScoringArgs {
+    /// Where the scoring references come from, with the MNIST directory `data`.
+    fn source(&self, data: Option<PathBuf>) -> ScoringSource {
+        ScoringSource {
+            data,
+            classifier: self.classifier.clone(),
+            no_classifier: self.no_classifier,
+            heldout: self.heldout,
+        }
+    }
+
     /// Each value checked, an error naming its flag.
     fn check(&self) -> Result<()> {
         let setting =
@@ -695,18 +705,15 @@ impl ToleranceArgs {
             chips: self.chips,
             samples: self.samples,
             seed: self.seed,
-            data: self.data,
+            source: self.scoring.source(self.data),
             out: self.out,
             shard,
             threads: self.threads,
             bits: self.bits,
             isolate: self.isolate,
             spread: self.spread,
-            heldout: self.scoring.heldout,
             resamples: self.scoring.resamples,
             yield_threshold: self.scoring.yield_threshold,
-            classifier: self.scoring.classifier,
-            no_classifier: self.scoring.no_classifier,
             progress,
             force: self.force,
         })
@@ -853,12 +860,9 @@ impl DesignArgs {
             seed: self.seed,
             bits: self.bits,
             samples: self.samples,
-            heldout: self.scoring.heldout,
             resamples: self.scoring.resamples,
             yield_threshold: self.scoring.yield_threshold,
-            data: self.data,
-            classifier: self.scoring.classifier,
-            no_classifier: self.scoring.no_classifier,
+            source: self.scoring.source(self.data),
             grid: self.grid,
             shard,
             threads: self.threads,

@@ -41,6 +41,44 @@ pub struct InputOptions<'a> {
     pub heldout: usize,
 }
 
+/// Where a run's scoring references come from: the flags `tolerance` and `design` share.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ScoringSource {
+    /// MNIST directory (for models trained on MNIST).
+    pub data: Option<PathBuf>,
+    /// Digit classifier `.npz` scoring generated samples (None: the one cached in the run's
+    /// directory as [`super::dir::CLASSIFIER_NPZ`], else trained there).
+    pub classifier: Option<PathBuf>,
+    /// Score generated samples without a digit classifier (only |corr|, mixtures and −ln P).
+    pub no_classifier: bool,
+    /// Held-out noising trajectories that score each chip's −ln P̃ (generation).
+    pub heldout: usize,
+}
+
+impl ScoringSource {
+    /// The input options of a run of `model` writing to `out`, seeded `seed`.
+    pub fn options<'a>(
+        &'a self,
+        model: &'a Path,
+        out: &Path,
+        seed: u64,
+        threads: usize,
+    ) -> InputOptions<'a> {
+        InputOptions {
+            model,
+            data: self.data.as_deref(),
+            classifier: self
+                .classifier
+                .clone()
+                .unwrap_or_else(|| out.join(super::dir::CLASSIFIER_NPZ)),
+            no_classifier: self.no_classifier,
+            seed,
+            threads,
+            heldout: self.heldout,
+        }
+    }
+}
+
 /// The workload of a model: a classifier (a `[teach]` section) or a generative model.
 pub fn workload_of(md: &ModelDir) -> Workload {
     match md.config.teach {

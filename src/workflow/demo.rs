@@ -15,7 +15,7 @@ use crate::error::{io_err, Result};
 use crate::hardware::perturb::Spread;
 use crate::hardware::quantize::{BitWidth, QuantSpec};
 use crate::metrics::mean_std;
-use crate::tolerance::{sweep::Sweep, Shard};
+use crate::tolerance::{inputs::ScoringSource, sweep::Sweep, Shard};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -261,19 +261,21 @@ fn study(
         chips,
         samples,
         seed: 1,
-        data: None,
+        source: ScoringSource {
+            data: None,
+            classifier,
+            no_classifier: false,
+            heldout: 3,
+        },
         out: job.out.join(name),
         shard: Shard::ALL,
         threads: 0,
         bits: None,
         isolate: true,
         spread: Spread::Gaussian,
-        heldout: 3,
         resamples: 100,
         yield_threshold: 0.05,
         force: true,
-        classifier,
-        no_classifier: false,
         progress: job.progress,
     })
 }

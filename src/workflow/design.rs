@@ -21,7 +21,7 @@ use crate::linalg::Parallelism;
 use crate::model::build::load_dir;
 use crate::model::Computer;
 use crate::tolerance::dir::CLASSIFIER_NPZ;
-use crate::tolerance::inputs::{self, InputOptions, Inputs};
+use crate::tolerance::inputs::{self, Inputs, ScoringSource};
 use crate::tolerance::report::within;
 use crate::tolerance::sweep::{Sweep, SweepKey};
 use crate::tolerance::table::Workload;
@@ -52,18 +52,12 @@ pub struct DesignJob {
     pub bits: u32,
     /// Samples (generation) or held-out digits (classifier) per chip (None: the default).
     pub samples: Option<usize>,
-    /// Held-out noising trajectories scoring −ln P̃ (generation).
-    pub heldout: usize,
     /// Bootstrap resamples per metric.
     pub resamples: usize,
     /// A chip passes when the target metric is within this fraction of the ideal.
     pub yield_threshold: f64,
-    /// MNIST directory.
-    pub data: Option<PathBuf>,
-    /// Digit classifier `.npz` (default: cached in --out).
-    pub classifier: Option<PathBuf>,
-    /// Score generated samples without a digit classifier.
-    pub no_classifier: bool,
+    /// MNIST directory, digit classifier and held-out trajectories that score the chips.
+    pub source: ScoringSource,
     /// Every design on every chip (no successive halving).
     pub grid: bool,
     /// This run's slice of the first level's evaluations.
@@ -234,7 +228,7 @@ fn run_checked(job: &DesignJob, merged: Option<Merged>) -> Result<DesignSummary>
     let metric = job.target.metric_index(workload)?;
     let generation = workload == Workload::Generation;
     if generation
-        && job.no_classifier
+        && job.source.no_classifier
         && matches!(job.target.metric.as_str(), "confident" | "frechet")
     {
         return Err(DesignError::Target(format!(
@@ -263,10 +257,10 @@ fn run_checked(job: &DesignJob, merged: Option<Merged>) -> Result<DesignSummary>
         seed: job.seed,
         bits: job.bits,
         samples,
-        heldout: if generation { job.heldout } else { 0 },
+        heldout: if generation { job.source.heldout } else { 0 },
         resamples: job.resamples,
         yield_threshold: job.yield_threshold,
-        classifier: generation && !job.no_classifier,
+        classifier: generation && !job.source.no_classifier,
         grid: job.grid,
     };
     let levels = search::levels(job.chips, job.grid);
@@ -314,18 +308,9 @@ fn run_checked(job: &DesignJob, merged: Option<Merged>) -> Result<DesignSummary>
         }
     }
 
-    let opts = InputOptions {
-        model: &job.model,
-        data: job.data.as_deref(),
-        classifier: job
-            .classifier
-            .clone()
-            .unwrap_or_else(|| job.out.join(CLASSIFIER_NPZ)),
-        no_classifier: job.no_classifier,
-        seed: job.seed,
-        threads: job.threads,
-        heldout: job.heldout,
-    };
+    let opts = job
+        .source
+        .options(&job.model, &job.out, job.seed, job.threads);
     let inputs = Inputs::load(&opts, &md, samples)?;
     let (scoring, t_final) = inputs.scoring(job.resamples, job.seed);
     let par = Parallelism::new(job.threads);
@@ -640,16 +625,18 @@ pub fn merge(m: &MergeJob) -> Result<DesignSummary> {
         seed: spec.seed,
         bits: spec.bits,
         samples: Some(spec.samples),
-        heldout: if spec.workload == Workload::Generation {
-            spec.heldout
-        } else {
-            6
+        source: ScoringSource {
+            data: m.data.clone(),
+            classifier: m.classifier.clone(),
+            no_classifier: spec.workload == Workload::Generation && !spec.classifier,
+            heldout: if spec.workload == Workload::Generation {
+                spec.heldout
+            } else {
+                6
+            },
         },
         resamples: spec.resamples,
         yield_threshold: spec.yield_threshold,
-        data: m.data.clone(),
-        classifier: m.classifier.clone(),
-        no_classifier: spec.workload == Workload::Generation && !spec.classifier,
         grid: spec.grid,
         shard: Shard::ALL,
         threads: m.threads,

@@ -7,8 +7,8 @@ use crate::hardware::perturb::{Nonidealities, Spread};
 use crate::hardware::profile::load_profile;
 use crate::linalg::Parallelism;
 use crate::model::build::load_dir;
-use crate::tolerance::dir::{self, CLASSIFIER_NPZ, STUDY_TOML, TOLERANCE_CSV};
-use crate::tolerance::inputs::{self, InputOptions, Inputs};
+use crate::tolerance::dir::{self, STUDY_TOML, TOLERANCE_CSV};
+use crate::tolerance::inputs::{self, Inputs, ScoringSource};
 use crate::tolerance::sweep::{Sweep, SweepKey};
 use crate::tolerance::table::{self, Workload};
 use crate::tolerance::{fingerprint, report, Shard, Study, StudyError, StudySpec};
@@ -31,8 +31,8 @@ pub struct ToleranceJob {
     pub samples: Option<usize>,
     /// Seed of chips, samples and bootstraps.
     pub seed: u64,
-    /// MNIST directory (for models trained on MNIST).
-    pub data: Option<PathBuf>,
+    /// MNIST directory, digit classifier and held-out trajectories that score the chips.
+    pub source: ScoringSource,
     /// Output directory (resumes the study already in it).
     pub out: PathBuf,
     /// The slice of the tasks this run owns (`--shard K/M`; [`Shard::ALL`] for the whole
@@ -47,18 +47,10 @@ pub struct ToleranceJob {
     pub isolate: bool,
     /// Distribution of toleranced values within ±tol.
     pub spread: Spread,
-    /// Held-out noising trajectories that score each chip's −ln P̃.
-    pub heldout: usize,
     /// Bootstrap resamples per metric.
     pub resamples: usize,
     /// A chip passes when every metric is within this fraction of the ideal.
     pub yield_threshold: f64,
-    /// Digit classifier scoring the samples (`.npz` written by an earlier study); default: the
-    /// one cached in --out, else trained there (MNIST test images 0..8000 for MNIST models,
-    /// synthetic digits 0–9 otherwise).
-    pub classifier: Option<PathBuf>,
-    /// Score without a digit classifier (only |corr| and −ln P).
-    pub no_classifier: bool,
     /// Show a progress bar.
     pub progress: bool,
     /// Write into an --out that already holds files other than this study's.
@@ -118,9 +110,9 @@ pub fn run(job: &ToleranceJob) -> Result<ToleranceSummary> {
         bits: job.bits,
         isolate: job.isolate,
         spread: job.spread,
-        heldout: if generation { job.heldout } else { 0 },
+        heldout: if generation { job.source.heldout } else { 0 },
         resamples: job.resamples,
-        classifier: generation && !job.no_classifier,
+        classifier: generation && !job.source.no_classifier,
         yield_threshold: job.yield_threshold,
     };
     // Refuse another study's directory before any expensive work (the classifier).
@@ -130,18 +122,9 @@ pub fn run(job: &ToleranceJob) -> Result<ToleranceSummary> {
     std::fs::create_dir_all(&job.out).map_err(io_err(&job.out))?;
     dir::claim(&job.out, &spec)?;
 
-    let opts = InputOptions {
-        model: &job.model,
-        data: job.data.as_deref(),
-        classifier: job
-            .classifier
-            .clone()
-            .unwrap_or_else(|| job.out.join(CLASSIFIER_NPZ)),
-        no_classifier: job.no_classifier,
-        seed: job.seed,
-        threads: job.threads,
-        heldout: job.heldout,
-    };
+    let opts = job
+        .source
+        .options(&job.model, &job.out, job.seed, job.threads);
     let inputs = Inputs::load(&opts, &md, samples)?;
     let (scoring, t_final) = inputs.scoring(job.resamples, job.seed);
     let base = if job.isolate {
