@@ -128,7 +128,18 @@ pub fn energy(s: &EnergySummary, out: &Path) {
         s.heat_kt.len()
     );
     for b in &s.budgets {
-        println!("{:<52} {:.3e} J", b.name, b.joules);
+        println!(
+            "{:<8} {:<9} {:<60} {:.3e} J",
+            b.part.name(),
+            b.evidence.name(),
+            b.name,
+            b.joules
+        );
+    }
+    let per = if s.classifier { "inference" } else { "sample" };
+    println!("totals per {per}:");
+    for t in &s.totals {
+        println!("  {:<40} {:.3e} J  ({})", t.name, t.joules, t.what);
     }
     println!("advantage ratios (with their assumptions) and notes:");
     for a in s.advantages.iter().chain(&s.notes) {
