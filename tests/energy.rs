@@ -567,3 +567,32 @@ fn vccs_coupling_power_closes_the_energy_balance() {
         "the couplings' own power must matter here: {coupling:e} J of {scale:e} J"
     );
 }
+
+#[test]
+fn system_fields_default_and_are_checked_by_name() {
+    use thermocad::hardware::profile::{parse_profile, SystemSpec};
+    let root = env!("CARGO_MANIFEST_DIR");
+    let read = |f: &str| std::fs::read_to_string(format!("{root}/hardware/{f}")).unwrap();
+    // ideal.toml has no [system]: the gm-C defaults; gm-c.toml states them explicitly.
+    let ideal = parse_profile("ideal", &read("ideal.toml")).unwrap();
+    assert_eq!(ideal.system, SystemSpec::DEFAULT);
+    let gmc = parse_profile("gm-c", &read("gm-c.toml")).unwrap();
+    assert_eq!(gmc.system, SystemSpec::DEFAULT);
+    // One 8-bit conversion at 10 fJ per step: 256 × 1e-14 J = 2.56 pJ.
+    assert!((gmc.system.adc_conversion() / 2.56e-12 - 1.0).abs() < 1e-12);
+    let rc = parse_profile("rc", &read("discrete-rc.toml")).unwrap();
+    assert_eq!(rc.system.programming_bits, 0);
+    for (from, to, field) in [
+        ("adc_bits = 8", "adc_bits = 0", "system.adc_bits"),
+        (
+            "dac_energy_j = 5e-13",
+            "dac_energy_j = -1.0",
+            "system.dac_energy_j",
+        ),
+    ] {
+        let text = read("gm-c.toml").replacen(from, to, 1);
+        let msg = parse_profile("t.toml", &text).unwrap_err().to_string();
+        assert!(msg.contains(field), "{msg}");
+        assert_eq!(msg.lines().count(), 1, "{msg}");
+    }
+}
