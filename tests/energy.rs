@@ -596,3 +596,115 @@ fn system_fields_default_and_are_checked_by_name() {
         assert_eq!(msg.lines().count(), 1, "{msg}");
     }
 }
+
+#[test]
+fn energy_on_a_classifier_agrees_with_classify() {
+    use common::thermocad;
+    use thermocad::workflow::demo::DEMO_CLASSIFIER_CONFIG;
+    let d = tempfile::tempdir().unwrap();
+    let dir = |name: &str| d.path().join(name).display().to_string();
+    // An untrained demo classifier (784 clamped inputs, 16 hidden, 10 outputs) with couplings
+    // large enough to move its outputs, and 60 synthetic digits as IDX files.
+    let cfg = DEMO_CLASSIFIER_CONFIG
+        .replacen("size = 32", "size = 16", 1)
+        .replacen(
+            "teacher_epochs = 20",
+            "teacher_epochs = 20\ninput_norm = 30.0",
+            1,
+        );
+    std::fs::write(d.path().join("c.toml"), cfg).unwrap();
+    let (code, _, err) = thermocad(&[
+        "init",
+        "--config",
+        &dir("c.toml"),
+        "--set",
+        "model.init_scale=0.05",
+        "--out",
+        &dir("m"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let digits =
+        thermocad::data::synthetic::synthetic_digits(&[0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 6, 2);
+    std::fs::create_dir_all(dir("idx")).unwrap();
+    let images = digits
+        .images
+        .mapv(|v| v as u8)
+        .into_shape_with_order((60, 28, 28))
+        .unwrap();
+    thermocad::data::idx::write_idx_images(&d.path().join("idx/t10k-images-idx3-ubyte"), &images)
+        .unwrap();
+    thermocad::data::idx::write_idx_labels(
+        &d.path().join("idx/t10k-labels-idx1-ubyte"),
+        &digits.labels,
+    )
+    .unwrap();
+    let common = ["--model", &dir("m"), "--data", &dir("idx"), "--seed", "5"];
+    let (code, so, err) = thermocad(
+        &[
+            &[
+                "classify",
+                "--count",
+                "20",
+                "--trajectories",
+                "1",
+                "--out",
+                &dir("c"),
+            ][..],
+            &common,
+        ]
+        .concat(),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(so.contains("core total per inference"), "{so}");
+    let (code, so, err) = thermocad(
+        &[
+            &["energy", "--samples", "20", "--hardware"][..],
+            &[&format!(
+                "{}/hardware/gm-c.toml",
+                env!("CARGO_MANIFEST_DIR")
+            )],
+            &["--out", &dir("e")],
+            &common,
+        ]
+        .concat(),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(so.contains("system gm-c: input DACs"), "{so}");
+    let summary = std::fs::read_to_string(d.path().join("c/summary.txt")).unwrap();
+    let field = |k: &str| -> f64 {
+        summary
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{k} = ")))
+            .unwrap_or_else(|| panic!("{k} in {summary}"))
+            .parse()
+            .unwrap()
+    };
+    let csv = std::fs::read_to_string(d.path().join("e/energy.csv")).unwrap();
+    let kt_of = |name: &str| -> f64 {
+        csv.lines()
+            .find(|l| l.starts_with(name))
+            .unwrap_or_else(|| panic!("{name} in {csv}"))
+            .split(',')
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    // The same digits, noise streams and t_f: the same heat per inference, and the same core
+    // total ⟨Q⟩ + ⟨Q_reset⟩ (to the printed four digits).
+    let (q, total) = (field("heat_mean_kt"), field("core_total_kt"));
+    assert!(q.abs() > 0.1 && total > 0.1, "{summary}");
+    let q_e = kt_of("ideal: inference heat");
+    let total_e = q_e + kt_of("core: reset heat");
+    assert!(
+        (q_e / q - 1.0).abs() < 1e-3,
+        "energy {q_e} kT vs classify {q} kT"
+    );
+    assert!(
+        (total_e / total - 1.0).abs() < 1e-3,
+        "energy {total_e} kT vs classify {total} kT"
+    );
+    // The cycle closes per inference when the reset discharges to 0: W_on + W_off = Q + Q_reset.
+    let w = kt_of("core: switch-on work") + kt_of("core: switch-off work");
+    assert!((w / total_e - 1.0).abs() < 1e-3, "{w} vs {total_e}");
+}

@@ -204,6 +204,10 @@ pub fn classify(s: &ClassifySummary, trajectories: usize, out: &Path) {
         s.heat_mean, s.heat_std, s.images
     );
     println!(
+        "energy ledger, core total per inference: ⟨Q⟩ + ⟨Q_reset⟩ = {:.4e} + {:.4e} = {:.4e} kT (circuit and system rows: thermocad energy --model M --hardware P)",
+        s.heat_mean, s.reset_mean, s.core_total_kt
+    );
+    println!(
         "digital teacher: {} MACs x {:.1e} kT/MAC (1 pJ) = {:.3e} kT; thermodynamic advantage {:.3e}",
         s.teacher_macs, KT_PER_MAC, s.digital_kt, s.advantage
     );

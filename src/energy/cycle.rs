@@ -1,8 +1,10 @@
 //! The whole cycle of one sample on a Langevin computer, in model energy units.
 //!
-//! Write V(x) = V₀(x) + U(x), with V₀(x) = Σ_(evolving i) (J2 x_i² + J4 x_i⁴) the
-//! coupling-free, bias-free potential of the evolving units and U the rest (biases,
-//! couplings, and the constant terms of clamped units). One sample is a cycle:
+//! Write V(x) = V₀(x) + U(x) + K, with V₀(x) = Σ_(evolving i) (J2 x_i² + J4 x_i⁴) the
+//! coupling-free, bias-free potential of the evolving units, K the terms of clamped units
+//! alone (held by their drivers, never switched; V at the same clamped values with every
+//! evolving unit at 0) and U the rest: the biases and couplings that act on evolving units.
+//! One sample is a cycle:
 //!
 //! 1. **switch on** the couplings and biases at fixed x₀: work W_on = U(x₀);
 //! 2. **generate** (or infer) at constant parameters for t_f: heat Q = V(x₀) − V(x_f);
@@ -44,6 +46,43 @@ pub fn coupling_free_energy<R: Real>(c: &Computer<R>, x: ArrayView2<'_, R>) -> A
         .collect()
 }
 
+/// K per row: V with every evolving unit at 0, the terms of clamped units alone (0 without
+/// clamped units) [model energy units].
+pub fn clamped_energy<R: Real>(
+    c: &Computer<R>,
+    x: ArrayView2<'_, R>,
+    par: Parallelism,
+) -> Array1<f64> {
+    if !c.topology.has_clamped() {
+        return Array1::zeros(x.nrows());
+    }
+    let mut held = x.to_owned();
+    for g in c.topology.groups().iter().filter(|g| !g.clamped) {
+        held.slice_mut(ndarray::s![.., g.range.clone()])
+            .fill(R::of(0.0));
+    }
+    c.energy(held.view(), par)
+}
+
+/// U per row: V − V₀ − K, the biases and couplings acting on evolving units
+/// [model energy units].
+fn switched_energy<R: Real>(
+    c: &Computer<R>,
+    x: ArrayView2<'_, R>,
+    par: Parallelism,
+) -> (Array1<f64>, Array1<f64>) {
+    let v = c.energy(x, par);
+    let v0 = coupling_free_energy(c, x);
+    let k = clamped_energy(c, x, par);
+    let u = v
+        .iter()
+        .zip(&v0)
+        .zip(&k)
+        .map(|((v, v0), k)| v - v0 - k)
+        .collect();
+    (u, v0)
+}
+
 /// ⟨V₀⟩ of the coupling-free equilibrium of the evolving units, by quadrature
 /// [model energy units]: N_evolving · ⟨J2 x² + J4 x⁴⟩ under exp(−(J2 x² + J4 x⁴)/kT).
 pub fn equilibrium_v0<R: Real>(c: &Computer<R>) -> f64 {
@@ -72,17 +111,15 @@ pub struct CycleRecorder {
 impl CycleRecorder {
     /// Record the start states x₀ of a batch (in trajectory order).
     pub fn start<R: Real>(&mut self, c: &Computer<R>, x: ArrayView2<'_, R>, par: Parallelism) {
-        let v = c.energy(x, par);
-        let v0 = coupling_free_energy(c, x);
-        self.w_on.extend(v.iter().zip(&v0).map(|(v, v0)| v - v0));
+        let (u, v0) = switched_energy(c, x, par);
+        self.w_on.extend(u);
         self.v0_start.extend(v0);
     }
 
     /// Record the final states x_f of a batch (in trajectory order).
     pub fn finish<R: Real>(&mut self, c: &Computer<R>, x: ArrayView2<'_, R>, par: Parallelism) {
-        let v = c.energy(x, par);
-        let v0 = coupling_free_energy(c, x);
-        self.w_off.extend(v.iter().zip(&v0).map(|(v, v0)| v0 - v));
+        let (u, v0) = switched_energy(c, x, par);
+        self.w_off.extend(u.iter().map(|u| -u));
         self.v0_final.extend(v0);
     }
 

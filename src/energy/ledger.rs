@@ -133,6 +133,12 @@ fn row(
     }
 }
 
+/// The core total per sample [kT]: ⟨Q⟩ + ⟨Q_reset⟩, the heat one cycle emits (equal in
+/// expectation to the switching work ⟨W_on + W_off⟩). `thermocad classify` prints it too.
+pub fn core_total_kt(heat_kt: &[f64], cycle: &Cycle) -> f64 {
+    mean_std(heat_kt).0 + mean_std(&cycle.reset_kt).0
+}
+
 /// Sum of the rows of `part` that add into its total [J].
 pub fn part_total(budgets: &[Budget], part: Part) -> f64 {
     budgets
@@ -199,7 +205,7 @@ pub fn assemble(inp: &Inputs<'_>) -> Ledger {
             false,
             "core: switch-on work ⟨W_on⟩".into(),
             w_on,
-            "⟨U(x₀)⟩, U = V − V₀ (couplings and biases)",
+            "⟨U(x₀)⟩, U = V − V₀ − K (biases and couplings acting on evolving units)",
             format!("{} start states, std {w_on_s:.3e} kT", cy.w_on_kt.len()),
         ),
         core(
@@ -280,6 +286,9 @@ pub fn assemble(inp: &Inputs<'_>) -> Ledger {
         }
     }
     let core_total = part_total(&budgets, Part::Core);
+    debug_assert!(
+        (core_total - thermal.joules(core_total_kt(heat, cy))).abs() <= 1e-9 * core_total.abs()
+    );
 
     // The circuit and the system around it.
     let mut circuit_total = None;

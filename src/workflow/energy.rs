@@ -124,7 +124,11 @@ pub fn run(job: &EnergyJob) -> Result<EnergySummary> {
                     ),
                 });
             }
-            let all = load_digits(&md.config.data, job.data.as_deref())?;
+            // As `classify`: --data is a directory of IDX files; without it, the model's [data].
+            let all = match &job.data {
+                Some(d) => crate::data::load_mnist_dir(d)?,
+                None => load_digits(&md.config.data, None)?,
+            };
             let len = all.len();
             if job.samples > len {
                 return Err(Error::Flag {
