@@ -260,7 +260,7 @@ fn energy_writes_its_report_and_rejects_bad_tables_in_one_line() {
     }
     let md = std::fs::read_to_string(Path::new(&out).join("energy.md")).unwrap();
     assert!(
-        md.contains("| part | budget | evidence | Σ | kT | J | formula | inputs |"),
+        md.contains("| budget | kT | J | part | evidence | Σ | formula | inputs |"),
         "{md}"
     );
     assert!(md.contains("circuit discrete-rc: buffers (static)"), "{md}");

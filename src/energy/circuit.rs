@@ -341,11 +341,11 @@ pub fn budgets(
         ));
     }
     rows.push(row(
-        "noise sources (delivered)".into(),
+        "noise sources".into(),
         p.noise * seconds,
         "Σ_nodes S/(2C) · t".into(),
         format!(
-            "S = 2 P0 C kT, C = {:.3e} F, T_noise = {:.4e} K, {dur}; part of the generators' draw",
+            "power delivered to the nodes, S = 2 P0 C kT, C = {:.3e} F, T_noise = {:.4e} K, {dur}; part of the generators' draw",
             circuit.mapping.c, profile.noise_temperature
         ),
         Evidence::Derived,

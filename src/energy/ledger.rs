@@ -447,6 +447,13 @@ pub fn assemble(inp: &Inputs<'_>) -> Ledger {
             what: format!("arithmetic{traffic}, {precision}"),
         });
     }
+    let per_q = |j: f64| {
+        if qm > 0.0 {
+            format!("{:.3e}", thermal.kt(j) / qm)
+        } else {
+            "undefined (⟨Q⟩ ≤ 0)".to_string()
+        }
+    };
     let mut advantages = vec![format!(
         "paper: {paper_kt:.3e} kT / {:.1e} kT = {:.3e} (its MLP rounded to 2.2e5 MACs, 10 steps, 1 pJ per MAC = 2.4e8 kT, heat {:.1e} ± {:.1e} kT)",
         PAPER_HEAT_KT.0,
@@ -454,6 +461,18 @@ pub fn assemble(inp: &Inputs<'_>) -> Ledger {
         PAPER_HEAT_KT.0,
         PAPER_HEAT_KT.1
     )];
+    for b in budgets
+        .iter()
+        .filter(|b| b.part == Part::Digital && b.name.starts_with("digital "))
+    {
+        advantages.push(format!(
+            "{} / ideal ⟨Q⟩ = {} ({}; ⟨Q⟩ = {qm:.4e} kT; kT at {} K; arithmetic only, without the reset heat)",
+            b.name,
+            per_q(b.joules),
+            b.inputs,
+            thermal.temperature_k
+        ));
+    }
     for (name, joules, _) in &alternatives {
         for (den, dj) in &denominators {
             let ratio = if *dj > 0.0 {

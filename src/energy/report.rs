@@ -66,20 +66,20 @@ pub fn write(out: &Path, r: &Report) -> Result<()> {
         "kT = k_B·T at T = {} K = {:.4e} J. Evidence: `simulated` = measured on trajectories, \
          `derived` = formula of profile values, `assumed` = rests on a cited table figure. \
          Σ: the row adds into its part's total.\n\n\
-         | part | budget | evidence | Σ | kT | J | formula | inputs |\n|---|---|---|---|---|---|---|---|",
+         | budget | kT | J | part | evidence | Σ | formula | inputs |\n|---|---|---|---|---|---|---|---|",
         r.thermal.temperature_k,
         r.thermal.kt_joules()
     );
     for b in r.budgets {
         let _ = writeln!(
             md,
-            "| {} | {} | {} | {} | {:.3e} | {:.3e} | {} | {} |",
-            b.part.name(),
+            "| {} | {:.3e} | {:.3e} | {} | {} | {} | {} | {} |",
             b.name,
-            b.evidence.name(),
-            if b.total { "Σ" } else { "" },
             kt(b),
             b.joules,
+            b.part.name(),
+            b.evidence.name(),
+            if b.total { "Σ" } else { "" },
             b.formula.replace('|', "\\|"),
             b.inputs.replace('|', "\\|")
         );
