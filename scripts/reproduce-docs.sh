@@ -24,8 +24,8 @@ MANIFEST=$ROOT/docs/figures.toml
 
 # Recipes in the order they run (dependencies first).
 RECIPES=(mnist3 mnist3_decks mnist3_energy paper_small_energy mnist3_variants classifier
-  classifier_tolerance classifier_deck codesign_fanin demo bench mnist3_tolerance
-  codesign_mnist3 codesign_classifier codesign_cost codesign_resistive)
+  classifier_energy classifier_tolerance classifier_deck codesign_fanin demo demo_energy bench
+  mnist3_tolerance codesign_mnist3 codesign_classifier codesign_cost codesign_resistive)
 
 usage() {
   sed -n '2,4p' "$0" | sed 's/^# \{0,1\}//'
@@ -221,6 +221,34 @@ recipe_demo() {
   step demo tc demo --out "$RDIR/demo" &&
     step refusal_rc tc_expect_fail energy --model "$RDIR/demo/model" --hardware hardware/discrete-rc.toml \
       --samples 10 --forward 0 --out "$RDIR/refusal_rc"
+}
+
+# docs/energy.md "Results: the MNIST classifier": its whole-cycle ledger on gm-C per inference
+# over the 2,000 held-out digits, at fp32 and int8 (the same inferences as classify's).
+recipe_classifier_energy() {
+  need classifier || return 1
+  local m=$OUT/classifier/model p
+  for p in fp32 int8; do
+    step "gmc_$p" tc energy --model "$m" --hardware hardware/gm-c.toml --samples 2000 \
+      --precision $p --data "$DATA" --out "$RDIR/gmc_$p" || return 1
+  done
+}
+
+# docs/energy.md "Results: the demo models": the whole-cycle ledger of the demo's generative
+# model and classifier on gm-C and of the demo model trained for discrete RC, at fp32 and int8.
+recipe_demo_energy() {
+  need demo || return 1
+  local d=$OUT/demo/demo p
+  step model_rc tc train --config docs/repro/demo.toml --hardware hardware/discrete-rc.toml \
+    --out "$RDIR/model_rc" || return 1
+  for p in fp32 int8; do
+    step "gen_gmc_$p" tc energy --model "$d/model" --hardware hardware/gm-c.toml --samples 300 \
+      --forward 0 --precision $p --out "$RDIR/gen_gmc_$p" &&
+      step "cls_gmc_$p" tc energy --model "$d/classifier" --data "$d/classifier-data" \
+        --hardware hardware/gm-c.toml --samples 200 --precision $p --out "$RDIR/cls_gmc_$p" &&
+      step "gen_rc_$p" tc energy --model "$RDIR/model_rc" --hardware hardware/discrete-rc.toml \
+        --samples 300 --forward 0 --precision $p --out "$RDIR/gen_rc_$p" || return 1
+  done
 }
 
 # docs/performance.md, docs/tolerance.md "Throughput": wall-clock ratios (machine-dependent).

@@ -11,6 +11,7 @@
 use crate::config::TeachSpec;
 use crate::data::{normalise::classifier_inputs, Digits};
 use crate::dynamics::sampler::Batch;
+use crate::energy::cycle::{Cycle, CycleRecorder, ResetTo};
 use crate::energy::heat::run_chunked;
 use crate::error::{Error, Result};
 use crate::linalg::Parallelism;
@@ -98,6 +99,10 @@ pub struct Inference {
     pub heat_kt: Vec<f64>,
     /// Output units at every step (T+1 rows) of the first trajectory of the first inputs.
     pub traces: Vec<Array2<f32>>,
+    /// Switching work and reset heat of every trajectory (input-major): the rest of the
+    /// inference's cycle ([`crate::energy::cycle`]; the reset discharges the evolving units
+    /// back to 0).
+    pub cycle: Cycle,
 }
 
 /// Run `k` trajectories of `steps` steps for every row of `inputs` [B, input units].
@@ -126,7 +131,11 @@ pub fn infer(
         }
         Batch::from_states(x, seed, start as u64)
     };
+    let rec = std::cell::RefCell::new(CycleRecorder::default());
     let trace = |start: usize, step: usize, x: ArrayView2<'_, f32>| {
+        if step == 0 {
+            rec.borrow_mut().start(c, x, par);
+        }
         for (i, t) in traces.iter_mut().enumerate() {
             let r = i * k;
             if (start..start + x.nrows()).contains(&r) {
@@ -136,15 +145,18 @@ pub fn infer(
         }
     };
     let average = |start: usize, x: ArrayView2<'_, f32>| {
+        rec.borrow_mut().finish(c, x, par);
         for (r, row) in x.axis_iter(Axis(0)).enumerate() {
             let mut o = outputs.row_mut((start + r) / k);
             o.scaled_add(1.0 / k as f32, &row.slice(s![outp.clone()]));
         }
     };
     let heat_kt = run_chunked(c, c, rows, CHUNK, steps, par, begin, trace, average);
+    let cycle = rec.into_inner().cycle(c, ResetTo::Start);
     Ok(Inference {
         outputs,
         heat_kt,
         traces,
+        cycle,
     })
 }

@@ -260,10 +260,25 @@ fn energy_writes_its_report_and_rejects_bad_tables_in_one_line() {
     }
     let md = std::fs::read_to_string(Path::new(&out).join("energy.md")).unwrap();
     assert!(
-        md.contains("| budget | kT | J | formula | inputs |"),
+        md.contains("| budget | kT | J | part | evidence | Σ | formula | inputs |"),
         "{md}"
     );
     assert!(md.contains("circuit discrete-rc: buffers (static)"), "{md}");
+    let (code, _, err) = thermocad(&[
+        "energy",
+        "--model",
+        &model,
+        "--samples-per-program",
+        "0",
+        "--out",
+        &out,
+        "--force",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        one_error_line(&err).contains("--samples-per-program"),
+        "{err}"
+    );
     let table = std::fs::read_to_string(format!("{root}/hardware/digital-energy.toml")).unwrap();
     let cases = [
         (

@@ -416,9 +416,14 @@ pub struct EnergyArgs {
     /// Precision of the digital budgets, a [precision.*] name of the table (overrides budget.precision).
     #[arg(long)]
     pub precision: Option<String>,
-    /// Generated samples the heat statistics are taken over.
+    /// Generated samples the heat statistics are taken over (for a classifier: inferences on
+    /// the last N held-out digits).
     #[arg(long, default_value_t = 1000)]
     pub samples: usize,
+    /// Samples between two reprogrammings of the couplings: the programming energy is shared
+    /// by them.
+    #[arg(long, default_value_t = 1000)]
+    pub samples_per_program: u64,
     /// Noising (forward) trajectories the forward-process heat is taken over (0: skip).
     #[arg(long, default_value_t = 100)]
     pub forward: usize,
@@ -442,6 +447,7 @@ impl EnergyArgs {
             digital: self.digital,
             precision: self.precision,
             samples: self.samples,
+            samples_per_program: self.samples_per_program,
             forward: self.forward,
             temperature: self.temperature,
             seed: self.run.seed,

@@ -170,7 +170,18 @@ pub fn energy(s: &EnergySummary, out: &Path) {
         s.heat_kt.len()
     );
     for b in &s.budgets {
-        println!("{:<52} {:.3e} J", b.name, b.joules);
+        println!(
+            "{:<8} {:<9} {:<60} {:.3e} J",
+            b.part.name(),
+            b.evidence.name(),
+            b.name,
+            b.joules
+        );
+    }
+    let per = if s.classifier { "inference" } else { "sample" };
+    println!("totals per {per}:");
+    for t in &s.totals {
+        println!("  {:<40} {:.3e} J  ({})", t.name, t.joules, t.what);
     }
     println!("advantage ratios (with their assumptions) and notes:");
     for a in s.advantages.iter().chain(&s.notes) {
@@ -233,6 +244,10 @@ pub fn classify(s: &ClassifySummary, trajectories: usize, out: &Path) {
     println!(
         "heat per inference: mean {:.4e} kT, std {:.3e} kT ({} digits, {trajectories} trajectories each)",
         s.heat_mean, s.heat_std, s.images
+    );
+    println!(
+        "energy ledger, core total per inference: ⟨Q⟩ + ⟨Q_reset⟩ = {:.4e} + {:.4e} = {:.4e} kT (circuit and system rows: thermocad energy --model M --hardware P)",
+        s.heat_mean, s.reset_mean, s.core_total_kt
     );
     println!(
         "digital teacher: {} MACs x {:.1e} kT/MAC (1 pJ) = {:.3e} kT; thermodynamic advantage {:.3e}",

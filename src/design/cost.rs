@@ -15,11 +15,11 @@
 //! they cost nothing.
 //!
 //! **Energy per sample** [J] = the circuit rows of the energy ledger
-//! ([`crate::energy::circuit::budgets`]): the measured conductive dissipation plus every
+//! ([`crate::energy::circuit::static_power`]): the measured conductive dissipation plus every
 //! static power (noise sources S/(2C), op-amps I_q·V, transconductor tails, bias sources)
 //! over the sample time t_f·t_unit.
 
-use crate::energy::circuit::{budgets, static_power};
+use crate::energy::circuit::static_power;
 use crate::hardware::circuit::{Circuit, Component};
 use crate::hardware::profile::{CouplingStyle, Profile};
 
@@ -73,8 +73,9 @@ pub fn area(circuit: &Circuit, profile: &Profile, bits: u32) -> Area {
     s
 }
 
-/// Energy per sample [J]: the circuit's ledger rows (measured conductive dissipation
-/// `dissipated` [J] plus the static powers over `seconds` = t_f·t_unit).
+/// Energy per sample [J]: measured conductive dissipation `dissipated` [J] plus the noise
+/// sources' delivered power and the static powers over `seconds` = t_f·t_unit (the circuit
+/// rows of the energy ledger before the system rows were added; docs/design.md).
 pub fn energy_per_sample(
     circuit: &Circuit,
     profile: &Profile,
@@ -82,8 +83,5 @@ pub fn energy_per_sample(
     seconds: f64,
 ) -> f64 {
     let p = static_power(circuit, profile);
-    budgets(profile, circuit, &p, dissipated, seconds)
-        .iter()
-        .map(|b| b.joules)
-        .sum()
+    dissipated + (p.noise + p.buffers + p.nics + p.transconductors + p.bias_sources) * seconds
 }

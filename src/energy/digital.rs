@@ -11,11 +11,12 @@
 //!   per unit;
 //! - the weight traffic of either: every weight (bits from the precision) read once per step
 //!   from a memory level, shared by `budget.batch` samples:
-//!   E = S · ⌈W·bits/64⌉ · E_read64 / batch.
+//!   E = S · ⌈W·bits/64⌉ · E_read64 / batch, W the distinct weights (the MLP's MACs; the
+//!   twin's symmetric couplings once each, `Topology::distinct_weights`, not its MACs).
 //!
 //! Errors name the file and the field, like hardware profiles ([`ProfileError`]).
 
-use super::Budget;
+use super::{Budget, Evidence, Part};
 use crate::config::Fields;
 use crate::hardware::profile::ProfileError;
 use crate::model::Topology;
@@ -286,28 +287,29 @@ pub fn mlp_macs(layers: &[u64]) -> u64 {
 const PJ: f64 = 1e-12;
 
 impl DigitalTable {
-    fn layers_text(&self) -> String {
-        self.mlp_layers
-            .iter()
-            .map(u64::to_string)
-            .collect::<Vec<_>>()
-            .join("→")
+    /// The MLP denoiser of the table (`mlp.layers`, `mlp.steps`): steps × MACs per step × E_MAC.
+    pub fn mlp(&self) -> Budget {
+        self.mlp_of("MLP denoiser", &self.mlp_layers, self.mlp_steps)
     }
 
-    /// The MLP denoiser: steps × MACs per step × E_MAC.
-    pub fn mlp(&self) -> Budget {
-        let macs = mlp_macs(&self.mlp_layers);
+    /// An MLP `what` with layer widths `layers` (input first) run `steps` times:
+    /// steps × Σ n_{l−1} n_l × E_MAC.
+    pub fn mlp_of(&self, what: &str, layers: &[u64], steps: u64) -> Budget {
+        let macs = mlp_macs(layers);
         let p = &self.precision;
+        let widths: Vec<String> = layers.iter().map(u64::to_string).collect();
         Budget {
-            name: format!("digital MLP denoiser ({})", p.name),
-            joules: (self.mlp_steps * macs) as f64 * p.mac_pj() * PJ,
+            name: format!("digital {what} ({})", p.name),
+            joules: (steps * macs) as f64 * p.mac_pj() * PJ,
             formula: "S · Σ n_{l−1}n_l · (E_mult + E_add)".into(),
             inputs: format!(
-                "layers {}, {macs} MACs/step, S = {} steps, E_MAC = {} pJ",
-                self.layers_text(),
-                self.mlp_steps,
+                "layers {}, {macs} MACs/step, S = {steps} steps, E_MAC = {} pJ",
+                widths.join("→"),
                 p.mac_pj()
             ),
+            part: Part::Digital,
+            evidence: Evidence::Assumed,
+            total: true,
         }
     }
 
@@ -325,6 +327,9 @@ impl DigitalTable {
                 p.mac_pj(),
                 self.normal_pj
             ),
+            part: Part::Digital,
+            evidence: Evidence::Assumed,
+            total: true,
         }
     }
 
@@ -350,6 +355,9 @@ impl DigitalTable {
                 "W = {weights} weights ({bytes} bytes at {bits} bits), S = {steps} steps, E_read64 = {} pJ ({}), batch {}",
                 level.read_64bit_pj, level.name, self.batch
             ),
+            part: Part::Digital,
+            evidence: Evidence::Assumed,
+            total: true,
         })
     }
 }

@@ -1,8 +1,9 @@
-//! The energy report: `energy.md` (a table of every budget in kT and joules with its formula
-//! and inputs, the entropy production, the advantage ratios and their assumptions),
-//! `energy.csv` (the same table) and `energy.png` (log-scale bars of every budget above the
-//! histogram of the heat per sample).
+//! The energy report: `energy.md` (a table of every budget with its part, evidence tag, value
+//! in kT and joules, formula and inputs; the per-sample totals; the entropy production; the
+//! advantage ratios and their assumptions), `energy.csv` (the table) and `energy.png`
+//! (log-scale bars of every budget above the histogram of the heat per sample).
 
+use super::ledger::Total;
 use super::units::Thermal;
 use super::Budget;
 use crate::error::{io_err, Result};
@@ -20,10 +21,14 @@ pub struct Report<'a> {
     pub subject: String,
     /// The bath the kT column refers to.
     pub thermal: Thermal,
+    /// What one row is per: "sample" or "inference".
+    pub per: &'a str,
     /// Heat of every generated sample [kT].
     pub heat_kt: &'a [f64],
     /// The budgets, per sample.
     pub budgets: &'a [Budget],
+    /// The per-sample totals.
+    pub totals: &'a [Total],
     /// Entropy productions: (what, value in k_B, formula).
     pub entropy: &'a [(String, f64, String)],
     /// Advantage ratios, each with the assumptions it rests on.
@@ -38,7 +43,9 @@ pub fn write(out: &Path, r: &Report) -> Result<()> {
     let kt = |b: &Budget| r.thermal.kt(b.joules);
     write_csv(
         &out.join("energy.csv"),
-        &["budget", "kt", "joules", "formula", "inputs"],
+        &[
+            "budget", "kt", "joules", "formula", "inputs", "part", "evidence", "in_total",
+        ],
         r.budgets.iter().map(|b| {
             vec![
                 b.name.clone(),
@@ -46,30 +53,50 @@ pub fn write(out: &Path, r: &Report) -> Result<()> {
                 format!("{:.4e}", b.joules),
                 b.formula.clone(),
                 b.inputs.clone(),
+                b.part.name().to_string(),
+                b.evidence.name().to_string(),
+                b.total.to_string(),
             ]
         }),
     )?;
     let mut md = String::new();
+    let _ = writeln!(md, "# Energy budgets per {}\n\n{}\n", r.per, r.subject);
     let _ = writeln!(
         md,
-        "# Energy budgets per generated sample\n\n{}\n",
-        r.subject
-    );
-    let _ = writeln!(
-        md,
-        "kT = k_B·T at T = {} K = {:.4e} J.\n\n| budget | kT | J | formula | inputs |\n|---|---|---|---|---|",
+        "kT = k_B·T at T = {} K = {:.4e} J. Evidence: `simulated` = measured on trajectories, \
+         `derived` = formula of profile values, `assumed` = rests on a cited table figure. \
+         Σ: the row adds into its part's total.\n\n\
+         | budget | kT | J | part | evidence | Σ | formula | inputs |\n|---|---|---|---|---|---|---|---|",
         r.thermal.temperature_k,
         r.thermal.kt_joules()
     );
     for b in r.budgets {
         let _ = writeln!(
             md,
-            "| {} | {:.3e} | {:.3e} | {} | {} |",
+            "| {} | {:.3e} | {:.3e} | {} | {} | {} | {} | {} |",
             b.name,
             kt(b),
             b.joules,
+            b.part.name(),
+            b.evidence.name(),
+            if b.total { "Σ" } else { "" },
             b.formula.replace('|', "\\|"),
             b.inputs.replace('|', "\\|")
+        );
+    }
+    let _ = writeln!(
+        md,
+        "\n## Totals per {}\n\n| total | kT | J | what |\n|---|---|---|---|",
+        r.per
+    );
+    for t in r.totals {
+        let _ = writeln!(
+            md,
+            "| {} | {:.3e} | {:.3e} | {} |",
+            t.name,
+            r.thermal.kt(t.joules),
+            t.joules,
+            t.what
         );
     }
     let _ = writeln!(
@@ -116,7 +143,7 @@ fn plot(out: &Path, r: &Report) -> Result<()> {
     let top = log_bars_rgb(
         &path,
         (1200, height),
-        "Energy per generated sample",
+        &format!("Energy per {}", r.per),
         &format!("kT at {} K (log scale)", r.thermal.temperature_k),
         &bars,
     )?;

@@ -2,7 +2,7 @@
 //! every field in SI units. Parsed once and validated into a [`Profile`].
 //!
 //! A profile file has the sections `[node]` (required), `[coupling]` (required), `[buffer]`
-//! (required for resistive couplings), `[mismatch]`, `[power]`, `[nic]` and `[area]` (optional), plus an optional
+//! (required for resistive couplings), `[mismatch]`, `[power]`, `[nic]`, `[area]` and `[system]` (optional), plus an optional
 //! top-level `description`. Unknown fields and sections are rejected by name. The mapping the
 //! derived quantities implement is derived in docs/circuit-mapping.md.
 
@@ -119,6 +119,45 @@ impl AreaSpec {
     };
 }
 
+/// The system around the core (`[system]`, every field optional): what reading a sample
+/// out, driving clamped inputs, generating the injected noise and programming the couplings
+/// cost. Defaults are the gm-C values of [`SystemSpec::DEFAULT`]; sources next to the values
+/// in hardware/*.toml and in hardware/README.md.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SystemSpec {
+    /// Walden figure of merit of the readout ADC, energy per conversion step [J]: one
+    /// conversion of B bits costs FoM·2^B.
+    pub adc_fom: f64,
+    /// Resolution of the readout ADC [bits].
+    pub adc_bits: u32,
+    /// Energy of one input-DAC conversion (setting one clamped input) [J].
+    pub dac_energy: f64,
+    /// Power drawn by the noise generator of one node [W] (it delivers S/(2C) of it).
+    pub noise_generator_power: f64,
+    /// Energy of writing one bit of a coupling or bias value [J].
+    pub programming_energy_per_bit: f64,
+    /// Bits per programmed coupling or bias value [bits] (0: fixed parts, nothing programmed).
+    pub programming_bits: u32,
+}
+
+impl SystemSpec {
+    /// The defaults (a gm-C chip): 10 fJ per conversion step at 8 bits, 0.5 pJ per DAC
+    /// conversion, 1.2 µW per noise generator, 0.16 pJ per programmed bit, 8 bits per value.
+    pub const DEFAULT: SystemSpec = SystemSpec {
+        adc_fom: 10e-15,
+        adc_bits: 8,
+        dac_energy: 0.5e-12,
+        noise_generator_power: 1.2e-6,
+        programming_energy_per_bit: 0.16e-12,
+        programming_bits: 8,
+    };
+
+    /// Energy of one ADC conversion, FoM·2^bits [J].
+    pub fn adc_conversion(&self) -> f64 {
+        self.adc_fom * 2f64.powi(self.adc_bits as i32)
+    }
+}
+
 /// A validated hardware profile.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Profile {
@@ -163,6 +202,8 @@ pub struct Profile {
     pub nic: Option<NicSpec>,
     /// The area model (`[area]`; [`AreaSpec::DEFAULT`] for absent fields).
     pub area: AreaSpec,
+    /// The system around the core (`[system]`; [`SystemSpec::DEFAULT`] for absent fields).
+    pub system: SystemSpec,
 }
 
 impl Profile {
@@ -383,6 +424,25 @@ struct RawProfile {
     power: Option<RawPower>,
     nic: Option<RawNic>,
     area: Option<RawArea>,
+    system: Option<RawSystem>,
+}
+
+/// `[system]`; absent fields take [`SystemSpec::DEFAULT`].
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSystem {
+    /// [J per conversion step]
+    adc_fom_j_per_step: Option<f64>,
+    /// [bits]
+    adc_bits: Option<u32>,
+    /// [J]
+    dac_energy_j: Option<f64>,
+    /// [W]
+    noise_generator_power_w: Option<f64>,
+    /// [J]
+    programming_energy_j_per_bit: Option<f64>,
+    /// [bits]
+    programming_bits: Option<u32>,
 }
 
 /// `[area]`; absent fields take [`AreaSpec::DEFAULT`].
@@ -650,6 +710,49 @@ fn parse_in(name: &str, file: &str, text: &str) -> Result<Profile, ProfileError>
         dac_bit: v.non_negative("area.dac_bit_m2", a.dac_bit_m2.unwrap_or(d.dac_bit))?,
     };
 
+    let sy = raw.system.unwrap_or_default();
+    let ds = SystemSpec::DEFAULT;
+    let adc_bits = sy.adc_bits.unwrap_or(ds.adc_bits);
+    if !(1..=24).contains(&adc_bits) {
+        return Err(v
+            .err(
+                "system.adc_bits",
+                format!("must be 1 to 24 bits, got {adc_bits}"),
+            )
+            .into());
+    }
+    let programming_bits = sy.programming_bits.unwrap_or(ds.programming_bits);
+    if programming_bits > 32 {
+        return Err(v
+            .err(
+                "system.programming_bits",
+                format!("must be 0 to 32 bits, got {programming_bits}"),
+            )
+            .into());
+    }
+    let system = SystemSpec {
+        adc_fom: v.non_negative(
+            "system.adc_fom_j_per_step",
+            sy.adc_fom_j_per_step.unwrap_or(ds.adc_fom),
+        )?,
+        adc_bits,
+        dac_energy: v.non_negative(
+            "system.dac_energy_j",
+            sy.dac_energy_j.unwrap_or(ds.dac_energy),
+        )?,
+        noise_generator_power: v.non_negative(
+            "system.noise_generator_power_w",
+            sy.noise_generator_power_w
+                .unwrap_or(ds.noise_generator_power),
+        )?,
+        programming_energy_per_bit: v.non_negative(
+            "system.programming_energy_j_per_bit",
+            sy.programming_energy_j_per_bit
+                .unwrap_or(ds.programming_energy_per_bit),
+        )?,
+        programming_bits,
+    };
+
     let profile = Profile {
         name: name.to_string(),
         capacitance,
@@ -670,6 +773,7 @@ fn parse_in(name: &str, file: &str, text: &str) -> Result<Profile, ProfileError>
         max_coupling,
         nic,
         area,
+        system,
     };
 
     // The signal scale must fit in the supplies the profile names.

@@ -339,6 +339,23 @@ impl Topology {
         (self.mask.iter().filter(|&&m| m != 0.0).count()) / 2
     }
 
+    /// Distinct coupling weights a digital simulation must store and read: the unordered
+    /// allowed pairs (i, j) with at least one evolving unit (J is symmetric, so J_ij and J_ji
+    /// are one weight; pairs of two clamped units never enter the dynamics). For the paper's
+    /// 784 + 512 visible–hidden/hidden–hidden model: 784·512 + 512·511/2 = 532,224, fewer
+    /// than the 1,064,960 multiply–accumulates of one field ([`Self::macs_per_field`]), which
+    /// use every hidden–hidden weight twice and every visible–hidden weight twice.
+    pub fn distinct_weights(&self) -> usize {
+        let mut evolving = vec![false; self.n()];
+        for g in self.groups.iter().filter(|g| !g.clamped) {
+            evolving[g.range.clone()].fill(true);
+        }
+        self.mask
+            .indexed_iter()
+            .filter(|&((i, j), &m)| i < j && m != 0.0 && (evolving[i] || evolving[j]))
+            .count()
+    }
+
     /// Multiply-accumulates of one coupling-field evaluation x·J for a single state,
     /// counting only the blocks that are computed (fields into evolving groups).
     pub fn macs_per_field(&self) -> usize {
@@ -398,6 +415,7 @@ mod tests {
         assert_eq!(t.coupled_blocks(), &[(0, 1), (1, 1)]);
         assert_eq!(t.n_couplings(), 784 * 512 + 512 * 511 / 2);
         assert_eq!(t.macs_per_field(), 512 * 784 + 1296 * 512);
+        assert_eq!(t.distinct_weights(), 532_224);
         assert_eq!(t.bias_trainable().iter().filter(|&&b| b).count(), 512);
     }
 
@@ -420,6 +438,8 @@ mod tests {
         assert_eq!(t.n_evolving(), 4);
         assert_eq!(t.macs_per_field(), 4 * 6);
         assert_eq!(t.macs_from(|g| !g.clamped), 0);
+        // The 7 grid pairs join two clamped inputs: never read by the dynamics.
+        assert_eq!(t.distinct_weights(), 24);
         assert_eq!(t.bias_trainable().iter().filter(|&&b| b).count(), 4);
         let e = Topology::from_groups(&specs, &[(0, 1, Block::Grid)]).unwrap_err();
         assert!(matches!(e, TopologyError::Layout(_)));

@@ -54,6 +54,11 @@ pub struct ClassifySummary {
     pub heat_mean: f64,
     /// Standard deviation of the heat.
     pub heat_std: f64,
+    /// The energy ledger's core total per inference, ⟨Q⟩ + ⟨Q_reset⟩ (the reset discharges
+    /// the evolving units back to 0), kT: the same figure as `thermocad energy` on the model.
+    pub core_total_kt: f64,
+    /// Mean reset heat per inference, kT.
+    pub reset_mean: f64,
     /// Teacher multiply–accumulates per digit.
     pub teacher_macs: usize,
     /// Digital energy per inference, kT (MACs × [`KT_PER_MAC`]).
@@ -147,6 +152,8 @@ pub fn run(job: &ClassifyJob) -> Result<ClassifySummary> {
         top2,
         heat_mean,
         heat_std,
+        core_total_kt: crate::energy::ledger::core_total_kt(&inf.heat_kt, &inf.cycle),
+        reset_mean: mean_std(&inf.cycle.reset_kt).0,
         teacher_macs,
         digital_kt,
         advantage: digital_kt / heat_mean,
@@ -290,8 +297,8 @@ fn write_files(
     }
     let teacher = s.teacher_accuracy.map_or("-".into(), |a| format!("{a:.4}"));
     let text = format!(
-        "images = {}\ntop1 = {:.4}\ntop2 = {:.4}\nteacher_top1 = {teacher}\nheat_mean_kt = {:.4e}\nheat_std_kt = {:.4e}\nteacher_macs = {}\nkt_per_mac = {KT_PER_MAC:e}\ndigital_kt = {:.4e}\nadvantage = {:.4e}\nseconds = {:.3}\nsgemm_ratio = {:.3}\n",
-        s.images, s.top1, s.top2, s.heat_mean, s.heat_std, s.teacher_macs, s.digital_kt, s.advantage, s.seconds, s.sgemm_ratio
+        "images = {}\ntop1 = {:.4}\ntop2 = {:.4}\nteacher_top1 = {teacher}\nheat_mean_kt = {:.4e}\nheat_std_kt = {:.4e}\nreset_mean_kt = {:.4e}\ncore_total_kt = {:.4e}\nteacher_macs = {}\nkt_per_mac = {KT_PER_MAC:e}\ndigital_kt = {:.4e}\nadvantage = {:.4e}\nseconds = {:.3}\nsgemm_ratio = {:.3}\n",
+        s.images, s.top1, s.top2, s.heat_mean, s.heat_std, s.reset_mean, s.core_total_kt, s.teacher_macs, s.digital_kt, s.advantage, s.seconds, s.sgemm_ratio
     );
     crate::io::write_atomic(&out.join("summary.txt"), |w| {
         use std::io::Write;

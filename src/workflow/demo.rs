@@ -371,6 +371,7 @@ fn energy_stage(job: &DemoJob, model: &std::path::Path) -> Result<String> {
         digital: None,
         precision: None,
         samples: job.samples.clamp(1, 25),
+        samples_per_program: 1000,
         forward: 5,
         temperature: ROOM_TEMPERATURE_K,
         seed: 1,
