@@ -24,7 +24,7 @@ MANIFEST=$ROOT/docs/figures.toml
 
 # Recipes in the order they run (dependencies first).
 RECIPES=(mnist3 mnist3_decks mnist3_energy paper_small_energy mnist3_variants classifier
-  classifier_energy classifier_tolerance classifier_deck codesign_fanin demo demo_energy bench
+  mnist3_ledger classifier_energy classifier_tolerance classifier_deck codesign_fanin demo demo_energy bench
   mnist3_tolerance codesign_mnist3 codesign_classifier codesign_cost codesign_resistive)
 
 usage() {
@@ -221,6 +221,21 @@ recipe_demo() {
   step demo tc demo --out "$RDIR/demo" &&
     step refusal_rc tc_expect_fail energy --model "$RDIR/demo/model" --hardware hardware/discrete-rc.toml \
       --samples 10 --forward 0 --out "$RDIR/refusal_rc"
+}
+
+# docs/energy.md "Results: the paper-size model": the whole-cycle ledger of mnist3 on gm-C and of
+# mnist3 trained for discrete RC, 1000 samples each, at fp32 and int8.
+recipe_mnist3_ledger() {
+  need mnist3 || return 1
+  local m=$OUT/mnist3/model p
+  step model_rc tc train --config examples/mnist3.toml --hardware hardware/discrete-rc.toml \
+    --data "$DATA" --out "$RDIR/model_rc" || return 1
+  for p in fp32 int8; do
+    step "gmc_$p" tc energy --model "$m" --hardware hardware/gm-c.toml --samples 1000 --forward 0 \
+      --precision $p --data "$DATA" --out "$RDIR/gmc_$p" &&
+      step "rc_$p" tc energy --model "$RDIR/model_rc" --hardware hardware/discrete-rc.toml \
+        --samples 1000 --forward 0 --precision $p --data "$DATA" --out "$RDIR/rc_$p" || return 1
+  done
 }
 
 # docs/energy.md "Results: the MNIST classifier": its whole-cycle ledger on gm-C per inference

@@ -286,6 +286,11 @@ pub fn mlp_macs(layers: &[u64]) -> u64 {
 
 const PJ: f64 = 1e-12;
 
+/// `x` rounded to 1e-6 for printing (3.7 + 0.9 prints as 4.6, not 4.6000000000000005).
+fn rounded(x: f64) -> f64 {
+    (x * 1e6).round() / 1e6
+}
+
 impl DigitalTable {
     /// The MLP denoiser of the table (`mlp.layers`, `mlp.steps`): steps × MACs per step × E_MAC.
     pub fn mlp(&self) -> Budget {
@@ -305,7 +310,7 @@ impl DigitalTable {
             inputs: format!(
                 "layers {}, {macs} MACs/step, S = {steps} steps, E_MAC = {} pJ",
                 widths.join("→"),
-                p.mac_pj()
+                rounded(p.mac_pj())
             ),
             part: Part::Digital,
             evidence: Evidence::Assumed,
@@ -324,7 +329,7 @@ impl DigitalTable {
             formula: "T · (M·E_MAC + N·(5 E_mult + 5 E_add) + N·E_normal)".into(),
             inputs: format!(
                 "T = {steps} steps, M = {m} masked MACs/step, N = {n} units, E_MAC = {} pJ, E_normal = {} pJ",
-                p.mac_pj(),
+                rounded(p.mac_pj()),
                 self.normal_pj
             ),
             part: Part::Digital,
