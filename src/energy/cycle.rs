@@ -39,8 +39,12 @@ pub fn coupling_free_energy<R: Real>(c: &Computer<R>, x: ArrayView2<'_, R>) -> A
         .map(|row| {
             evolving
                 .iter()
-                .flat_map(|r| row.slice(ndarray::s![r.clone()]).to_vec())
-                .map(|v| ph.onsite_energy(v.f64()))
+                .map(|r| {
+                    row.slice(ndarray::s![r.clone()])
+                        .iter()
+                        .map(|v| ph.onsite_energy(v.f64()))
+                        .sum::<f64>()
+                })
                 .sum()
         })
         .collect()
@@ -64,13 +68,13 @@ pub fn clamped_energy<R: Real>(
     c.energy(held.view(), par)
 }
 
-/// U per row: V − V₀ − K, the biases and couplings acting on evolving units
+/// Per row: U = V − V₀ − K (the biases and couplings acting on evolving units), V₀ and V
 /// [model energy units].
 fn switched_energy<R: Real>(
     c: &Computer<R>,
     x: ArrayView2<'_, R>,
     par: Parallelism,
-) -> (Array1<f64>, Array1<f64>) {
+) -> (Array1<f64>, Array1<f64>, Array1<f64>) {
     let v = c.energy(x, par);
     let v0 = coupling_free_energy(c, x);
     let k = clamped_energy(c, x, par);
@@ -80,7 +84,7 @@ fn switched_energy<R: Real>(
         .zip(&k)
         .map(|((v, v0), k)| v - v0 - k)
         .collect();
-    (u, v0)
+    (u, v0, v)
 }
 
 /// ⟨V₀⟩ of the coupling-free equilibrium of the evolving units, by quadrature
@@ -106,21 +110,35 @@ pub struct CycleRecorder {
     v0_start: Vec<f64>,
     w_off: Vec<f64>,
     v0_final: Vec<f64>,
+    v_start: Vec<f64>,
+    v_final: Vec<f64>,
 }
 
 impl CycleRecorder {
     /// Record the start states x₀ of a batch (in trajectory order).
     pub fn start<R: Real>(&mut self, c: &Computer<R>, x: ArrayView2<'_, R>, par: Parallelism) {
-        let (u, v0) = switched_energy(c, x, par);
+        let (u, v0, v) = switched_energy(c, x, par);
         self.w_on.extend(u);
         self.v0_start.extend(v0);
+        self.v_start.extend(v);
     }
 
     /// Record the final states x_f of a batch (in trajectory order).
     pub fn finish<R: Real>(&mut self, c: &Computer<R>, x: ArrayView2<'_, R>, par: Parallelism) {
-        let (u, v0) = switched_energy(c, x, par);
+        let (u, v0, v) = switched_energy(c, x, par);
         self.w_off.extend(u.iter().map(|u| -u));
         self.v0_final.extend(v0);
+        self.v_final.extend(v);
+    }
+
+    /// The generation heat per trajectory, Q = (V(x₀) − V(x_f))/kT, from the recorded states.
+    pub fn heat_kt<R: Real>(&self, c: &Computer<R>) -> Vec<f64> {
+        let kt = c.physics.kt;
+        self.v_start
+            .iter()
+            .zip(&self.v_final)
+            .map(|(a, b)| (a - b) / kt)
+            .collect()
     }
 
     /// The cycle per trajectory in kT, the reset leading to `to`.

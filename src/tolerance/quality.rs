@@ -218,14 +218,6 @@ pub struct Reference<'a> {
     pub seed: u64,
 }
 
-/// The class with the largest probability in a row, and that probability.
-fn top_class(p: ndarray::ArrayView1<'_, f32>) -> (usize, f32) {
-    p.iter().enumerate().fold(
-        (0usize, f32::MIN),
-        |b, (c, &v)| if v > b.1 { (c, v) } else { b },
-    )
-}
-
 impl<'a> Reference<'a> {
     /// References: `train` [M, P] with its classes `labels` for the correlations, and the
     /// feature statistics of `real` [R, P] (held-out digits of the training classes, many
@@ -311,8 +303,8 @@ impl<'a> Reference<'a> {
         }
         let (p, f) = rec.recognise(z.view());
         for (j, row) in judged.iter_mut().zip(p.rows()) {
-            let (c, v) = top_class(row);
-            j.judged = Some((c as u8, v));
+            let c = crate::nn::argmax(row.iter());
+            j.judged = Some((c as u8, row[c]));
         }
         (judged, Some(f))
     }

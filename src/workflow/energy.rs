@@ -165,6 +165,7 @@ pub fn run(job: &EnergyJob) -> Result<EnergySummary> {
             (inf.heat_kt, inf.cycle)
         }
         None => {
+            // A Mutex, not a RefCell: the closures run inside the thread pool's `install`.
             let rec = std::sync::Mutex::new(CycleRecorder::default());
             let heat = par.install(|| {
                 run_chunked(
@@ -218,14 +219,7 @@ pub fn run(job: &EnergyJob) -> Result<EnergySummary> {
             } else {
                 ResetTo::Equilibrium
             };
-            let v0 = c.energy(run.start.view(), par);
-            let v1 = c.energy(run.end.view(), par);
-            let chip_heat: Vec<f64> = v0
-                .iter()
-                .zip(v1.iter())
-                .map(|(a, b)| (a - b) / ph.kt)
-                .collect();
-            Some((run, chip_heat, rec.cycle(c, to)))
+            Some((run, rec.heat_kt(c), rec.cycle(c, to)))
         }
         None => None,
     };
