@@ -5,6 +5,7 @@ pub mod equilibrium;
 pub mod ideal;
 pub mod noise;
 pub mod noising;
+pub mod philox;
 pub mod rng;
 pub mod sampler;
 pub mod step;

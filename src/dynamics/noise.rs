@@ -1,6 +1,7 @@
-//! Sources of the standard normals η of the Euler–Maruyama step: a PCG stream (the normal
-//! case, one stream per trajectory) or thermocad's per-node deck noise ([`HeldNormals`]), the
-//! same numbers an exported noisy deck carries in its PWL noise currents.
+//! Sources of the standard normals η of the Euler–Maruyama step: a counter-based Philox stream
+//! ([`NormalStream`], the normal case, one stream per trajectory), a PCG stream, or thermocad's
+//! per-node deck noise ([`HeldNormals`]), the same numbers an exported noisy deck carries in
+//! its PWL noise currents.
 //!
 //! A deck's noise current on node i is held constant over each noise step h = Δt_noise·t_unit
 //! at I_k = η_ik·√(S_i/h) (S_i its two-sided PSD); it moves v_i by I_k h/C_i, i.e. x_i by
@@ -8,6 +9,7 @@
 //! integrator running m sub-steps per noise step sees the same held current as m increments of
 //! σ_i η_ik/m = σ'_i η_ik/√m, σ'_i the sub-step's σ: [`HeldNormals`] returns η_ik/√m m times.
 
+use super::philox::NormalStream;
 use super::rng::{stream, Purpose};
 use crate::linalg::Real;
 use rand_pcg::Pcg64;
@@ -16,6 +18,33 @@ use rand_pcg::Pcg64;
 pub trait Normals: Send {
     /// The next deviate.
     fn normal<R: Real>(&mut self) -> R;
+
+    /// The next `out.len()` deviates, in order (the same numbers as as many calls of
+    /// [`Normals::normal`]).
+    fn fill<R: Real>(&mut self, out: &mut [R]) {
+        for v in out {
+            *v = self.normal();
+        }
+    }
+}
+
+impl Normals for NormalStream {
+    #[inline]
+    fn normal<R: Real>(&mut self) -> R {
+        R::of(f64::from(self.next()))
+    }
+
+    #[inline]
+    fn fill<R: Real>(&mut self, out: &mut [R]) {
+        let mut buf = [0.0f32; 256];
+        for chunk in out.chunks_mut(buf.len()) {
+            let b = &mut buf[..chunk.len()];
+            NormalStream::fill(self, b);
+            for (o, &v) in chunk.iter_mut().zip(b.iter()) {
+                *o = R::of(f64::from(v));
+            }
+        }
+    }
 }
 
 impl Normals for Pcg64 {

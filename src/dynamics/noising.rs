@@ -7,12 +7,12 @@
 //! equilibrate for t_eq with λ = 1, then run for t_f while λ(t) fades from 1 to 0.
 //! Couplings are zero throughout; each unit evolves independently.
 
+use super::philox::NormalStream;
 use super::rng::{stream, Purpose};
-use super::step::EulerMaruyama;
+use super::step::{Drive, EulerMaruyama};
 use crate::linalg::Real;
 use crate::model::Physics;
 use ndarray::{s, Array1, Array2, ArrayView1, ArrayViewMut2};
-use rand_pcg::Pcg64;
 
 /// How λ(t) goes from 1 to 0 over the fade time t_fade = fade_fraction · t_f.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -115,23 +115,28 @@ impl Protocol {
 
     /// Generate one noising trajectory into `out` [T+1, N] (row k = state at time k·Δt of the
     /// fade, row 0 after equilibration), for full-strength bias `b_image` and noise stream `rng`.
+    /// Each step advances the next row of `out` in place from a copy of the previous one.
     pub fn trajectory_into<R: Real>(
         &self,
         ph: &Physics,
         b_image: &Array1<R>,
-        rng: &mut Pcg64,
+        rng: &mut NormalStream,
         mut out: ArrayViewMut2<'_, R>,
     ) {
         let em = EulerMaruyama::<R>::new(ph);
-        let mut x = vec![R::zero(); b_image.len()];
+        let b = b_image.as_slice().expect("contiguous bias");
+        let mut x = vec![R::zero(); b.len()];
         for _ in 0..ph.steps(self.t_eq) {
-            em.advance(&mut x, |i| b_image[i], rng);
+            em.advance(&mut x, Drive::Scaled(R::one(), b), rng);
         }
         out.row_mut(0).assign(&ArrayView1::from(&x[..]));
         for k in 1..out.nrows() {
             let lambda = R::of(self.lambda((k - 1) as f64 * ph.dt));
-            em.advance(&mut x, |i| lambda * b_image[i], rng);
-            out.row_mut(k).assign(&ArrayView1::from(&x[..]));
+            let (done, mut rest) = out.view_mut().split_at(ndarray::Axis(0), k);
+            let mut row = rest.row_mut(0);
+            row.assign(&done.row(k - 1));
+            let row = row.as_slice_mut().expect("contiguous trajectory rows");
+            em.advance(row, Drive::Scaled(lambda, b), rng);
         }
     }
 
@@ -144,7 +149,7 @@ impl Protocol {
         index: u64,
     ) -> Array2<R> {
         let mut out = Array2::zeros((ph.steps(self.t_final) + 1, b_image.len()));
-        let mut rng = stream(seed, Purpose::Noising, index);
+        let mut rng = NormalStream::new(seed, Purpose::Noising, index);
         self.trajectory_into(ph, b_image, &mut rng, out.view_mut());
         out
     }

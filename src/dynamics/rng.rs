@@ -1,9 +1,14 @@
 //! Reproducible random streams.
 //!
-//! Every trajectory owns one PCG stream, identified by the run seed, a purpose and the
+//! Every trajectory owns its streams, identified by the run seed, a purpose and the
 //! trajectory's global index. A trajectory's noise therefore never depends on the batch it
-//! runs in, on the thread that runs it, or on whether a run was resumed.
+//! runs in, on the thread that runs it, or on whether a run was resumed. The thermal noise of
+//! the dynamics (the hot path: one normal per unit and step) comes from counter-based Philox
+//! streams ([`normal_streams`], `dynamics::philox`); everything drawn once per run or per
+//! trajectory (initial states, image order, chips, bootstrap, deck noise) from PCG streams
+//! ([`stream`]).
 
+use super::philox::NormalStream;
 use rand::SeedableRng;
 use rand_pcg::Pcg64;
 
@@ -52,5 +57,12 @@ pub fn stream(seed: u64, purpose: Purpose, index: u64) -> Pcg64 {
 pub fn streams(seed: u64, purpose: Purpose, first: u64, count: usize) -> Vec<Pcg64> {
     (0..count as u64)
         .map(|k| stream(seed, purpose, first + k))
+        .collect()
+}
+
+/// One Philox normal stream per trajectory for indices `first..first + count`.
+pub fn normal_streams(seed: u64, purpose: Purpose, first: u64, count: usize) -> Vec<NormalStream> {
+    (0..count as u64)
+        .map(|k| NormalStream::new(seed, purpose, first + k))
         .collect()
 }

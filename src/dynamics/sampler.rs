@@ -1,17 +1,23 @@
 //! Batched Langevin dynamics: the generative sampler of the ideal computer and of any other
 //! [`Dynamics`] (the behavioral circuit simulator).
 //!
-//! Each step evaluates the coupling field of the whole batch as one matrix product per coupled
-//! block (the dominant cost), then advances every row with its own noise stream in parallel.
+//! Each step evaluates the coupling field as one matrix product per coupled block (the
+//! dominant cost), then advances every row with its own noise stream. With more than one
+//! thread the batch is cut into one contiguous slice of rows per thread, and each thread runs
+//! the whole step on its slice — its products single-threaded, then its rows' updates — so a
+//! step synchronises once, not once per product and once per update, and the coupling
+//! matrix is read while the slice's states are still in cache. faer gives every row of a
+//! product the same summation order whatever the number of rows (`linalg`), so a
+//! trajectory's numbers do not depend on the thread count or on the batch.
 
 use super::equilibrium::OnsiteEquilibrium;
 use super::noise::Normals;
-use super::rng::{streams, Purpose};
-use super::step::EulerMaruyama;
+use super::philox::NormalStream;
+use super::rng::{normal_streams, streams, Purpose};
+use super::step::{Drive, EulerMaruyama};
 use crate::linalg::{Parallelism, Real};
 use crate::model::{Computer, FieldPart, Sources};
-use ndarray::{Array2, ArrayView1, ArrayView2, ArrayViewMut1, ArrayViewMut2, Axis};
-use rand_pcg::Pcg64;
+use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, Axis};
 use rayon::prelude::*;
 
 /// A stochastic system the batched sampler integrates: a non-local field computed for the
@@ -72,19 +78,19 @@ impl<R: Real> Dynamics<R> for Computer<R> {
         } = row;
         let em = EulerMaruyama::<R>::new(&self.physics);
         for g in self.topology.groups().iter().filter(|g| !g.clamped) {
-            let o = g.range.start;
+            let r = g.range.clone();
             em.advance(
-                &mut x[g.range.clone()],
-                |i| field[o + i] + offset[o + i],
+                &mut x[r.clone()],
+                Drive::Sum(&field[r.clone()], &offset[r]),
                 noise,
             );
         }
     }
 }
 
-/// A batch of trajectories in flight: states [B, N] and one noise source per row (a PCG
+/// A batch of trajectories in flight: states [B, N] and one noise source per row (a Philox
 /// stream by default; [`crate::dynamics::noise::HeldNormals`] replays a deck's noise).
-pub struct Batch<R, N = Pcg64> {
+pub struct Batch<R, N = NormalStream> {
     /// Current states, one row per trajectory.
     pub x: Array2<R>,
     /// Auxiliary states [B, A] of the dynamics (empty for the ideal computer).
@@ -110,7 +116,7 @@ impl<R: Real> Batch<R> {
 
     /// Trajectories starting from given states [B, N], noise streams `first..first+B` of `seed`.
     pub fn from_states(x: Array2<R>, seed: u64, first: u64) -> Self {
-        let rngs = streams(seed, Purpose::SampleNoise, first, x.nrows());
+        let rngs = normal_streams(seed, Purpose::SampleNoise, first, x.nrows());
         let field = Array2::zeros(x.raw_dim());
         let aux = Array2::zeros((x.nrows(), 0));
         Batch {
@@ -150,42 +156,59 @@ impl<R: Real, N: Normals> Batch<R, N> {
             self.aux = Array2::zeros((self.x.nrows(), dynamics.aux_len()));
         }
         let offset = dynamics.offset(self.x.view(), par);
-        // Each row advances with its own noise stream, so the rows may run in any order:
-        // on `par`'s threads when it has more than one, else in turn.
-        type Row<'a, R> = (
-            (
-                (ArrayViewMut1<'a, R>, ArrayViewMut1<'a, R>),
-                ArrayView1<'a, R>,
-            ),
-            ArrayView1<'a, R>,
-        );
-        let advance = |(((mut row, mut aux), h), off): Row<'_, R>, rng: &mut N| {
-            let step = RowStep {
-                x: row.as_slice_mut().expect("contiguous rows"),
-                aux: aux.as_slice_mut().expect("contiguous rows"),
-                field: h.as_slice().expect("contiguous rows"),
-                offset: off.as_slice().expect("contiguous rows"),
-            };
-            dynamics.advance(step, rng);
+        let rows = self.x.nrows();
+        // One contiguous slice of rows per thread (at least one row each).
+        let slice = rows.div_ceil(par.threads().max(1)).max(1);
+        let seq = Parallelism::SEQUENTIAL;
+        let step = |mut x: ArrayViewMut2<'_, R>,
+                    mut aux: ArrayViewMut2<'_, R>,
+                    mut h: ArrayViewMut2<'_, R>,
+                    off: ArrayView2<'_, R>,
+                    rngs: &mut [N]| {
+            dynamics.field(x.view(), h.view_mut(), seq);
+            let has_offset = off.ncols() > 0;
+            for (r, ((mut row, mut a), rng)) in x
+                .axis_iter_mut(Axis(0))
+                .zip(aux.axis_iter_mut(Axis(0)))
+                .zip(rngs.iter_mut())
+                .enumerate()
+            {
+                let step = RowStep {
+                    x: row.as_slice_mut().expect("contiguous rows"),
+                    aux: a.as_slice_mut().expect("contiguous rows"),
+                    field: h.row(r).to_slice().expect("contiguous rows"),
+                    offset: if has_offset {
+                        off.row(r).to_slice().expect("contiguous rows")
+                    } else {
+                        &[]
+                    },
+                };
+                dynamics.advance(step, rng);
+            }
         };
         for k in 1..=steps {
-            dynamics.field(self.x.view(), self.field.view_mut(), par);
-            let (x, aux, h, off) = (&mut self.x, &mut self.aux, &self.field, &offset);
-            if par.threads() > 1 {
-                x.axis_iter_mut(Axis(0))
+            let (x, aux, h, off) = (&mut self.x, &mut self.aux, &mut self.field, &offset);
+            let parts = x
+                .axis_chunks_iter_mut(Axis(0), slice)
+                .zip(aux.axis_chunks_iter_mut(Axis(0), slice))
+                .zip(h.axis_chunks_iter_mut(Axis(0), slice))
+                .zip(self.rngs.chunks_mut(slice))
+                .enumerate();
+            // The offset's rows of slice i ([B, 0] offsets have none to slice).
+            let off_of = |i: usize| {
+                if off.ncols() > 0 {
+                    off.slice(s![i * slice..((i + 1) * slice).min(rows), ..])
+                } else {
+                    off.view()
+                }
+            };
+            if par.threads() > 1 && rows > 1 {
+                parts
+                    .collect::<Vec<_>>()
                     .into_par_iter()
-                    .zip(aux.axis_iter_mut(Axis(0)))
-                    .zip(h.axis_iter(Axis(0)))
-                    .zip(off.axis_iter(Axis(0)))
-                    .zip(self.rngs.par_iter_mut())
-                    .for_each(|(row, rng)| advance(row, rng));
+                    .for_each(|(i, (((x, a), h), r))| step(x, a, h, off_of(i), r));
             } else {
-                x.axis_iter_mut(Axis(0))
-                    .zip(aux.axis_iter_mut(Axis(0)))
-                    .zip(h.axis_iter(Axis(0)))
-                    .zip(off.axis_iter(Axis(0)))
-                    .zip(self.rngs.iter_mut())
-                    .for_each(|(row, rng)| advance(row, rng));
+                parts.for_each(|(i, (((x, a), h), r))| step(x, a, h, off_of(i), r));
             }
             observe(k, self.x.view());
         }

@@ -1,10 +1,26 @@
 //! The Euler–Maruyama update of one trajectory's state (eq. 3 of Whitelam 2025):
 //! x_i ← x_i − μ Δt (2 J2 x_i + 4 J4 x_i³ + g_i) + √(2 μ kT Δt) η_i,
-//! where g_i = b_i + Σ_j J_ij x_j is the non-local part of ∂_iV supplied by the caller.
+//! where g_i is the non-local part of ∂_iV ([`Drive`]) supplied by the caller.
+//!
+//! One fused pass per row: the normals of a chunk of [`CHUNK`] units are drawn into a buffer
+//! that stays in L1 (a vectorised Philox fill, `dynamics::philox`), then the on-site force, the
+//! drive, the noise and the update of the chunk run in one loop the compiler vectorises.
 
 use super::noise::Normals;
 use crate::linalg::Real;
 use crate::model::Physics;
+
+/// Units per fused chunk (the normals buffer: 1 KiB in f32).
+pub const CHUNK: usize = 256;
+
+/// The non-local gradient g_i of a step.
+#[derive(Clone, Copy, Debug)]
+pub enum Drive<'a, R> {
+    /// g_i = field_i + offset_i (couplings plus biases and clamped sources).
+    Sum(&'a [R], &'a [R]),
+    /// g_i = λ·b_i (a fading bias, the noising protocol).
+    Scaled(R, &'a [R]),
+}
 
 /// Precomputed constants of one Euler–Maruyama step.
 #[derive(Clone, Copy, Debug)]
@@ -26,14 +42,39 @@ impl<R: Real> EulerMaruyama<R> {
         }
     }
 
-    /// Advance one row `x` by one step; `g(i)` is the non-local gradient on unit i at the
-    /// start of the step. Draws exactly `x.len()` normals from `noise`, in unit order.
+    /// Advance one row `x` by one step under `drive` (slices as long as `x`). Draws exactly
+    /// `x.len()` normals from `noise`, in unit order.
     #[inline]
-    pub fn advance<N: Normals + ?Sized>(&self, x: &mut [R], g: impl Fn(usize) -> R, noise: &mut N) {
-        for (i, xi) in x.iter_mut().enumerate() {
-            let v = *xi;
-            let grad = v * (self.two_j2 + self.four_j4 * v * v) + g(i);
-            *xi = v - self.mu_dt * grad + self.sigma * noise.normal::<R>();
+    pub fn advance<N: Normals + ?Sized>(&self, x: &mut [R], drive: Drive<'_, R>, noise: &mut N) {
+        let mut eta = [R::zero(); CHUNK];
+        let n = x.len();
+        let mut start = 0;
+        while start < n {
+            let end = (start + CHUNK).min(n);
+            let eta = &mut eta[..end - start];
+            noise.fill(eta);
+            let xs = &mut x[start..end];
+            match drive {
+                Drive::Sum(field, offset) => {
+                    let (f, o) = (&field[start..end], &offset[start..end]);
+                    for (((xi, &e), &fi), &oi) in xs.iter_mut().zip(eta.iter()).zip(f).zip(o) {
+                        *xi = self.update(*xi, fi + oi, e);
+                    }
+                }
+                Drive::Scaled(lambda, b) => {
+                    for ((xi, &e), &bi) in xs.iter_mut().zip(eta.iter()).zip(&b[start..end]) {
+                        *xi = self.update(*xi, lambda * bi, e);
+                    }
+                }
+            }
+            start = end;
         }
+    }
+
+    /// x − μΔt (2 J2 x + 4 J4 x³ + g) + σ η.
+    #[inline(always)]
+    fn update(&self, v: R, g: R, eta: R) -> R {
+        let grad = v * (self.two_j2 + self.four_j4 * v * v) + g;
+        v - self.mu_dt * grad + self.sigma * eta
     }
 }

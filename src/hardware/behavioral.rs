@@ -26,6 +26,7 @@
 use super::circuit::{Circuit, CircuitError, Component, Mapping, NodeId, NodeRole, Terminal};
 use crate::dynamics::noise::Normals;
 use crate::dynamics::sampler::{Dynamics, RowStep};
+use crate::dynamics::step::CHUNK;
 use crate::linalg::{BlockSparse, Parallelism, Real};
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
 
@@ -407,19 +408,31 @@ impl<R: Real> Dynamics<R> for Behavioral<R> {
         } = row;
         let dt = self.dt;
         let branch = !aux.is_empty();
-        for i in self.evolving.iter().flat_map(|r| r.clone()) {
-            let v = x[i];
-            let u = if branch { aux[i] } else { R::zero() };
-            let constant = if offset.is_empty() {
-                self.constant[i]
-            } else {
-                offset[i]
-            };
-            let drift = v * (self.linear[i] + self.cubic[i] * v * v) + constant + field[i] + u;
-            x[i] = v - dt * drift + self.sigma[i] * noise.normal::<R>();
-            if branch {
-                let (decay, gain) = self.branch[i];
-                aux[i] = decay * u + gain * x[i];
+        // The normals of a chunk of units first (one vectorised fill), then its updates.
+        let mut eta = [R::zero(); CHUNK];
+        for range in &self.evolving {
+            let mut start = range.start;
+            while start < range.end {
+                let end = (start + CHUNK).min(range.end);
+                let eta = &mut eta[..end - start];
+                noise.fill(eta);
+                for (i, &e) in (start..end).zip(eta.iter()) {
+                    let v = x[i];
+                    let u = if branch { aux[i] } else { R::zero() };
+                    let constant = if offset.is_empty() {
+                        self.constant[i]
+                    } else {
+                        offset[i]
+                    };
+                    let drift =
+                        v * (self.linear[i] + self.cubic[i] * v * v) + constant + field[i] + u;
+                    x[i] = v - dt * drift + self.sigma[i] * e;
+                    if branch {
+                        let (decay, gain) = self.branch[i];
+                        aux[i] = decay * u + gain * x[i];
+                    }
+                }
+                start = end;
             }
         }
     }
