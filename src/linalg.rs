@@ -260,8 +260,8 @@ impl<T: Real> BlockSparse<T> {
 
 /// Block product over a partition of 0..N into `blocks` contiguous ranges, range i being
 /// `range(i)`: for every destination range d, `out[:, d] ← Σ_(s ∈ sources(d)) x[:, s]·m[s, d]`
-/// (added to `out` with `accumulate`), one GEMM per listed block, in the order listed. A
-/// destination without sources is zeroed, or left as it is with `accumulate`.
+/// (added to `out` with `accumulate`), one GEMM per run of adjacent listed sources, in the
+/// order listed. A destination without sources is zeroed, or left as it is with `accumulate`.
 #[allow(clippy::too_many_arguments)]
 pub fn block_product<T: Real, I: IntoIterator<Item = usize>>(
     m: ArrayView2<'_, T>,
@@ -277,8 +277,17 @@ pub fn block_product<T: Real, I: IntoIterator<Item = usize>>(
         let rd = range(d);
         let mut acc = accumulate;
         let mut o = out.slice_mut(ndarray::s![.., rd.clone()]);
+        // Adjacent source ranges are one product with a longer inner dimension (one pass
+        // over the output instead of one per block).
+        let mut merged: Vec<std::ops::Range<usize>> = Vec::new();
         for s in sources(d) {
             let rs = range(s);
+            match merged.last_mut() {
+                Some(last) if last.end == rs.start => last.end = rs.end,
+                _ => merged.push(rs),
+            }
+        }
+        for rs in merged {
             gemm(
                 o.view_mut(),
                 acc,

@@ -497,6 +497,13 @@ pub struct BenchArgs {
     /// Also time ngspice against the behavioral simulator on the 16-unit reference circuit.
     #[arg(long)]
     pub spice: bool,
+    /// Skip the end-to-end lines (train 20 trajectories, sample --n 100 of the paper model).
+    #[arg(long)]
+    pub no_end_to_end: bool,
+    /// MNIST directory: time reading it and train the end-to-end model on it (default: the
+    /// embedded synthetic digits).
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
 }
 
 impl BenchArgs {
@@ -515,6 +522,8 @@ impl BenchArgs {
             repeats: self.repeats,
             threads: self.threads,
             spice: self.spice,
+            end_to_end: !self.no_end_to_end,
+            data: self.data,
         })
     }
 }

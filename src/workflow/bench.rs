@@ -8,21 +8,25 @@
 //!   plus 2·T·M for the coupling gradient Σ_k r_k x′_kᵀ over the coupled blocks = 4·T·M
 //!   (≈ 10.6 GFLOP for T = 2,500).
 
+use crate::dynamics::noise::Normals;
 use crate::dynamics::noising::{HiddenProjection, Protocol, Schedule};
+use crate::dynamics::rng::{normal_streams, Purpose};
 use crate::dynamics::sampler::Batch;
+use crate::dynamics::step::{Drive, EulerMaruyama};
 use crate::hardware::behavioral::Behavioral;
 use crate::hardware::circuit;
 use crate::hardware::netlist::{self, Transient};
 use crate::hardware::perturb::{perturb, Nonidealities};
 use crate::hardware::profile::parse_profile;
-use crate::linalg::{gemm, Parallelism};
+use crate::linalg::{gemm, Parallelism, Real};
 use crate::model::{Computer, Connectivity, FieldPart, Params, Physics, Sources, Topology};
 use crate::train::reverse_nll::ReverseNll;
-use ndarray::{s, Array1, Array2};
+use ndarray::{s, Array1, Array2, Axis};
+use rayon::prelude::*;
 use std::time::Instant;
 
 /// Sizes of a benchmark run.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct BenchJob {
     /// Visible units.
     pub visible: usize,
@@ -38,6 +42,12 @@ pub struct BenchJob {
     pub threads: usize,
     /// Also time ngspice against the behavioral simulator on the 16-unit reference circuit.
     pub spice: bool,
+    /// Run the end-to-end lines (`train` of 20 trajectories and `sample --n 100` of the paper
+    /// model, in process).
+    pub end_to_end: bool,
+    /// MNIST directory: time reading it, and train the end-to-end model on it (else on the
+    /// embedded synthetic digits of the same size).
+    pub data: Option<std::path::PathBuf>,
 }
 
 /// One measured line.
@@ -80,10 +90,10 @@ fn pseudo(shape: (usize, usize), k: usize) -> Array2<f32> {
 /// Run the benchmark and return its lines; the first is the reference SGEMM.
 pub fn run(job: BenchJob) -> Vec<BenchLine> {
     let par = Parallelism::new(job.threads);
-    par.install(|| measure(job, par))
+    par.install(|| measure(&job, par))
 }
 
-fn measure(job: BenchJob, par: Parallelism) -> Vec<BenchLine> {
+fn measure(job: &BenchJob, par: Parallelism) -> Vec<BenchLine> {
     let (nv, nh) = (job.visible, job.hidden);
     let n = nv + nh;
     let topology = Topology::visible_hidden(
@@ -105,7 +115,11 @@ fn measure(job: BenchJob, par: Parallelism) -> Vec<BenchLine> {
         params,
     };
     let mut lines = Vec::new();
-    let mut push = |name: String, flops: f64, seconds: f64, reference: Option<f64>| {
+    let push = |lines: &mut Vec<BenchLine>,
+                name: String,
+                flops: f64,
+                seconds: f64,
+                reference: Option<f64>| {
         let rate = flops / seconds;
         lines.push(BenchLine {
             name,
@@ -124,6 +138,7 @@ fn measure(job: BenchJob, par: Parallelism) -> Vec<BenchLine> {
         gemm(c.view_mut(), false, a.view(), b.view(), 1.0, par)
     });
     let reference = push(
+        &mut lines,
         format!("SGEMM {}x{} . {}x{} (faer)", job.batch, n, n, n),
         2.0 * (job.batch * n * n) as f64,
         t,
@@ -137,6 +152,7 @@ fn measure(job: BenchJob, par: Parallelism) -> Vec<BenchLine> {
         computer.coupling_field(x.view(), h.view_mut(), FieldPart::of(Sources::All), par)
     });
     push(
+        &mut lines,
         format!("coupling field x.J by blocks, batch {}", job.batch),
         2.0 * job.batch as f64 * macs,
         t,
@@ -144,17 +160,23 @@ fn measure(job: BenchJob, par: Parallelism) -> Vec<BenchLine> {
     );
 
     // Sampling step (coupling field by blocks + Euler–Maruyama update with fresh noise).
-    for batch in [job.batch, 25, 1] {
+    let mut step_100 = None;
+    for batch in [job.batch, 100, 25, 1] {
         let mut bt = Batch::from_equilibrium(&computer, 1, 0, batch);
         let reps = if batch == job.batch { 5 } else { 50 };
         let t = best_of(job.repeats, || bt.run(&computer, reps, par, |_, _| {})) / reps as f64;
         push(
+            &mut lines,
             format!("sampling step, batch {batch}"),
             2.0 * batch as f64 * macs,
             t,
             Some(reference),
         );
+        if batch == 100 {
+            step_100 = Some(t);
+        }
     }
+    lines.extend(elementwise(&computer, job.batch, job.repeats));
 
     // The behavioral simulator of the same computer built on the gm-C profile, one chip with
     // the profile's tolerances, against the ideal sampler at the same batch.
@@ -171,6 +193,7 @@ fn measure(job: BenchJob, par: Parallelism) -> Vec<BenchLine> {
         let mut chip = Batch::from_equilibrium(&computer, 1, 0, batch);
         let t_chip = best_of(job.repeats, || chip.run(&sim, reps, par, |_, _| {})) / reps as f64;
         push(
+            &mut lines,
             format!(
                 "behavioral chip step, batch {batch} ({:.2}x the ideal step)",
                 t_ideal / t_chip
@@ -200,6 +223,7 @@ fn measure(job: BenchJob, par: Parallelism) -> Vec<BenchLine> {
         acc.add(&computer, traj.view(), par);
     });
     push(
+        &mut lines,
         format!("training gradient, 1 trajectory of {} steps", job.steps),
         4.0 * job.steps as f64 * macs,
         t,
@@ -215,6 +239,7 @@ fn measure(job: BenchJob, par: Parallelism) -> Vec<BenchLine> {
         }
     }) * (job.steps as f64 / loop_steps as f64);
     push(
+        &mut lines,
         "training gradient as per-step matrix-vector loop".into(),
         4.0 * job.steps as f64 * macs,
         t_loop,
@@ -222,17 +247,197 @@ fn measure(job: BenchJob, par: Parallelism) -> Vec<BenchLine> {
     );
     lines.push(BenchLine {
         name: format!(
-            "noising trajectory generation ({} steps, elementwise)",
+            "noising trajectory generation ({} steps, 1 thread)",
             job.steps
         ),
         flops: 0.0,
         seconds: gen_s,
         ratio: None,
     });
+    lines.push(BenchLine {
+        name: format!(
+            "training trajectory, generation + gradient ({:.2}x the gradient)",
+            (gen_s + t) / t
+        ),
+        flops: 4.0 * job.steps as f64 * macs,
+        seconds: gen_s + t,
+        ratio: Some(4.0 * job.steps as f64 * macs / (gen_s + t) / reference),
+    });
+    if let Some(dir) = &job.data {
+        let t = Instant::now();
+        let spec = crate::config::DataSpec {
+            source: crate::config::DataSource::Mnist {
+                dir: Some(dir.clone()),
+            },
+            digits: (0..10).collect(),
+            per_class: 100,
+            offset: 0,
+        };
+        match crate::data::select::training_set(&spec, Some(dir)) {
+            Ok(d) => lines.push(BenchLine {
+                name: format!("start-up: reading MNIST ({} images kept)", d.images.nrows()),
+                flops: 0.0,
+                seconds: t.elapsed().as_secs_f64(),
+                ratio: None,
+            }),
+            Err(e) => eprintln!("bench: MNIST not read: {}", crate::error::one_line(&e)),
+        }
+    }
+    if job.end_to_end {
+        match end_to_end(job, step_100) {
+            Ok(l) => lines.extend(l),
+            Err(e) => eprintln!(
+                "bench: end-to-end lines skipped: {}",
+                crate::error::one_line(&e)
+            ),
+        }
+    }
     if job.spice {
         lines.extend(spice_comparison(job.repeats));
     }
     lines
+}
+
+/// A noise source of zeros: the update's cost without the normals.
+struct Silent;
+
+impl Normals for Silent {
+    fn normal<R: Real>(&mut self) -> R {
+        R::zero()
+    }
+
+    fn fill<R: Real>(&mut self, out: &mut [R]) {
+        out.fill(R::zero());
+    }
+}
+
+/// The element-wise part of a sampling step of `batch` rows, in two lines: the B·N normals
+/// alone (Philox + Box–Muller), and the fused on-site + drive + update pass alone (its
+/// normals zeros), both over `par`'s threads.
+fn elementwise(computer: &Computer<f32>, batch: usize, repeats: usize) -> Vec<BenchLine> {
+    let n = computer.n();
+    let elems = (batch * n) as f64;
+    let mut buf = Array2::<f32>::zeros((batch, n));
+    let mut streams = normal_streams(1, Purpose::SampleNoise, 0, batch);
+    let t_normals = best_of(repeats, || {
+        buf.axis_iter_mut(Axis(0))
+            .into_par_iter()
+            .zip(streams.par_iter_mut())
+            .for_each(|(mut row, s)| s.fill(row.as_slice_mut().expect("contiguous")));
+    });
+    let em = EulerMaruyama::<f32>::new(&computer.physics);
+    let field = pseudo((batch, n), 5);
+    let offset = pseudo((batch, n), 6);
+    let mut x = pseudo((batch, n), 7);
+    let t_update = best_of(repeats, || {
+        x.axis_iter_mut(Axis(0))
+            .into_par_iter()
+            .zip(field.axis_iter(Axis(0)).into_par_iter())
+            .zip(offset.axis_iter(Axis(0)).into_par_iter())
+            .for_each(|((mut row, f), o)| {
+                let drive = Drive::Sum(
+                    f.to_slice().expect("contiguous"),
+                    o.to_slice().expect("contiguous"),
+                );
+                em.advance(row.as_slice_mut().expect("contiguous"), drive, &mut Silent);
+            });
+    });
+    vec![
+        BenchLine {
+            name: format!(
+                "  of a step: {batch}x{n} normals ({:.2} ns each)",
+                t_normals / elems * 1e9
+            ),
+            flops: 0.0,
+            seconds: t_normals,
+            ratio: None,
+        },
+        BenchLine {
+            name: format!(
+                "  of a step: on-site + update, fused ({:.2} ns/unit)",
+                t_update / elems * 1e9
+            ),
+            flops: 0.0,
+            seconds: t_update,
+            ratio: None,
+        },
+    ]
+}
+
+/// The main jobs end to end, in process, on the paper model (examples/mnist3.toml):
+/// `train` of 20 trajectories, then `sample --n 100` of the model it wrote; the part of the
+/// sample run outside its 2,500 steps (start-up, heat, PNGs, quality) from `step_100`, the
+/// measured step at batch 100.
+fn end_to_end(job: &BenchJob, step_100: Option<f64>) -> crate::Result<Vec<BenchLine>> {
+    let dir = tempfile_dir().map_err(crate::error::io_err(std::env::temp_dir()))?;
+    let mut overrides = vec![
+        "train.trajectories=20".to_string(),
+        format!("train.threads={}", job.threads),
+    ];
+    if job.data.is_none() {
+        overrides.push("data.source=\"synthetic\"".into());
+    }
+    let text = include_str!("../../examples/mnist3.toml");
+    let raw = crate::config::parse("examples/mnist3.toml", text, &overrides, &[])?;
+    let config = crate::config::check(raw, "examples/mnist3.toml", text)?;
+    let model = dir.join("model");
+    let train = crate::train::run::TrainJob {
+        config,
+        data_dir: job.data.clone(),
+        out: model.clone(),
+        resume: false,
+        force: true,
+        progress: false,
+    };
+    let t = Instant::now();
+    crate::workflow::train::run(&train)?;
+    let t_train = t.elapsed().as_secs_f64();
+    let sample = crate::workflow::sample::SampleJob {
+        model,
+        n: 100,
+        seed: 1,
+        out: dir.join("samples"),
+        threads: job.threads,
+        data_dir: job.data.clone(),
+        progress: false,
+        force: true,
+        chip: None,
+        judge: crate::workflow::sample::Judge::Off,
+    };
+    let t = Instant::now();
+    crate::workflow::sample::run(&sample)?;
+    let t_sample = t.elapsed().as_secs_f64();
+    let _ = std::fs::remove_dir_all(&dir);
+    let mut lines = vec![
+        BenchLine {
+            name: format!(
+                "end to end: train, 20 trajectories of the paper model{}",
+                if job.data.is_some() {
+                    ""
+                } else {
+                    " (synthetic digits)"
+                }
+            ),
+            flops: 0.0,
+            seconds: t_train,
+            ratio: None,
+        },
+        BenchLine {
+            name: "end to end: sample --n 100 of the paper model".into(),
+            flops: 0.0,
+            seconds: t_sample,
+            ratio: None,
+        },
+    ];
+    if let Some(step) = step_100 {
+        lines.push(BenchLine {
+            name: "  of which outside the 2,500 steps (start-up, heat, PNGs)".into(),
+            flops: 0.0,
+            seconds: (t_sample - 2500.0 * step).max(0.0),
+            ratio: None,
+        });
+    }
+    Ok(lines)
 }
 
 /// ngspice and the behavioral simulator on the same noisy 16-unit circuit (8 + 8 units,
