@@ -267,7 +267,7 @@ fn forward_residual(dt: f64) -> (f64, f64) {
     };
     let image = Array1::from_shape_fn(12, |i| if i % 3 == 0 { 1.5f32 } else { -0.7 });
     let b: Array1<f32> = protocol.image_bias(image.view(), 4, None);
-    let traj = protocol.trajectory(&ph, &b, 4, 0);
+    let traj = protocol.trajectory(&ph, &b, 4, 0, Parallelism::SEQUENTIAL);
     let f = account(&ph, &protocol, &b, traj.view());
     assert!(
         f.work > 0.0,

@@ -56,7 +56,8 @@ fn heldout_loss(dir: &Path) -> f64 {
     for id in 10_000..10_006 {
         acc.add(
             &md.computer,
-            g.trajectory(&md.computer, id).view(),
+            g.trajectory(&md.computer, id, Parallelism::SEQUENTIAL)
+                .view(),
             Parallelism::SEQUENTIAL,
         );
     }

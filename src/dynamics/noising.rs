@@ -10,9 +10,10 @@
 use super::philox::NormalStream;
 use super::rng::{stream, Purpose};
 use super::step::{Drive, EulerMaruyama};
-use crate::linalg::Real;
+use crate::linalg::{Parallelism, Real};
 use crate::model::Physics;
-use ndarray::{s, Array1, Array2, ArrayView1, ArrayViewMut2};
+use ndarray::{s, Array1, Array2, ArrayView1, ArrayViewMut2, Axis};
+use rayon::prelude::*;
 
 /// How λ(t) goes from 1 to 0 over the fade time t_fade = fade_fraction · t_f.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -113,44 +114,71 @@ impl Protocol {
         })
     }
 
-    /// Generate one noising trajectory into `out` [T+1, N] (row k = state at time k·Δt of the
-    /// fade, row 0 after equilibration), for full-strength bias `b_image` and noise stream `rng`.
-    /// Each step advances the next row of `out` in place from a copy of the previous one.
+    /// Generate noising trajectory `index` of run `seed` into `out` [T+1, N] (row k = state at
+    /// time k·Δt of the fade, row 0 after equilibration), for full-strength bias `b_image`.
+    /// Without couplings every unit evolves on its own, so the units are cut into one slice
+    /// per thread of `par`, each running every step; a slice reads its normals at their
+    /// positions in the trajectory's stream (step s, unit i: normal s·N + i), so the result
+    /// does not depend on the number of threads.
     pub fn trajectory_into<R: Real>(
         &self,
         ph: &Physics,
         b_image: &Array1<R>,
-        rng: &mut NormalStream,
+        (seed, index): (u64, u64),
         mut out: ArrayViewMut2<'_, R>,
+        par: Parallelism,
     ) {
         let em = EulerMaruyama::<R>::new(ph);
         let b = b_image.as_slice().expect("contiguous bias");
-        let mut x = vec![R::zero(); b.len()];
-        for _ in 0..ph.steps(self.t_eq) {
-            em.advance(&mut x, Drive::Scaled(R::one(), b), rng);
-        }
-        out.row_mut(0).assign(&ArrayView1::from(&x[..]));
-        for k in 1..out.nrows() {
-            let lambda = R::of(self.lambda((k - 1) as f64 * ph.dt));
-            let (done, mut rest) = out.view_mut().split_at(ndarray::Axis(0), k);
-            let mut row = rest.row_mut(0);
-            row.assign(&done.row(k - 1));
-            let row = row.as_slice_mut().expect("contiguous trajectory rows");
-            em.advance(row, Drive::Scaled(lambda, b), rng);
+        let n = b.len();
+        let eq = ph.steps(self.t_eq);
+        let lambdas: Vec<R> = (1..out.nrows())
+            .map(|k| R::of(self.lambda((k - 1) as f64 * ph.dt)))
+            .collect();
+        let run = |first: usize, mut cols: ArrayViewMut2<'_, R>| {
+            let b = &b[first..first + cols.ncols()];
+            let mut rng = NormalStream::new(seed, Purpose::Noising, index);
+            let mut x = vec![R::zero(); b.len()];
+            for s in 0..eq {
+                rng.seek((s * n + first) as u64);
+                em.advance(&mut x, Drive::Scaled(R::one(), b), &mut rng);
+            }
+            cols.row_mut(0).assign(&ArrayView1::from(&x[..]));
+            for (k, &lambda) in (1..).zip(&lambdas) {
+                rng.seek(((eq + k - 1) * n + first) as u64);
+                let (done, mut rest) = cols.view_mut().split_at(Axis(0), k);
+                let mut row = rest.row_mut(0);
+                row.assign(&done.row(k - 1));
+                let row = row.as_slice_mut().expect("contiguous trajectory rows");
+                em.advance(row, Drive::Scaled(lambda, b), &mut rng);
+            }
+        };
+        let width = n.div_ceil(par.threads().max(1)).max(1);
+        if width >= n {
+            run(0, out);
+        } else {
+            let slices: Vec<_> = out
+                .axis_chunks_iter_mut(Axis(1), width)
+                .enumerate()
+                .collect();
+            slices
+                .into_par_iter()
+                .for_each(|(i, cols)| run(i * width, cols));
         }
     }
 
-    /// Convenience: a fresh trajectory [T+1, N] with T = t_f/Δt steps, noise stream `index` of `seed`.
+    /// Convenience: a fresh trajectory [T+1, N] with T = t_f/Δt steps, noise stream `index` of
+    /// `seed`, on `par`'s threads.
     pub fn trajectory<R: Real>(
         &self,
         ph: &Physics,
         b_image: &Array1<R>,
         seed: u64,
         index: u64,
+        par: Parallelism,
     ) -> Array2<R> {
         let mut out = Array2::zeros((ph.steps(self.t_final) + 1, b_image.len()));
-        let mut rng = NormalStream::new(seed, Purpose::Noising, index);
-        self.trajectory_into(ph, b_image, &mut rng, out.view_mut());
+        self.trajectory_into(ph, b_image, (seed, index), out.view_mut(), par);
         out
     }
 }
@@ -211,7 +239,12 @@ mod tests {
         let img = Array1::from_shape_fn(200, |i| if i % 2 == 0 { 1.0f32 } else { -1.0 });
         let p = protocol(Schedule::Linear, HiddenProjection::None);
         let b: Array1<f64> = p.image_bias(img.view(), 0, None);
-        let t = p.trajectory(&ph, &b, 3, 0);
+        let t = p.trajectory(&ph, &b, 3, 0, Parallelism::SEQUENTIAL);
+        for threads in [2, 3, 7] {
+            let par = Parallelism::new(threads);
+            let split = par.install(|| p.trajectory(&ph, &b, 3, 0, par));
+            assert_eq!(split, t, "units cut in {threads} slices");
+        }
         assert_eq!(t.nrows(), 2001);
         let overlap = |k: usize| {
             t.row(k)

@@ -106,6 +106,28 @@ impl NormalStream {
         self.pos = 0;
     }
 
+    /// Move to normal number `pos` of the stream (the next one read): a counter-based stream
+    /// reads any position directly, e.g. one slice of units of every step.
+    pub fn seek(&mut self, pos: u64) {
+        let (group, within) = (pos / GROUP as u64, (pos % GROUP as u64) as usize);
+        let here = if self.pos == GROUP {
+            self.group * GROUP as u64
+        } else {
+            (self.group - 1) * GROUP as u64 + self.pos as u64
+        };
+        if here == pos {
+            return;
+        }
+        if within == 0 {
+            self.group = group;
+            self.pos = GROUP;
+        } else {
+            self.group = group;
+            self.refill();
+            self.pos = within;
+        }
+    }
+
     /// Fill `out` with the next `out.len()` normals of the stream.
     pub fn fill(&mut self, mut out: &mut [f32]) {
         // Leftovers of the current group first.
@@ -325,6 +347,12 @@ mod tests {
         assert_eq!(pieces, whole);
         let mut s = NormalStream::new(3, Purpose::SampleNoise, 11);
         assert!(whole.iter().all(|&v| v == s.next()));
+        for at in [0usize, 64, 65, 300, 999] {
+            s.seek(at as u64);
+            let mut rest = vec![0.0f32; 1000 - at];
+            s.fill(&mut rest);
+            assert_eq!(rest, whole[at..], "seek to {at}");
+        }
         let mut other = vec![0.0f32; 1000];
         NormalStream::new(3, Purpose::SampleNoise, 12).fill(&mut other);
         assert!(other.iter().zip(&whole).all(|(a, b)| a != b));

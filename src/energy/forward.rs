@@ -90,7 +90,14 @@ pub fn measure(
     par.install(|| {
         (0..count as u64)
             .into_par_iter()
-            .map(|id| account(&ph, protocol, gen.bias(id), gen.trajectory(c, id).view()))
+            .map(|id| {
+                account(
+                    &ph,
+                    protocol,
+                    gen.bias(id),
+                    gen.trajectory(c, id, par).view(),
+                )
+            })
             .collect()
     })
 }

@@ -229,7 +229,7 @@ impl GenerationInputs {
         // trained on.
         let heldout: Vec<_> = (0..job.heldout as u64)
             .into_par_iter()
-            .map(|k| noising.trajectory(&md.computer, (1 << 40) + k))
+            .map(|k| noising.trajectory(&md.computer, (1 << 40) + k, Parallelism::SEQUENTIAL))
             .collect();
         Ok(GenerationInputs {
             net,

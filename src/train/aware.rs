@@ -163,7 +163,7 @@ impl<T: TrajectoryObjective> Objective for Aware<T> {
         }
         let (this, hw, dir) = (&self.inner, &self.hardware, self.direction);
         let one = |id: u64| -> Result<(f64, usize, Params<f32>)> {
-            let traj = this.trajectory_of(&q, id);
+            let traj = this.trajectory_of(&q, id, Parallelism::SEQUENTIAL);
             let (loss, grad) = hw.chip(&q, id)?.action(&q, traj.view(), dir);
             Ok((loss, traj.nrows() - 1, grad))
         };

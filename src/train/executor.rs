@@ -38,7 +38,9 @@ pub trait Objective {
 /// the trajectory of a global index is built and which units are scored.
 pub trait TrajectoryObjective: Sync {
     /// The trajectory [T+1, N] of global index `id`.
-    fn trajectory_of(&self, computer: &Computer<f32>, id: u64) -> Array2<f32>;
+    /// The trajectory [T+1, N] of global index `id`, generated on `par`'s threads (the same
+    /// numbers whatever their count).
+    fn trajectory_of(&self, computer: &Computer<f32>, id: u64, par: Parallelism) -> Array2<f32>;
     /// Number of units whose action is scored (the loss is per scored unit and step).
     fn scored_units(&self, computer: &Computer<f32>) -> usize;
     /// The loss and gradient accumulator.
@@ -55,10 +57,11 @@ impl<T: TrajectoryObjective> Objective for T {
         let this = &*self;
         let trajs: Vec<Array2<f32>> = if par.threads() > 1 {
             ids.into_par_iter()
-                .map(|id| this.trajectory_of(computer, id))
+                .map(|id| this.trajectory_of(computer, id, par))
                 .collect()
         } else {
-            ids.map(|id| this.trajectory_of(computer, id)).collect()
+            ids.map(|id| this.trajectory_of(computer, id, par))
+                .collect()
         };
         let units = self.scored_units(computer);
         Ok(self.action().batch(computer, &trajs, units, par))

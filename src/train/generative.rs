@@ -5,6 +5,7 @@ use super::executor::TrajectoryObjective;
 use super::reverse_nll::ReverseNll;
 use crate::dynamics::noising::Protocol;
 use crate::dynamics::rng::{stream, Purpose};
+use crate::linalg::Parallelism;
 use crate::model::Computer;
 use ndarray::{Array1, Array2, Axis};
 use rand::seq::SliceRandom;
@@ -44,9 +45,9 @@ impl Generative {
     }
 
     /// The noising trajectory [T+1, N] of index `id`.
-    pub fn trajectory(&self, computer: &Computer<f32>, id: u64) -> Array2<f32> {
+    pub fn trajectory(&self, computer: &Computer<f32>, id: u64, par: Parallelism) -> Array2<f32> {
         self.protocol
-            .trajectory(&computer.physics, self.bias(id), self.seed, id)
+            .trajectory(&computer.physics, self.bias(id), self.seed, id, par)
     }
 }
 
@@ -59,8 +60,8 @@ pub fn epoch_order(seed: u64, m: usize, id: u64) -> usize {
 }
 
 impl TrajectoryObjective for Generative {
-    fn trajectory_of(&self, computer: &Computer<f32>, id: u64) -> Array2<f32> {
-        self.trajectory(computer, id)
+    fn trajectory_of(&self, computer: &Computer<f32>, id: u64, par: Parallelism) -> Array2<f32> {
+        self.trajectory(computer, id, par)
     }
 
     /// Every unit, visible and hidden, is scored.

@@ -7,6 +7,7 @@ use super::executor::TrajectoryObjective;
 use super::generative::epoch_order;
 use super::reverse_nll::{Direction, ReverseNll};
 use crate::dynamics::ideal::{ideal_bias, relax, targets, TargetMap};
+use crate::linalg::Parallelism;
 use crate::model::{Computer, Physics};
 use ndarray::{s, Array2, ArrayView2};
 use rayon::prelude::*;
@@ -100,7 +101,8 @@ impl TeacherStudent {
 }
 
 impl TrajectoryObjective for TeacherStudent {
-    fn trajectory_of(&self, computer: &Computer<f32>, id: u64) -> Array2<f32> {
+    /// Idealised paths are noise-free and cheap: built on one thread.
+    fn trajectory_of(&self, computer: &Computer<f32>, id: u64, _par: Parallelism) -> Array2<f32> {
         let m = epoch_order(self.seed, self.len(), id);
         self.trajectory(&computer.physics, m)
     }

@@ -216,7 +216,7 @@ fn measure(job: &BenchJob, par: Parallelism) -> Vec<BenchLine> {
     let img = Array1::from_shape_fn(nv, |i| ((i % 28) as f32 - 13.5) / 8.0);
     let bias = protocol.image_bias::<f32>(img.view(), nh, None);
     let gen = Instant::now();
-    let traj = protocol.trajectory(&physics, &bias, 1, 0);
+    let traj = protocol.trajectory(&physics, &bias, 1, 0, Parallelism::SEQUENTIAL);
     let gen_s = gen.elapsed().as_secs_f64();
     let mut acc = ReverseNll::new(n);
     let t = best_of(job.repeats, || {
