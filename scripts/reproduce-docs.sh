@@ -268,7 +268,7 @@ recipe_demo_energy() {
 
 # docs/performance.md, docs/tolerance.md "Throughput": wall-clock ratios (machine-dependent).
 recipe_bench() {
-  step bench tc bench --spice
+  step bench tc bench --spice --data "$DATA"
 }
 
 # docs/tolerance.md "Design answers for the paper's model": the generative studies on gm-C

@@ -224,7 +224,7 @@ fn search_matches_the_grid_resumes_and_merges_byte_for_byte() {
     let best = p("search").join("best.toml");
     let text = std::fs::read_to_string(&best).unwrap();
     assert!(
-        text.starts_with("# thermocad design: design 2 ") && text.contains("# bits = 2"),
+        text.starts_with("# thermocad design: design 4 ") && text.contains("# bits = 3"),
         "{text}"
     );
     let (code, _, err) = thermocad(&[
@@ -234,7 +234,7 @@ fn search_matches_the_grid_resumes_and_merges_byte_for_byte() {
         "--hardware",
         best.to_str().unwrap(),
         "--sweep",
-        "bits=2",
+        "bits=3",
         "--chips",
         "1",
         "--samples",
@@ -301,7 +301,7 @@ fn search_matches_the_grid_resumes_and_merges_byte_for_byte() {
 }
 
 /// Chip evaluations successive halving makes on the small space above (deterministic).
-const EXPECTED_SEARCH_EVALUATIONS: usize = 61;
+const EXPECTED_SEARCH_EVALUATIONS: usize = 53;
 
 #[test]
 fn an_unmet_target_is_an_answer_and_bad_flags_are_one_line() {
@@ -314,7 +314,7 @@ fn an_unmet_target_is_an_answer_and_bad_flags_are_one_line() {
         &p("unmet"),
         &[
             "--space",
-            "bits=2..3; mismatch.unit_area_m2=2e-16,1e-15",
+            "bits=2..3; mismatch.unit_area_m2=1.1e-16,1e-15",
             "--target",
             "yield(corr) >= 0.9",
             "--chips",
@@ -327,7 +327,10 @@ fn an_unmet_target_is_an_answer_and_bad_flags_are_one_line() {
     assert!(summary.contains("No design meets"), "{summary}");
     assert!(summary.contains("best achieved yield"), "{summary}");
     assert!(
-        summary.contains("Limiting dimension: `mismatch.unit_area_m2`"),
+        // Deterministic for this model and seed: 75 % at 2 bits, 50 % at 3 (docs/design.md).
+        summary.contains(
+            "Limiting dimension: `bits` — the best yield per value ranges from 50 % to 75 %"
+        ),
         "{summary}"
     );
     assert!(!p("unmet").join("best.toml").exists());
