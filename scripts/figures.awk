@@ -1,6 +1,9 @@
 # Extract and check the figures of docs/figures.toml against a reproduction run.
 #
-#   awk -v out=DIR -f scripts/figures.awk docs/figures.toml > DIR/report.md
+#   awk -v out=DIR [-v digits=N] -f scripts/figures.awk docs/figures.toml > DIR/report.md
+#
+# (digits: significant digits of the regenerated values in the report, 4 by default;
+# scripts/refresh-figures.py reads them at full precision.)
 #
 # The manifest is a list of [[figure]] tables whose values are single-line TOML strings
 # ('literal' or "basic") or booleans. For each checked figure the numbers in `value` (the doc's
@@ -71,7 +74,7 @@ function quantum(m,    mant, e, d) {
 function fmt(x) {
   if (x == "") return "—"
   if (x == int(x) && x < 1e7 && x > -1e7) return sprintf("%d", x)
-  return sprintf("%.4g", x)
+  return sprintf("%." (digits ? digits : 4) "g", x)
 }
 
 # csv: aggregate column col of file f over rows matching filt.
