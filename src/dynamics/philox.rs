@@ -190,31 +190,37 @@ unsafe fn groups_avx2(key: [u32; 2], index: [u32; 2], first: u64, out: &mut [f32
 fn groups_generic(key: [u32; 2], index: [u32; 2], first: u64, out: &mut [f32]) {
     for (g, chunk) in out.chunks_exact_mut(GROUP).enumerate() {
         let block0 = (first + g as u64) * LANES as u64;
-        let mut c0 = [0u32; LANES];
-        let mut c1 = [0u32; LANES];
+        // The four words of each lane's counter, each held in the low half of a u64 so that
+        // the 32×32→64-bit products and their halves need no packing between rounds.
+        const LO: u64 = 0xFFFF_FFFF;
+        let mut c0 = [0u64; LANES];
+        let mut c1 = [0u64; LANES];
         for j in 0..LANES {
             let b = block0 + j as u64;
-            c0[j] = b as u32;
-            c1[j] = (b >> 32) as u32;
+            c0[j] = b & LO;
+            c1[j] = b >> 32;
         }
-        let mut c2 = [index[0]; LANES];
-        let mut c3 = [index[1]; LANES];
-        let mut k = key;
+        let mut c2 = [u64::from(index[0]); LANES];
+        let mut c3 = [u64::from(index[1]); LANES];
+        let (mut k0, mut k1) = (u64::from(key[0]), u64::from(key[1]));
         for r in 0..10 {
             if r > 0 {
-                k = [k[0].wrapping_add(W0), k[1].wrapping_add(W1)];
+                k0 = (k0 + u64::from(W0)) & LO;
+                k1 = (k1 + u64::from(W1)) & LO;
             }
             for j in 0..LANES {
-                let p0 = u64::from(M0) * u64::from(c0[j]);
-                let p1 = u64::from(M1) * u64::from(c2[j]);
-                let n0 = (p1 >> 32) as u32 ^ c1[j] ^ k[0];
-                let n2 = (p0 >> 32) as u32 ^ c3[j] ^ k[1];
+                let p0 = u64::from(M0) * (c0[j] & LO);
+                let p1 = u64::from(M1) * (c2[j] & LO);
+                let n0 = (p1 >> 32) ^ c1[j] ^ k0;
+                let n2 = (p0 >> 32) ^ c3[j] ^ k1;
                 c0[j] = n0;
-                c1[j] = p1 as u32;
+                c1[j] = p1 & LO;
                 c2[j] = n2;
-                c3[j] = p0 as u32;
+                c3[j] = p0 & LO;
             }
         }
+        let word = |c: &[u64; LANES]| -> [u32; LANES] { std::array::from_fn(|j| c[j] as u32) };
+        let (c0, c1, c2, c3) = (word(&c0), word(&c1), word(&c2), word(&c3));
         let (lo, hi) = chunk.split_at_mut(2 * LANES);
         let (z0, z1) = lo.split_at_mut(LANES);
         let (z2, z3) = hi.split_at_mut(LANES);
