@@ -31,7 +31,7 @@ pub trait Normals: Send {
 impl Normals for NormalStream {
     #[inline]
     fn normal<R: Real>(&mut self) -> R {
-        R::of(f64::from(self.next()))
+        R::of(f64::from(self.next_normal()))
     }
 
     #[inline]

@@ -91,7 +91,7 @@ impl NormalStream {
 
     /// The next normal.
     #[inline]
-    pub fn next(&mut self) -> f32 {
+    pub fn next_normal(&mut self) -> f32 {
         if self.pos == GROUP {
             self.refill();
         }
@@ -352,7 +352,7 @@ mod tests {
         assert_eq!(pieces.len(), 1000);
         assert_eq!(pieces, whole);
         let mut s = NormalStream::new(3, Purpose::SampleNoise, 11);
-        assert!(whole.iter().all(|&v| v == s.next()));
+        assert!(whole.iter().all(|&v| v == s.next_normal()));
         for at in [0usize, 64, 65, 300, 999] {
             s.seek(at as u64);
             let mut rest = vec![0.0f32; 1000 - at];

@@ -365,9 +365,9 @@ fn elementwise(computer: &Computer<f32>, batch: usize, repeats: usize) -> Vec<Be
 }
 
 /// The main jobs end to end, in process, on the paper model (examples/mnist3.toml):
-/// `train` of 20 trajectories, then `sample --n 100` of the model it wrote; the part of the
-/// sample run outside its 2,500 steps (start-up, heat, PNGs, quality) from `step_100`, the
-/// measured step at batch 100.
+/// `train` of 20 trajectories, then `sample --n 100` of the model it wrote, with the sample
+/// run's phases (`SampleTiming`: loading, steps, writing, quality); its steps are compared
+/// with 2,500 times `step_100`, the step at batch 100 measured above.
 fn end_to_end(job: &BenchJob, step_100: Option<f64>) -> crate::Result<Vec<BenchLine>> {
     let dir = tempfile_dir().map_err(crate::error::io_err(std::env::temp_dir()))?;
     let mut overrides = vec![
@@ -405,38 +405,48 @@ fn end_to_end(job: &BenchJob, step_100: Option<f64>) -> crate::Result<Vec<BenchL
         judge: crate::workflow::sample::Judge::Off,
     };
     let t = Instant::now();
-    crate::workflow::sample::run(&sample)?;
+    let summary = crate::workflow::sample::run(&sample)?;
     let t_sample = t.elapsed().as_secs_f64();
     let _ = std::fs::remove_dir_all(&dir);
+    let phases = summary.timing;
+    let line = |name: String, seconds: f64| BenchLine {
+        name,
+        flops: 0.0,
+        seconds,
+        ratio: None,
+    };
+    let data = if job.data.is_some() {
+        ""
+    } else {
+        " (synthetic digits)"
+    };
     let mut lines = vec![
-        BenchLine {
-            name: format!(
-                "end to end: train, 20 trajectories of the paper model{}",
-                if job.data.is_some() {
-                    ""
-                } else {
-                    " (synthetic digits)"
-                }
+        line(
+            format!("end to end: train, 20 trajectories of the paper model{data}"),
+            t_train,
+        ),
+        line(
+            "end to end: sample --n 100 of the paper model".into(),
+            t_sample,
+        ),
+        line("  of which loading the model".into(), phases.start_s),
+        line(
+            format!(
+                "  of which the 2,500 steps ({:.2}x the step at batch 100 above)",
+                step_100.map_or(f64::NAN, |s| phases.steps_s / (2500.0 * s))
             ),
-            flops: 0.0,
-            seconds: t_train,
-            ratio: None,
-        },
-        BenchLine {
-            name: "end to end: sample --n 100 of the paper model".into(),
-            flops: 0.0,
-            seconds: t_sample,
-            ratio: None,
-        },
+            phases.steps_s,
+        ),
+        line(
+            "  of which writing samples.npy, heat.csv, PNGs".into(),
+            phases.write_s,
+        ),
+        line(
+            "  of which reading MNIST and the quality report".into(),
+            phases.quality_s,
+        ),
     ];
-    if let Some(step) = step_100 {
-        lines.push(BenchLine {
-            name: "  of which outside the 2,500 steps (start-up, heat, PNGs)".into(),
-            flops: 0.0,
-            seconds: (t_sample - 2500.0 * step).max(0.0),
-            ratio: None,
-        });
-    }
+    lines.retain(|l| l.seconds.is_finite());
     Ok(lines)
 }
 

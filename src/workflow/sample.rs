@@ -76,6 +76,21 @@ pub struct SampleSummary {
     pub quality: Option<Quality>,
     /// The judge's accuracy on its own held-out digits.
     pub judge_accuracy: Option<f64>,
+    /// Where the run's wall time went.
+    pub timing: SampleTiming,
+}
+
+/// Wall time of the phases of a `sample` run, seconds (`thermocad bench` reports them).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct SampleTiming {
+    /// Loading the model and building the dynamics.
+    pub start_s: f64,
+    /// The Langevin steps (and the heat of every sample).
+    pub steps_s: f64,
+    /// Writing samples.npy, heat.csv and the PNGs.
+    pub write_s: f64,
+    /// Reading the training digits and judging the samples.
+    pub quality_s: f64,
 }
 
 /// Trajectories shown in trajectories.png.
@@ -85,6 +100,8 @@ const SNAPSHOTS: [f64; 7] = [0.0, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0];
 
 /// Run a sampling job.
 pub fn run(job: &SampleJob) -> Result<SampleSummary> {
+    let clock = std::time::Instant::now();
+    let mut timing = SampleTiming::default();
     crate::limits::count("--n", job.n as f64, f64::INFINITY)?;
     let md = load_dir(&job.model)?;
     let c = &md.computer;
@@ -100,6 +117,7 @@ pub fn run(job: &SampleJob) -> Result<SampleSummary> {
     let dynamics = sampler(&md, job.chip.as_ref(), job.seed)?;
     crate::rundir::claim_dir(&job.out, job.force, "sample")?;
     let par = Parallelism::new(job.threads);
+    timing.start_s = clock.elapsed().as_secs_f64();
     let snap_steps: Vec<usize> = SNAPSHOTS
         .iter()
         .map(|f| (f * steps as f64).round() as usize)
@@ -150,10 +168,12 @@ pub fn run(job: &SampleJob) -> Result<SampleSummary> {
         )
     });
     bar.finish_and_clear();
+    timing.steps_s = clock.elapsed().as_secs_f64() - timing.start_s;
     let hint = "the dynamics diverged (couplings too large for model.dt); nothing was written";
     crate::finite::check("sample", "samples", &samples, hint)?;
     crate::finite::check_slice("sample", "heat", &heat, hint)?;
     write_files(job, &md, &samples, &heat, &frames, &snap_steps)?;
+    timing.write_s = clock.elapsed().as_secs_f64() - timing.start_s - timing.steps_s;
     let mut summary = SampleSummary {
         heat_kt: heat,
         mean_best_corr: None,
@@ -162,6 +182,7 @@ pub fn run(job: &SampleJob) -> Result<SampleSummary> {
         quality_skipped: None,
         quality: None,
         judge_accuracy: None,
+        timing,
     };
     // Quality against the training digits when their files exist; any other failure to read
     // them (a corrupt file, too few images) is an error.
@@ -176,6 +197,8 @@ pub fn run(job: &SampleJob) -> Result<SampleSummary> {
     if let Some(train) = train {
         judge_samples(job, &md, &train, &samples, &mut summary)?;
     }
+    let t = &mut summary.timing;
+    t.quality_s = clock.elapsed().as_secs_f64() - t.start_s - t.steps_s - t.write_s;
     Ok(summary)
 }
 
