@@ -305,7 +305,12 @@ recipe_codesign_mnist3() {
     step mm40-tol "${t[@]}" --model "$RDIR/mm40" --sweep mismatch=0.2,0.4 --chips 8 --samples 60 \
       --classifier "$cls" --out "$RDIR/mm40-tol" &&
     step free-energy "${e[@]}" --model "$RDIR/free" --out "$RDIR/free-energy" &&
-    step fan64-energy "${e[@]}" --model "$RDIR/fan64" --out "$RDIR/fan64-energy" || return 1
+    step fan64-energy "${e[@]}" --model "$RDIR/fan64" --out "$RDIR/fan64-energy" &&
+    step fan64-1800 "${tr[@]}" --hardware docs/repro/gm-c-fan64.toml --set train.trajectories=1800 \
+      --out "$RDIR/fan64-1800" &&
+    step fan64-1800-s tc sample --model "$RDIR/fan64-1800" --n 100 --seed 1 --data "$DATA" \
+      --out "$RDIR/fan64-1800-s" &&
+    step fan64-1800-energy "${e[@]}" --model "$RDIR/fan64-1800" --out "$RDIR/fan64-1800-energy" || return 1
   local c
   for c in 3 1.5; do
     step "load$c" "${tr[@]}" --hardware "docs/repro/gm-c-fan64-load$c.toml" --out "$RDIR/load$c" &&
