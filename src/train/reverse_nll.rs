@@ -23,6 +23,7 @@ use super::executor::Evaluation;
 use crate::linalg::{gemm, Parallelism, Real};
 use crate::model::{Computer, Params};
 use ndarray::{s, Array2, ArrayView2, ArrayViewMut2, Axis, Zip};
+use rayon::prelude::*;
 use std::ops::Range;
 
 /// Which path probability is scored.
@@ -82,22 +83,33 @@ impl<R: Real> ReverseNll<R> {
         computer.grad_potential_path(point, self.resid.view_mut(), par);
         let ph = computer.physics;
         let mu_dt = R::of(ph.mu * ph.dt);
-        Zip::from(&mut self.resid)
-            .and(&earlier)
-            .and(&later)
-            .par_for_each(|r, &x, &xp| *r = sign * (x - xp) + mu_dt * *r);
+        // One pass per step (row, in parallel): the residual, zero on clamped units, and the
+        // row's Σ r² in f64; the rows' sums are then added in order, so the loss is the same
+        // whatever the thread count.
         let groups = computer.topology.groups();
-        for g in groups.iter().filter(|g| g.clamped) {
-            self.resid
-                .slice_mut(s![.., g.range.clone()])
-                .fill(R::zero());
-        }
-        let loss = self
+        let clamped: Vec<Range<usize>> = groups
+            .iter()
+            .filter(|g| g.clamped)
+            .map(|g| g.range.clone())
+            .collect();
+        let row_sums: Vec<f64> = self
             .resid
-            .axis_iter(Axis(0))
-            .map(|row| row.iter().map(|v| v.f64() * v.f64()).sum::<f64>())
-            .sum::<f64>()
-            / (4.0 * ph.mu * ph.kt * ph.dt);
+            .axis_iter_mut(Axis(0))
+            .into_par_iter()
+            .zip(earlier.axis_iter(Axis(0)).into_par_iter())
+            .zip(later.axis_iter(Axis(0)).into_par_iter())
+            .map(|((mut r, x), xp)| {
+                Zip::from(&mut r)
+                    .and(&x)
+                    .and(&xp)
+                    .for_each(|r, &x, &xp| *r = sign * (x - xp) + mu_dt * *r);
+                for c in &clamped {
+                    r.slice_mut(s![c.clone()]).fill(R::zero());
+                }
+                r.iter().map(|v| v.f64() * v.f64()).sum::<f64>()
+            })
+            .collect();
+        let loss = row_sums.iter().sum::<f64>() / (4.0 * ph.mu * ph.kt * ph.dt);
 
         let c = R::of(1.0 / (2.0 * ph.kt));
         let rsum = self.resid.sum_axis(Axis(0));
