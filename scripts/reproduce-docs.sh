@@ -304,6 +304,8 @@ recipe_codesign_mnist3() {
       --classifier "$cls" --out "$RDIR/bits3-tol" &&
     step mm40-tol "${t[@]}" --model "$RDIR/mm40" --sweep mismatch=0.2,0.4 --chips 8 --samples 60 \
       --classifier "$cls" --out "$RDIR/mm40-tol" &&
+    step mm40-tol20 "${t[@]}" --model "$RDIR/mm40" --sweep mismatch=0.4 --chips 20 --samples 60 \
+      --classifier "$cls" --out "$RDIR/mm40-tol20" &&
     step free-energy "${e[@]}" --model "$RDIR/free" --out "$RDIR/free-energy" &&
     step fan64-energy "${e[@]}" --model "$RDIR/fan64" --out "$RDIR/fan64-energy" &&
     step fan64-1800 "${tr[@]}" --hardware docs/repro/gm-c-fan64.toml --set train.trajectories=1800 \
