@@ -25,7 +25,7 @@ MANIFEST=$ROOT/docs/figures.toml
 # Recipes in the order they run (dependencies first).
 RECIPES=(mnist3 mnist3_decks mnist3_energy paper_small_energy mnist3_variants classifier
   mnist3_ledger classifier_energy classifier_tolerance classifier_deck codesign_fanin demo demo_energy bench
-  mnist3_tolerance codesign_mnist3 codesign_classifier codesign_cost codesign_resistive)
+  mnist3_tolerance codesign_mnist3 codesign_classifier codesign_cost codesign_resistive generation)
 
 usage() {
   sed -n '2,4p' "$0" | sed 's/^# \{0,1\}//'
@@ -356,6 +356,14 @@ recipe_codesign_cost() {
 # RC board with NICs at compensation bounds 2, 4 and 8 (8 = the shipped profile), samples on the
 # ideal computer and (c = 8) on the nominal chip, and the 20-chip study at the profile's own
 # tolerances (≈ 1 h on 2 cores).
+# docs/generation.md "Recipes tried": the eleven variants of the mnist3 ablation, 1,000 samples
+# each, one judge (≈ 14 min on a quiet 2-core machine).
+recipe_generation() {
+  step ablation env THERMOCAD="$TC" "$ROOT/scripts/ablation-mnist3.sh" --out "$RDIR/ablation" \
+    --data "$DATA" --only shipped tf5 sample-tf5 fade0.5 fade0.95 hidden1024 proj-copy bias5 \
+    hscale3 visbias cosine
+}
+
 recipe_codesign_resistive() {
   local tr=(tc train --config examples/mnist3.toml --data "$DATA")
   local c
