@@ -48,31 +48,35 @@ pub struct Match {
     pub correlation: f64,
 }
 
+/// The (image, correlation) pair with the largest |correlation| (the first on ties; image 0
+/// with correlation 0 when none is non-zero).
+pub fn strongest(correlations: impl IntoIterator<Item = (usize, f64)>) -> Match {
+    correlations.into_iter().fold(
+        Match {
+            image: 0,
+            correlation: 0.0,
+        },
+        |best, (image, correlation)| {
+            if correlation.abs() > best.correlation.abs() {
+                Match { image, correlation }
+            } else {
+                best
+            }
+        },
+    )
+}
+
 /// For each sample [S, P], the training image [M, P] with the largest |correlation|.
 pub fn best_matches(samples: ArrayView2<'_, f32>, train: ArrayView2<'_, f32>) -> Vec<Match> {
     samples
         .axis_iter(Axis(0))
         .map(|s| {
-            train
-                .axis_iter(Axis(0))
-                .enumerate()
-                .map(|(i, t)| Match {
-                    image: i,
-                    correlation: correlation(s, t),
-                })
-                .fold(
-                    Match {
-                        image: 0,
-                        correlation: 0.0,
-                    },
-                    |best, m| {
-                        if m.correlation.abs() > best.correlation.abs() {
-                            m
-                        } else {
-                            best
-                        }
-                    },
-                )
+            strongest(
+                train
+                    .axis_iter(Axis(0))
+                    .enumerate()
+                    .map(|(i, t)| (i, correlation(s, t))),
+            )
         })
         .collect()
 }

@@ -11,6 +11,7 @@ use thermocad::hardware::perturb::Spread;
 use thermocad::hardware::quantize::{
     BitWidth, Granularity, QuantError, QuantSpec, MAX_BITS, MIN_BITS,
 };
+use thermocad::tolerance::dir::CLASSIFIER_NPZ;
 use thermocad::tolerance::{inputs::ScoringSource, sweep::Sweep, Shard, StudyError};
 use thermocad::workflow::{
     bench::BenchJob,
@@ -262,7 +263,7 @@ impl SampleArgs {
         let judge = match (self.no_classifier, self.classifier, &self.data) {
             (true, _, _) | (false, None, None) => Judge::Off,
             (false, Some(path), _) => Judge::At(path),
-            (false, None, Some(_)) => Judge::At(self.run.out.join("classifier.npz")),
+            (false, None, Some(_)) => Judge::At(self.run.out.join(CLASSIFIER_NPZ)),
         };
         Ok(SampleJob {
             model: self.model,

@@ -118,11 +118,9 @@ impl NormalStream {
         if here == pos {
             return;
         }
-        if within == 0 {
-            self.group = group;
-            self.pos = GROUP;
-        } else {
-            self.group = group;
+        self.group = group;
+        self.pos = GROUP;
+        if within > 0 {
             self.refill();
             self.pos = within;
         }

@@ -13,6 +13,26 @@ use crate::model::Physics;
 /// Units per fused chunk (the normals buffer: 1 KiB in f32).
 pub const CHUNK: usize = 256;
 
+/// Visit `units` in chunks of at most [`CHUNK`], drawing each chunk's normals from `noise`
+/// first (one vectorised fill, in unit order): `update(start, eta)` then updates units
+/// `start..start + eta.len()` with them.
+#[inline]
+pub fn with_normals<R: Real, N: Normals + ?Sized>(
+    units: std::ops::Range<usize>,
+    noise: &mut N,
+    mut update: impl FnMut(usize, &[R]),
+) {
+    let mut eta = [R::zero(); CHUNK];
+    let mut start = units.start;
+    while start < units.end {
+        let end = (start + CHUNK).min(units.end);
+        let eta = &mut eta[..end - start];
+        noise.fill(eta);
+        update(start, eta);
+        start = end;
+    }
+}
+
 /// The non-local gradient g_i of a step.
 #[derive(Clone, Copy, Debug)]
 pub enum Drive<'a, R> {
@@ -46,13 +66,8 @@ impl<R: Real> EulerMaruyama<R> {
     /// `x.len()` normals from `noise`, in unit order.
     #[inline]
     pub fn advance<N: Normals + ?Sized>(&self, x: &mut [R], drive: Drive<'_, R>, noise: &mut N) {
-        let mut eta = [R::zero(); CHUNK];
-        let n = x.len();
-        let mut start = 0;
-        while start < n {
-            let end = (start + CHUNK).min(n);
-            let eta = &mut eta[..end - start];
-            noise.fill(eta);
+        with_normals(0..x.len(), noise, |start, eta| {
+            let end = start + eta.len();
             let xs = &mut x[start..end];
             match drive {
                 Drive::Sum(field, offset) => {
@@ -67,8 +82,7 @@ impl<R: Real> EulerMaruyama<R> {
                     }
                 }
             }
-            start = end;
-        }
+        });
     }
 
     /// x − μΔt (2 J2 x + 4 J4 x³ + g) + σ η.

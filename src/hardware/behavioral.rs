@@ -26,7 +26,7 @@
 use super::circuit::{Circuit, CircuitError, Component, Mapping, NodeId, NodeRole, Terminal};
 use crate::dynamics::noise::Normals;
 use crate::dynamics::sampler::{Dynamics, RowStep};
-use crate::dynamics::step::CHUNK;
+use crate::dynamics::step::with_normals;
 use crate::linalg::{BlockSparse, Parallelism, Real};
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
 
@@ -409,14 +409,9 @@ impl<R: Real> Dynamics<R> for Behavioral<R> {
         let dt = self.dt;
         let branch = !aux.is_empty();
         // The normals of a chunk of units first (one vectorised fill), then its updates.
-        let mut eta = [R::zero(); CHUNK];
         for range in &self.evolving {
-            let mut start = range.start;
-            while start < range.end {
-                let end = (start + CHUNK).min(range.end);
-                let eta = &mut eta[..end - start];
-                noise.fill(eta);
-                for (i, &e) in (start..end).zip(eta.iter()) {
+            with_normals(range.clone(), noise, |start, eta: &[R]| {
+                for (i, &e) in (start..).zip(eta) {
                     let v = x[i];
                     let u = if branch { aux[i] } else { R::zero() };
                     let constant = if offset.is_empty() {
@@ -432,8 +427,7 @@ impl<R: Real> Dynamics<R> for Behavioral<R> {
                         aux[i] = decay * u + gain * x[i];
                     }
                 }
-                start = end;
-            }
+            });
         }
     }
 }

@@ -262,14 +262,8 @@ impl<'a> Reference<'a> {
             .rows()
             .into_iter()
             .map(|row| {
-                let (image, c) = row.iter().enumerate().fold((0usize, 0.0f64), |b, (i, &c)| {
-                    if c.abs() > b.1.abs() {
-                        (i, c)
-                    } else {
-                        b
-                    }
-                });
-                let best_class = self.labels.get(image).copied().unwrap_or(0);
+                let best = crate::metrics::strongest(row.iter().copied().enumerate());
+                let best_class = self.labels.get(best.image).copied().unwrap_or(0);
                 let other = row
                     .iter()
                     .zip(self.labels)
@@ -282,10 +276,7 @@ impl<'a> Reference<'a> {
                         }
                     });
                 Judged {
-                    best: crate::metrics::Match {
-                        image,
-                        correlation: c,
-                    },
+                    best,
                     best_class,
                     other,
                     judged: None,

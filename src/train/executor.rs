@@ -37,7 +37,6 @@ pub trait Objective {
 /// ([`ReverseNll`]): generative training and teacher–student training differ only in how
 /// the trajectory of a global index is built and which units are scored.
 pub trait TrajectoryObjective: Sync {
-    /// The trajectory [T+1, N] of global index `id`.
     /// The trajectory [T+1, N] of global index `id`, generated on `par`'s threads (the same
     /// numbers whatever their count).
     fn trajectory_of(&self, computer: &Computer<f32>, id: u64, par: Parallelism) -> Array2<f32>;

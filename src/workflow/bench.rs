@@ -64,6 +64,16 @@ pub struct BenchLine {
 }
 
 impl BenchLine {
+    /// A line that measures only a wall time (no flops, no ratio).
+    pub fn time(name: impl Into<String>, seconds: f64) -> Self {
+        BenchLine {
+            name: name.into(),
+            flops: 0.0,
+            seconds,
+            ratio: None,
+        }
+    }
+
     /// GFLOP/s.
     pub fn gflops(&self) -> f64 {
         self.flops / self.seconds / 1e9
@@ -160,7 +170,7 @@ fn measure(job: &BenchJob, par: Parallelism) -> Vec<BenchLine> {
     );
 
     // Sampling step (coupling field by blocks + Euler–Maruyama update with fresh noise).
-    let mut step_100 = None;
+    let mut step_100 = f64::NAN;
     for batch in [job.batch, 100, 25, 1] {
         let mut bt = Batch::from_equilibrium(&computer, 1, 0, batch);
         let reps = if batch == job.batch { 5 } else { 50 };
@@ -173,7 +183,7 @@ fn measure(job: &BenchJob, par: Parallelism) -> Vec<BenchLine> {
             Some(reference),
         );
         if batch == 100 {
-            step_100 = Some(t);
+            step_100 = t;
         }
     }
     lines.extend(elementwise(&computer, job.batch, job.repeats));
@@ -245,24 +255,23 @@ fn measure(job: &BenchJob, par: Parallelism) -> Vec<BenchLine> {
         t_loop,
         Some(reference),
     );
-    lines.push(BenchLine {
-        name: format!(
+    lines.push(BenchLine::time(
+        format!(
             "noising trajectory generation ({} steps, 1 thread)",
             job.steps
         ),
-        flops: 0.0,
-        seconds: gen_s,
-        ratio: None,
-    });
-    lines.push(BenchLine {
-        name: format!(
+        gen_s,
+    ));
+    push(
+        &mut lines,
+        format!(
             "training trajectory, generation + gradient ({:.2}x the gradient)",
             (gen_s + t) / t
         ),
-        flops: 4.0 * job.steps as f64 * macs,
-        seconds: gen_s + t,
-        ratio: Some(4.0 * job.steps as f64 * macs / (gen_s + t) / reference),
-    });
+        4.0 * job.steps as f64 * macs,
+        gen_s + t,
+        Some(reference),
+    );
     if let Some(dir) = &job.data {
         let t = Instant::now();
         let spec = crate::config::DataSpec {
@@ -274,12 +283,10 @@ fn measure(job: &BenchJob, par: Parallelism) -> Vec<BenchLine> {
             offset: 0,
         };
         match crate::data::select::training_set(&spec, Some(dir)) {
-            Ok(d) => lines.push(BenchLine {
-                name: format!("start-up: reading MNIST ({} images kept)", d.images.nrows()),
-                flops: 0.0,
-                seconds: t.elapsed().as_secs_f64(),
-                ratio: None,
-            }),
+            Ok(d) => lines.push(BenchLine::time(
+                format!("start-up: reading MNIST ({} images kept)", d.images.nrows()),
+                t.elapsed().as_secs_f64(),
+            )),
             Err(e) => eprintln!("bench: MNIST not read: {}", crate::error::one_line(&e)),
         }
     }
@@ -343,24 +350,20 @@ fn elementwise(computer: &Computer<f32>, batch: usize, repeats: usize) -> Vec<Be
             });
     });
     vec![
-        BenchLine {
-            name: format!(
+        BenchLine::time(
+            format!(
                 "  of a step: {batch}x{n} normals ({:.2} ns each)",
                 t_normals / elems * 1e9
             ),
-            flops: 0.0,
-            seconds: t_normals,
-            ratio: None,
-        },
-        BenchLine {
-            name: format!(
+            t_normals,
+        ),
+        BenchLine::time(
+            format!(
                 "  of a step: on-site + update, fused ({:.2} ns/unit)",
                 t_update / elems * 1e9
             ),
-            flops: 0.0,
-            seconds: t_update,
-            ratio: None,
-        },
+            t_update,
+        ),
     ]
 }
 
@@ -368,7 +371,7 @@ fn elementwise(computer: &Computer<f32>, batch: usize, repeats: usize) -> Vec<Be
 /// `train` of 20 trajectories, then `sample --n 100` of the model it wrote, with the sample
 /// run's phases (`SampleTiming`: loading, steps, writing, quality); its steps are compared
 /// with 2,500 times `step_100`, the step at batch 100 measured above.
-fn end_to_end(job: &BenchJob, step_100: Option<f64>) -> crate::Result<Vec<BenchLine>> {
+fn end_to_end(job: &BenchJob, step_100: f64) -> crate::Result<Vec<BenchLine>> {
     let dir = tempfile_dir().map_err(crate::error::io_err(std::env::temp_dir()))?;
     let mut overrides = vec![
         "train.trajectories=20".to_string(),
@@ -409,18 +412,13 @@ fn end_to_end(job: &BenchJob, step_100: Option<f64>) -> crate::Result<Vec<BenchL
     let t_sample = t.elapsed().as_secs_f64();
     let _ = std::fs::remove_dir_all(&dir);
     let phases = summary.timing;
-    let line = |name: String, seconds: f64| BenchLine {
-        name,
-        flops: 0.0,
-        seconds,
-        ratio: None,
-    };
+    let line = BenchLine::time;
     let data = if job.data.is_some() {
         ""
     } else {
         " (synthetic digits)"
     };
-    let mut lines = vec![
+    let lines = vec![
         line(
             format!("end to end: train, 20 trajectories of the paper model{data}"),
             t_train,
@@ -433,7 +431,7 @@ fn end_to_end(job: &BenchJob, step_100: Option<f64>) -> crate::Result<Vec<BenchL
         line(
             format!(
                 "  of which the 2,500 steps ({:.2}x the step at batch 100 above)",
-                step_100.map_or(f64::NAN, |s| phases.steps_s / (2500.0 * s))
+                phases.steps_s / (2500.0 * step_100)
             ),
             phases.steps_s,
         ),
@@ -446,7 +444,6 @@ fn end_to_end(job: &BenchJob, step_100: Option<f64>) -> crate::Result<Vec<BenchL
             phases.quality_s,
         ),
     ];
-    lines.retain(|l| l.seconds.is_finite());
     Ok(lines)
 }
 
@@ -505,21 +502,17 @@ fn spice_comparison(repeats: usize) -> Vec<BenchLine> {
         b.run(&sim, steps, Parallelism::SEQUENTIAL, |_, _| {})
     });
     vec![
-        BenchLine {
-            name: format!("ngspice, noisy 16-unit circuit, {steps} steps"),
-            flops: 0.0,
-            seconds: t_spice,
-            ratio: None,
-        },
-        BenchLine {
-            name: format!(
+        BenchLine::time(
+            format!("ngspice, noisy 16-unit circuit, {steps} steps"),
+            t_spice,
+        ),
+        BenchLine::time(
+            format!(
                 "behavioral, same circuit and steps ({:.0}x faster)",
                 t_spice / t_sim
             ),
-            flops: 0.0,
-            seconds: t_sim,
-            ratio: None,
-        },
+            t_sim,
+        ),
     ]
 }
 

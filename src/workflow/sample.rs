@@ -195,7 +195,7 @@ pub fn run(job: &SampleJob) -> Result<SampleSummary> {
         Err(e) => return Err(e),
     };
     if let Some(train) = train {
-        judge_samples(job, &md, &train, &samples, &mut summary)?;
+        judge_samples(job, &md, &train, &samples, par, &mut summary)?;
     }
     let t = &mut summary.timing;
     t.quality_s = clock.elapsed().as_secs_f64() - t.start_s - t.steps_s - t.write_s;
@@ -209,9 +209,9 @@ fn judge_samples(
     md: &ModelDir,
     train: &Digits,
     samples: &Array2<f32>,
+    par: Parallelism,
     summary: &mut SampleSummary,
 ) -> Result<()> {
-    let par = Parallelism::new(job.threads);
     let net = match &job.judge {
         Judge::Off => None,
         Judge::At(path) => Some(load_or_train(
