@@ -9,6 +9,7 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    restore_sigpipe();
     match cli::run(cli::Cli::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -17,3 +18,17 @@ fn main() -> ExitCode {
         }
     }
 }
+
+/// Let a closed output pipe (`thermocad sample … | head`) end the process quietly, as it ends
+/// any Unix filter, instead of `println!` panicking on the broken pipe. Results are written
+/// atomically (a temporary file renamed into place), so ending mid-run leaves no partial file.
+#[cfg(unix)]
+fn restore_sigpipe() {
+    // SAFETY: called first in `main`, before any thread exists; SIG_DFL is a valid disposition.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
+#[cfg(not(unix))]
+fn restore_sigpipe() {}

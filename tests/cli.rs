@@ -318,3 +318,72 @@ fn energy_writes_its_report_and_rejects_bad_tables_in_one_line() {
         );
     }
 }
+
+#[test]
+fn sample_reference_digits_are_checked_in_one_line() {
+    let d = tempfile::tempdir().unwrap();
+    let model = tiny_model(d.path(), 0.0);
+    let out = d.path().join("s").display().to_string();
+    let judge = d.path().join("judge.npz").display().to_string();
+    for (extra, needle) in [
+        (
+            vec!["--reference-digits", "0-9"],
+            "needs the digit-classifier judge",
+        ),
+        (
+            vec!["--reference-digits", "0-10", "--classifier", &judge],
+            "expected digits 0-9",
+        ),
+        (
+            vec!["--reference-digits", "3-1", "--classifier", &judge],
+            "expected digits 0-9",
+        ),
+        (
+            vec!["--reference-digits", "a", "--classifier", &judge],
+            "expected digits 0-9",
+        ),
+    ] {
+        let mut a = vec!["sample", "--model", &model, "--out", &out];
+        a.extend(extra);
+        let (code, _, err) = thermocad(&a);
+        assert_eq!(code, 2, "{a:?}: {err}");
+        let line = one_error_line(&err);
+        assert!(
+            line.contains("--reference-digits") && line.contains(needle),
+            "{line}"
+        );
+    }
+    assert!(!Path::new(&out).exists() && !Path::new(&judge).exists());
+}
+
+/// `thermocad sample … | head` must not panic when the reader closes the pipe early: the
+/// process ends as Unix filters do (SIGPIPE), with nothing on stderr.
+#[cfg(unix)]
+#[test]
+fn a_closed_output_pipe_ends_the_run_without_a_panic() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::{Command, Stdio};
+    let d = tempfile::tempdir().unwrap();
+    let model = tiny_model(d.path(), 0.0);
+    let out = d.path().join("s").display().to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_thermocad"))
+        .args(["sample", "--model", &model, "--n", "3", "--out", &out])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader goes away before the first line
+    let res = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&res.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(
+        res.status.success() || res.status.signal() == Some(libc_sigpipe()),
+        "{:?}: {err}",
+        res.status
+    );
+}
+
+#[cfg(unix)]
+fn libc_sigpipe() -> i32 {
+    13 // SIGPIPE on Linux and the BSDs
+}

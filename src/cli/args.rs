@@ -20,7 +20,7 @@ use thermocad::workflow::{
     design::{DesignJob, MergeJob},
     energy::EnergyJob,
     export::ExportJob,
-    sample::{Judge, SampleJob},
+    sample::{FrechetReference, Judge, SampleJob},
     tolerance::ToleranceJob,
     tolerance::MIN_RESAMPLES,
     train::TrainJob,
@@ -240,6 +240,11 @@ pub struct SampleArgs {
     /// tolerance.csv row chip = K); needs --hardware.
     #[arg(long, value_name = "K")]
     pub chip: Option<u64>,
+    /// Compare the samples (Fréchet distance) with the judge's held-out digits of these classes
+    /// (MNIST test images 8000..10000) instead of held-out digits of the training classes: one
+    /// reference for models trained on different classes, e.g. `--reference-digits 0-9`.
+    #[arg(long, value_name = "DIGITS")]
+    pub reference_digits: Option<String>,
 }
 
 impl SampleArgs {
@@ -265,6 +270,14 @@ impl SampleArgs {
             (false, Some(path), _) => Judge::At(path),
             (false, None, Some(_)) => Judge::At(self.run.out.join(CLASSIFIER_NPZ)),
         };
+        let reference = match &self.reference_digits {
+            None => FrechetReference::HeldOut,
+            Some(list) => {
+                let why = "needs the digit-classifier judge (--data DIR or --classifier FILE)";
+                require(judge != Judge::Off, "--reference-digits", why)?;
+                FrechetReference::JudgeTest(digit_list(list, "--reference-digits")?)
+            }
+        };
         Ok(SampleJob {
             model: self.model,
             n: self.n,
@@ -276,8 +289,33 @@ impl SampleArgs {
             force: self.run.force,
             chip,
             judge,
+            reference,
         })
     }
+}
+
+/// Digits 0–9 given as a comma-separated list of digits and ranges (`0-9`, `0,1,2`, `0-2,7`),
+/// sorted and without repeats.
+fn digit_list(list: &str, flag: &'static str) -> Result<Vec<u8>> {
+    let bad = || Error::Flag {
+        flag,
+        why: format!("= {list:?}: expected digits 0-9 as a list such as 0-9 or 0,1,2"),
+    };
+    let mut digits = Vec::new();
+    for part in list.split(',').map(str::trim) {
+        let (a, b) = part.split_once('-').unwrap_or((part, part));
+        let (a, b): (u8, u8) = (
+            a.trim().parse().map_err(|_| bad())?,
+            b.trim().parse().map_err(|_| bad())?,
+        );
+        if a > b || b > 9 {
+            return Err(bad());
+        }
+        digits.extend(a..=b);
+    }
+    digits.sort_unstable();
+    digits.dedup();
+    Ok(digits)
 }
 
 /// `thermocad demo`.
@@ -886,5 +924,22 @@ impl DesignArgs {
             progress,
             force: self.force,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::digit_list;
+
+    #[test]
+    fn digit_lists_expand_ranges_sorted_without_repeats() {
+        assert_eq!(
+            digit_list("0-9", "--d").unwrap(),
+            (0..10).collect::<Vec<u8>>()
+        );
+        assert_eq!(digit_list("7, 0-2,1", "--d").unwrap(), vec![0, 1, 2, 7]);
+        for bad in ["", "0-10", "3-1", "x", "1-", "-1"] {
+            assert!(digit_list(bad, "--d").is_err(), "{bad:?}");
+        }
     }
 }

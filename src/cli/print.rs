@@ -102,7 +102,7 @@ pub fn sample_summary(s: &SampleSummary) {
             println!("sign-inverted samples: {:.1} %", 100.0 * f);
         }
         if let Some(q) = &s.quality {
-            quality_report(q, s.judge_accuracy);
+            quality_report(q, s.judge_accuracy, &s.reference.describe());
         }
     } else if let Some(why) = &s.quality_skipped {
         println!("no comparison with the training digits ({why}; pass --data DIR)");
@@ -110,7 +110,11 @@ pub fn sample_summary(s: &SampleSummary) {
 }
 
 /// The judge's verdict: recognised, confident, mixtures, Fréchet distance, class histogram.
-fn quality_report(q: &thermocad::tolerance::quality::Quality, judge_accuracy: Option<f64>) {
+fn quality_report(
+    q: &thermocad::tolerance::quality::Quality,
+    judge_accuracy: Option<f64>,
+    reference: &str,
+) {
     let pct = |e: &thermocad::tolerance::quality::Estimate| {
         format!(
             "{:.1} % (95 % CI {:.1}–{:.1})",
@@ -136,7 +140,7 @@ fn quality_report(q: &thermocad::tolerance::quality::Quality, judge_accuracy: Op
     println!("recognised as a training class with p > 0.9: {}", pct(r));
     println!("recognised as any digit with p > 0.9: {}", pct(c));
     println!(
-        "Fréchet distance to held-out digits of the training classes: {:.1} (95 % CI {:.1}–{:.1})",
+        "Fréchet distance to {reference}: {:.1} (95 % CI {:.1}–{:.1})",
         f.value, f.lo, f.hi
     );
     let hist: Vec<String> = q

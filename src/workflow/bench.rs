@@ -406,6 +406,7 @@ fn end_to_end(job: &BenchJob, step_100: f64) -> crate::Result<Vec<BenchLine>> {
         force: true,
         chip: None,
         judge: crate::workflow::sample::Judge::Off,
+        reference: Default::default(),
     };
     let t = Instant::now();
     let summary = crate::workflow::sample::run(&sample)?;

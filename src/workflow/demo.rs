@@ -149,6 +149,7 @@ pub fn run(job: &DemoJob) -> Result<(TrainSummary, SampleSummary, CircuitSummary
         force: true,
         chip: None,
         judge: sample::Judge::Off,
+        reference: Default::default(),
     })?;
     let mut c = circuit_stage(job, &model_dir)?;
     c.lines.extend(tolerance_stage(job, &model_dir)?);

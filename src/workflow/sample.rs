@@ -12,7 +12,7 @@ use crate::metrics::mean_std;
 use crate::model::build::{load_dir, ModelDir};
 use crate::report::plot::{Colormap, Figure, Histogram, ImageGrid};
 use crate::tolerance::chip::{sampler, ChipChoice};
-use crate::tolerance::judge::load_or_train;
+use crate::tolerance::judge::{classifier_data, load_or_train};
 use crate::tolerance::quality::{Quality, Recognizer, Reference, REAL_PER_CLASS};
 use indicatif::{ProgressBar, ProgressStyle};
 use ndarray::{s, Array2, Axis};
@@ -41,6 +41,35 @@ pub struct SampleJob {
     pub chip: Option<ChipChoice>,
     /// Whether and with which digit classifier the samples are judged.
     pub judge: Judge,
+    /// The real digits the Fréchet distance compares the samples with.
+    pub reference: FrechetReference,
+}
+
+/// The real digits behind the Fréchet distance of the judge (docs/generation.md).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum FrechetReference {
+    /// [`REAL_PER_CLASS`] images of each training class, the ones that follow the training
+    /// images in the data set (never seen in training).
+    #[default]
+    HeldOut,
+    /// The judge's own held-out images of these classes (MNIST test images 8000..10000, which
+    /// neither the judge nor a model trained on images below 8000 has seen; for synthetic
+    /// data the judge's test split): one reference for models trained on different classes
+    /// (`sample --reference-digits`).
+    JudgeTest(Vec<u8>),
+}
+
+impl FrechetReference {
+    /// What the reference is, for the report.
+    pub fn describe(&self) -> String {
+        match self {
+            FrechetReference::HeldOut => "held-out digits of the training classes".into(),
+            FrechetReference::JudgeTest(d) => {
+                let d: Vec<String> = d.iter().map(u8::to_string).collect();
+                format!("the judge's held-out digits of classes {}", d.join(","))
+            }
+        }
+    }
 }
 
 /// The digit classifier that judges a run's samples (docs/generation.md).
@@ -76,6 +105,8 @@ pub struct SampleSummary {
     pub quality: Option<Quality>,
     /// The judge's accuracy on its own held-out digits.
     pub judge_accuracy: Option<f64>,
+    /// The real digits of the Fréchet distance.
+    pub reference: FrechetReference,
     /// Where the run's wall time went.
     pub timing: SampleTiming,
 }
@@ -182,6 +213,7 @@ pub fn run(job: &SampleJob) -> Result<SampleSummary> {
         quality_skipped: None,
         quality: None,
         judge_accuracy: None,
+        reference: job.reference.clone(),
         timing,
     };
     // Quality against the training digits when their files exist; any other failure to read
@@ -222,11 +254,16 @@ fn judge_samples(
             par,
         )?),
     };
-    let real = match &net {
-        Some(_) => {
-            held_out_set(&md.config.data, job.data_dir.as_deref(), REAL_PER_CLASS)?.standardised()
+    let dir = job.data_dir.as_deref();
+    let real = match (&net, &job.reference) {
+        (None, _) => Array2::zeros((0, samples.ncols())),
+        (Some(_), FrechetReference::HeldOut) => {
+            held_out_set(&md.config.data, dir, REAL_PER_CLASS)?.standardised()
         }
-        None => Array2::zeros((0, samples.ncols())),
+        (Some(_), FrechetReference::JudgeTest(digits)) => classifier_data(&md.config, dir)?
+            .1
+            .filter_classes(digits)
+            .standardised(),
     };
     let train_z = train.standardised();
     let reference = Reference::new(
