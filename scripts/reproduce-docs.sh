@@ -25,7 +25,7 @@ MANIFEST=$ROOT/docs/figures.toml
 # Recipes in the order they run (dependencies first).
 RECIPES=(mnist3 mnist3_decks mnist3_energy paper_small_energy mnist3_variants classifier
   mnist3_ledger classifier_energy classifier_tolerance classifier_deck codesign_fanin demo demo_energy bench
-  mnist3_tolerance codesign_mnist3 codesign_classifier codesign_cost codesign_resistive generation)
+  mnist3_tolerance codesign_mnist3 codesign_classifier codesign_cost codesign_resistive generation mnist10 speed)
 
 usage() {
   sed -n '2,4p' "$0" | sed 's/^# \{0,1\}//'
@@ -362,6 +362,36 @@ recipe_generation() {
   step ablation env THERMOCAD="$TC" "$ROOT/scripts/ablation-mnist3.sh" --out "$RDIR/ablation" \
     --data "$DATA" --only shipped tf5 sample-tf5 fade0.5 fade0.95 hidden1024 proj-copy bias5 \
     hscale3 visbias cosine
+}
+
+# docs/generation.md "Ten digits": examples/mnist10.toml trained (≈ 8 min on 2 quiet cores),
+# 1,000 samples judged against the judge's held-out digits of all ten classes, and the shipped
+# mnist3 model's samples against the same reference.
+recipe_mnist10() {
+  need mnist3 || return 1
+  local ref=(--data "$DATA" --reference-digits 0-9)
+  step model timed train --config examples/mnist10.toml --data "$DATA" --out "$RDIR/model" &&
+    step samples1000 tc sample --model "$RDIR/model" --n 1000 --seed 1 "${ref[@]}" --out "$RDIR/samples1000" &&
+    step mnist3-ten tc sample --model "$OUT/mnist3/model" --n 1000 --seed 1 "${ref[@]}" \
+      --classifier "$RDIR/samples1000/classifier.npz" --out "$RDIR/mnist3-ten"
+}
+
+# docs/performance.md "Before and after" and "Against a JAX peer": the main before issue 13's
+# speed work (9569b68) built from the git history, then scripts/bench-e2e.sh (7 rounds) and
+# scripts/peer/peer-bench.sh (5 rounds; installs JAX from PyPI into a venv). ≈ 12 min; timings,
+# so run it with nothing else on the machine.
+recipe_speed() {
+  local old=$RDIR/old-src
+  step old-build build_old_main "$old" &&
+    step e2e "$ROOT/scripts/bench-e2e.sh" "$old/target/release/thermocad" "$TC" --data "$DATA" \
+      --rounds 7 --out "$RDIR/e2e" &&
+    step peer "$ROOT/scripts/peer/peer-bench.sh" "$TC" --data "$DATA" --rounds 5 --out "$RDIR/peer"
+}
+
+# build_old_main DIR: the sources of 9569b68 (the main before the speed work) into DIR, built.
+build_old_main() {
+  rm -rf "$1" && mkdir -p "$1" && git -C "$ROOT" archive 9569b68 | tar -x -C "$1" &&
+    cargo build --release --manifest-path "$1/Cargo.toml"
 }
 
 recipe_codesign_resistive() {

@@ -96,11 +96,11 @@ ct=$(pick thermocad 3) cs=$(pick thermocad 4)
 jt=$(pick jax 3) js=$(pick jax 4) jtr=$(pick jax 5) jsr=$(pick jax 6) jtc=$(pick jax 7) jsc=$(pick jax 8)
 ratio() { echo "$1 / $2" | bc -l; }
 printf '\nbest of %d, wall time of the whole command (JAX: Python start, import, compile, run, I/O):\n' "$rounds"
-printf '  train 20 trajectories  thermocad %6.2f s  jax %6.2f s  ratio jax/thermocad %.2f\n' "$ct" "$jt" "$(ratio "$jt" "$ct")"
-printf '  sample --n 100         thermocad %6.2f s  jax %6.2f s  ratio jax/thermocad %.2f\n' "$cs" "$js" "$(ratio "$js" "$cs")"
+printf '  whole: train 20 trajectories  thermocad %6.2f s  jax %6.2f s  ratio jax/thermocad %.2f\n' "$ct" "$jt" "$(ratio "$jt" "$ct")"
+printf '  whole: sample --n 100         thermocad %6.2f s  jax %6.2f s  ratio jax/thermocad %.2f\n' "$cs" "$js" "$(ratio "$js" "$cs")"
 printf 'best of %d, JAX excluding compile (and import and I/O; thermocad: whole command as above):\n' "$rounds"
-printf '  train 20 trajectories  thermocad %6.2f s  jax %6.2f s  ratio jax/thermocad %.2f  (jax compile best %.2f s)\n' "$ct" "$jtr" "$(ratio "$jtr" "$ct")" "$jtc"
-printf '  sample --n 100         thermocad %6.2f s  jax %6.2f s  ratio jax/thermocad %.2f  (jax compile best %.2f s)\n' "$cs" "$jsr" "$(ratio "$jsr" "$cs")" "$jsc"
+printf '  no compile: train 20 trajectories  thermocad %6.2f s  jax %6.2f s  ratio jax/thermocad %.2f  (jax compile best %.2f s)\n' "$ct" "$jtr" "$(ratio "$jtr" "$ct")" "$jtc"
+printf '  no compile: sample --n 100         thermocad %6.2f s  jax %6.2f s  ratio jax/thermocad %.2f  (jax compile best %.2f s)\n' "$cs" "$jsr" "$(ratio "$jsr" "$cs")" "$jsc"
 printf '\ncross-check, last round (different random numbers: statistical agreement):\n'
 printf '  thermocad train: %s\n' "$(grep -o 'loss per unit per step.*;' "$work/train-thermocad.log" | tr -d ';')"
 printf '  jax       train: %s\n' "$(grep 'loss per unit per step' "$work/train-jax.log")"

@@ -530,6 +530,10 @@ pub struct BenchArgs {
     /// Repeats (best of).
     #[arg(long, default_value_t = 3)]
     pub repeats: usize,
+    /// Rounds: the whole benchmark runs this many times and every line keeps its best round,
+    /// so that a burst of load on a shared machine spoils a line only if it lasts all rounds.
+    #[arg(long, default_value_t = 3)]
+    pub rounds: usize,
     /// Threads (0 = all cores).
     #[arg(long, default_value_t = 0)]
     pub threads: usize,
@@ -553,12 +557,18 @@ impl BenchArgs {
             "--batch",
             "must be positive, and so must --steps and --visible + --hidden",
         )?;
+        require(
+            (1..=100).contains(&self.rounds),
+            "--rounds",
+            "must be 1 to 100",
+        )?;
         Ok(BenchJob {
             visible: self.visible,
             hidden: self.hidden,
             batch: self.batch,
             steps: self.steps,
             repeats: self.repeats,
+            rounds: self.rounds,
             threads: self.threads,
             spice: self.spice,
             end_to_end: !self.no_end_to_end,
