@@ -31,7 +31,7 @@ pub fn run(cli: Cli) -> Result<()> {
         }
         Command::Sample(args) => {
             let job = args.check(progress)?;
-            print::sample_summary(&sample::run(&job)?);
+            print::sample_summary(&sample::run(&job)?, &job.reference);
             println!("samples in {}", job.out.display());
         }
         Command::Demo(args) => {

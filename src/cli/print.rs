@@ -4,9 +4,16 @@ use std::path::Path;
 use thermocad::hardware::spice::Waveforms;
 use thermocad::metrics::mean_std;
 use thermocad::workflow::{
-    bench::BenchLine, classify::ClassifySummary, classify::KT_PER_MAC, demo::CircuitSummary,
-    energy::EnergySummary, export::ExportSummary, sample::SampleSummary, teach::TeachSummary,
-    tolerance::ToleranceSummary, train::TrainSummary,
+    bench::BenchLine,
+    classify::ClassifySummary,
+    classify::KT_PER_MAC,
+    demo::CircuitSummary,
+    energy::EnergySummary,
+    export::ExportSummary,
+    sample::{FrechetReference, SampleSummary},
+    teach::TeachSummary,
+    tolerance::ToleranceSummary,
+    train::TrainSummary,
 };
 
 /// `train`: trajectories, images, time and the loss at the start and end; where the model is.
@@ -45,7 +52,7 @@ pub fn demo((t, s, c): &(TrainSummary, SampleSummary, CircuitSummary), out: &Pat
         "demo: trained {} trajectories in {:.1} s, loss {:.4} -> {:.4}",
         t.trajectories, t.seconds, t.first_loss, t.final_loss
     );
-    sample_summary(s);
+    sample_summary(s, &FrechetReference::HeldOut);
     for line in &c.lines {
         println!("{}", line.trim_matches('|').trim());
     }
@@ -83,8 +90,9 @@ pub fn study(md: &str) {
     }
 }
 
-/// Heat statistics and the comparison with the training digits.
-pub fn sample_summary(s: &SampleSummary) {
+/// Heat statistics and the comparison with the training digits (the Fréchet distance's real
+/// digits: `reference`).
+pub fn sample_summary(s: &SampleSummary, reference: &FrechetReference) {
     let (m, sd) = mean_std(&s.heat_kt);
     println!(
         "heat Q: mean {m:.4e} kT, std {sd:.3e} kT over {} samples",
@@ -102,7 +110,7 @@ pub fn sample_summary(s: &SampleSummary) {
             println!("sign-inverted samples: {:.1} %", 100.0 * f);
         }
         if let Some(q) = &s.quality {
-            quality_report(q, s.judge_accuracy, &s.reference.describe());
+            quality_report(q, s.judge_accuracy, &reference.describe());
         }
     } else if let Some(why) = &s.quality_skipped {
         println!("no comparison with the training digits ({why}; pass --data DIR)");

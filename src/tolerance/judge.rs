@@ -46,12 +46,22 @@ pub fn load_or_train(
     seed: u64,
     par: Parallelism,
 ) -> Result<(Mlp, f64)> {
-    let (train, test) = classifier_data(cfg, cli)?;
+    load_or_train_on(&classifier_data(cfg, cli)?, cached, seed, par)
+}
+
+/// [`load_or_train`] on images already read by [`classifier_data`] (train, test), for a caller
+/// that needs the judge's held-out images as well.
+pub fn load_or_train_on(
+    (train, test): &(Digits, Digits),
+    cached: &Path,
+    seed: u64,
+    par: Parallelism,
+) -> Result<(Mlp, f64)> {
     let net = if cached.exists() {
         Mlp::load(cached)?
     } else {
         let (net, _) =
-            par.install(|| crate::nn::digit_classifier(&train, None, seed, par, |_| {}))?;
+            par.install(|| crate::nn::digit_classifier(train, None, seed, par, |_| {}))?;
         net.save(cached)?;
         net
     };

@@ -12,7 +12,7 @@ use crate::metrics::mean_std;
 use crate::model::build::{load_dir, ModelDir};
 use crate::report::plot::{Colormap, Figure, Histogram, ImageGrid};
 use crate::tolerance::chip::{sampler, ChipChoice};
-use crate::tolerance::judge::{classifier_data, load_or_train};
+use crate::tolerance::judge::{classifier_data, load_or_train_on};
 use crate::tolerance::quality::{Quality, Recognizer, Reference, REAL_PER_CLASS};
 use indicatif::{ProgressBar, ProgressStyle};
 use ndarray::{s, Array2, Axis};
@@ -105,8 +105,6 @@ pub struct SampleSummary {
     pub quality: Option<Quality>,
     /// The judge's accuracy on its own held-out digits.
     pub judge_accuracy: Option<f64>,
-    /// The real digits of the Fréchet distance.
-    pub reference: FrechetReference,
     /// Where the run's wall time went.
     pub timing: SampleTiming,
 }
@@ -213,7 +211,6 @@ pub fn run(job: &SampleJob) -> Result<SampleSummary> {
         quality_skipped: None,
         quality: None,
         judge_accuracy: None,
-        reference: job.reference.clone(),
         timing,
     };
     // Quality against the training digits when their files exist; any other failure to read
@@ -244,26 +241,24 @@ fn judge_samples(
     par: Parallelism,
     summary: &mut SampleSummary,
 ) -> Result<()> {
-    let net = match &job.judge {
-        Judge::Off => None,
-        Judge::At(path) => Some(load_or_train(
-            &md.config,
-            job.data_dir.as_deref(),
-            path,
-            JUDGE_SEED,
-            par,
-        )?),
-    };
     let dir = job.data_dir.as_deref();
-    let real = match (&net, &job.reference) {
+    // The judge's images, read once: its training and held-out splits.
+    let judge_data = match &job.judge {
+        Judge::Off => None,
+        Judge::At(_) => Some(classifier_data(&md.config, dir)?),
+    };
+    let net = match (&job.judge, &judge_data) {
+        (Judge::At(path), Some(data)) => Some(load_or_train_on(data, path, JUDGE_SEED, par)?),
+        _ => None,
+    };
+    let real = match (&judge_data, &job.reference) {
         (None, _) => Array2::zeros((0, samples.ncols())),
         (Some(_), FrechetReference::HeldOut) => {
             held_out_set(&md.config.data, dir, REAL_PER_CLASS)?.standardised()
         }
-        (Some(_), FrechetReference::JudgeTest(digits)) => classifier_data(&md.config, dir)?
-            .1
-            .filter_classes(digits)
-            .standardised(),
+        (Some((_, test)), FrechetReference::JudgeTest(digits)) => {
+            test.filter_classes(digits).standardised()
+        }
     };
     let train_z = train.standardised();
     let reference = Reference::new(
