@@ -199,8 +199,28 @@ pub struct ModelSpec {
     pub trainable_biases: Vec<String>,
     /// Initial coupling standard deviation.
     pub init_scale: f64,
+    /// How training starts: `init_scale` Gaussian couplings, or the prototype potential.
+    pub init: Init,
     /// The general layout from `[[model.groups]]` / `[[model.couplings]]`, if given.
     pub layout: Option<Layout>,
+}
+
+/// `model.init`: where training starts.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Init {
+    /// Couplings N(0, init_scale²) (J = 0 when init_scale = 0, the paper's start), zero biases.
+    Random,
+    /// The winner-take-all prototype potential of `model::prototypes`.
+    Prototypes(PrototypeInit),
+}
+
+/// Settings of `model.init = "prototypes"`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PrototypeInit {
+    /// Prototypes per class (`model.prototypes_per_class`).
+    pub per_class: usize,
+    /// Coupling energy C between two prototype groups (`model.prototype_gap`, energy).
+    pub gap: f64,
 }
 
 /// A validated general layout: groups in unit order and the blocks between them (group
@@ -368,6 +388,7 @@ fn check_fields(raw: RawConfig, c: Fields<'_>) -> Result<Config, FieldError> {
             ));
         }
     }
+    let init = check_init(&c, m)?;
     let model = ModelSpec {
         visible: m.visible,
         hidden: m.hidden,
@@ -375,6 +396,7 @@ fn check_fields(raw: RawConfig, c: Fields<'_>) -> Result<Config, FieldError> {
         connectivity,
         trainable_biases: m.trainable_biases.clone(),
         init_scale: c.non_negative("model.init_scale", m.init_scale)?,
+        init,
         layout: check_layout(&c, m)?,
     };
 
@@ -389,6 +411,7 @@ fn check_fields(raw: RawConfig, c: Fields<'_>) -> Result<Config, FieldError> {
                 ("copy", HiddenProjection::Copy),
                 ("random", HiddenProjection::Random),
                 ("none", HiddenProjection::None),
+                ("prototypes", HiddenProjection::Prototypes),
             ],
         )?,
         t_eq: c.non_negative("noising.t_eq", n.t_eq)?,
@@ -493,6 +516,20 @@ fn check_fields(raw: RawConfig, c: Fields<'_>) -> Result<Config, FieldError> {
         Some(h) => Some(check_hardware(&c, h)?),
         None => None,
     };
+    if noising.hidden_projection == HiddenProjection::Prototypes
+        && !matches!(model.init, Init::Prototypes(_))
+    {
+        return Err(c.err(
+            "noising.hidden_projection",
+            "\"prototypes\" is the hidden code of model.init = \"prototypes\" (set both)",
+        ));
+    }
+    if teach.is_some() && matches!(model.init, Init::Prototypes(_)) {
+        return Err(c.err(
+            "model.init",
+            "\"prototypes\" starts generative training (`train`); a classifier ([teach]) starts from model.init_scale",
+        ));
+    }
     Ok(Config {
         raw,
         model,
@@ -520,6 +557,45 @@ fn check_hardware(c: &Fields<'_>, h: &HardwareSection) -> Result<HardwareSpec, F
         bits,
         perturb: h.perturb.unwrap_or(false),
     })
+}
+
+/// `model.init` with its settings: the prototype keys only with `init = "prototypes"`, which
+/// needs the visible/hidden layout, zero `init_scale` and at least one prototype per class.
+fn check_init(c: &Fields<'_>, m: &raw::ModelSection) -> Result<Init, FieldError> {
+    let init = c.choice(
+        "model.init",
+        &m.init,
+        &[("random", false), ("prototypes", true)],
+    )?;
+    if !init {
+        for (field, set) in [
+            ("model.prototypes_per_class", m.prototypes_per_class.is_some()),
+            ("model.prototype_gap", m.prototype_gap.is_some()),
+        ] {
+            if set {
+                return Err(c.err(field, "is a setting of model.init = \"prototypes\""));
+            }
+        }
+        return Ok(Init::Random);
+    }
+    if m.init_scale != 0.0 {
+        return Err(c.err(
+            "model.init_scale",
+            "must be 0 with model.init = \"prototypes\" (the prototype potential fixes the couplings)",
+        ));
+    }
+    if !m.groups.is_empty() {
+        return Err(c.err(
+            "model.init",
+            "\"prototypes\" needs the visible/hidden layout, not [[model.groups]]",
+        ));
+    }
+    let per_class = m.prototypes_per_class.unwrap_or(1);
+    if per_class == 0 {
+        return Err(c.err("model.prototypes_per_class", "must be at least 1"));
+    }
+    let gap = c.positive("model.prototype_gap", m.prototype_gap.unwrap_or(3000.0))?;
+    Ok(Init::Prototypes(PrototypeInit { per_class, gap }))
 }
 
 fn check_layout(c: &Fields<'_>, m: &ModelSection) -> Result<Option<Layout>, FieldError> {

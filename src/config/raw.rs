@@ -31,6 +31,18 @@ pub struct ModelSection {
     pub trainable_biases: Vec<String>,
     /// Standard deviation of the initial couplings (energy); 0 starts from J = 0 as the paper.
     pub init_scale: f64,
+    /// How couplings and biases start: `"random"` (J ~ N(0, init_scale²), zero biases; the
+    /// paper's J = 0 when init_scale = 0) or `"prototypes"` (a winner-take-all potential whose
+    /// minima are class prototypes of the training images; docs/generation.md).
+    #[serde(skip_serializing_if = "is_random")]
+    pub init: String,
+    /// Prototypes per class for `init = "prototypes"` (default 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prototypes_per_class: Option<usize>,
+    /// Coupling energy between two prototype groups for `init = "prototypes"` (energy;
+    /// default 3000).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prototype_gap: Option<f64>,
     /// A general layout (`[[model.groups]]`, in unit order); when given, it replaces
     /// `visible`, `hidden`, `connectivity`, `mask` and `trainable_biases`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -73,6 +85,10 @@ pub struct CouplingSection {
     pub kind: String,
 }
 
+fn is_random(s: &str) -> bool {
+    s == "random"
+}
+
 fn full() -> String {
     "full".into()
 }
@@ -91,6 +107,9 @@ impl Default for ModelSection {
             mask: None,
             trainable_biases: vec!["hidden".into()],
             init_scale: 0.0,
+            init: "random".into(),
+            prototypes_per_class: None,
+            prototype_gap: None,
             groups: Vec::new(),
             couplings: Vec::new(),
         }
@@ -105,7 +124,8 @@ pub struct NoisingSection {
     pub bias_scale: f64,
     /// Multiplier of the hidden units' projected bias relative to s.
     pub hidden_scale: f64,
-    /// `"copy"` (hidden unit a sees pixel a), `"random"` (Gaussian projection), `"none"`.
+    /// `"copy"` (hidden unit a sees pixel a), `"random"` (Gaussian projection), `"none"`, or
+    /// `"prototypes"` (the group code of `model.init = "prototypes"`).
     pub hidden_projection: String,
     /// Equilibration time with the full image bias before the fade (time).
     pub t_eq: f64,

@@ -35,6 +35,10 @@ pub enum HiddenProjection {
     Random,
     /// Hidden biases stay zero.
     None,
+    /// The code of `model.init = "prototypes"`: a hidden unit of the image's prototype group
+    /// is pulled to +m*, every other group's to −m* (the matrix comes from
+    /// `model::prototypes::projection`, built from the training prototypes).
+    Prototypes,
 }
 
 /// Every number of the noising protocol.
@@ -71,8 +75,8 @@ impl Protocol {
     }
 
     /// The full-strength (λ = 1) bias vector [N] for a standardised image [Nv] on a computer
-    /// with `hidden` hidden units. `projection` is the fixed random matrix [Nh, Nv] when the
-    /// projection is `Random`.
+    /// with `hidden` hidden units. `projection` is the fixed matrix [Nh, Nv] when the
+    /// projection is `Random` or `Prototypes`.
     pub fn image_bias<R: Real>(
         &self,
         image: ArrayView1<'_, f32>,
@@ -93,7 +97,7 @@ impl Protocol {
                     *v = R::of(-sh * f64::from(image[a % nv]));
                 }
             }
-            (HiddenProjection::Random, Some(w)) => {
+            (HiddenProjection::Random | HiddenProjection::Prototypes, Some(w)) => {
                 for (v, p) in hb.into_iter().zip(w.dot(&image).iter()) {
                     *v = R::of(-sh * f64::from(*p));
                 }

@@ -4,6 +4,7 @@
 pub mod build;
 mod computer;
 mod params;
+pub mod prototypes;
 mod topology;
 
 pub use computer::{energy_from_field, Computer, FieldPart, Physics, Sources};

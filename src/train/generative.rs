@@ -22,6 +22,18 @@ impl Generative {
     /// Objective for `images` [M, Nv] (standardised) on a computer with `hidden` hidden units.
     pub fn new(images: &Array2<f32>, hidden: usize, protocol: Protocol, seed: u64) -> Self {
         let proj = protocol.projection(images.ncols(), hidden, seed);
+        Self::with_projection(images, hidden, protocol, seed, proj)
+    }
+
+    /// As [`Generative::new`], with the hidden projection [Nh, Nv] given (e.g. the prototype
+    /// code of `model::prototypes::noising_projection`).
+    pub fn with_projection(
+        images: &Array2<f32>,
+        hidden: usize,
+        protocol: Protocol,
+        seed: u64,
+        proj: Option<Array2<f32>>,
+    ) -> Self {
         let biases = images
             .axis_iter(Axis(0))
             .map(|img| protocol.image_bias(img, hidden, proj.as_ref()))

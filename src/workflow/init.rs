@@ -18,6 +18,12 @@ pub fn run(config: &Config, out: &Path, force: bool) -> Result<usize> {
             field: "model.visible".into(),
             why: " must be set for init (no data set fixes it)".into(),
         })?;
+    if config.model.init != crate::config::Init::Random {
+        return Err(Error::Setting {
+            field: "model.init".into(),
+            why: " = \"prototypes\" is built from training images: use `thermocad train`".into(),
+        });
+    }
     let computer = build::build(&config.model, visible, config.train.seed)?;
     crate::rundir::claim_dir(out, force, "init")?;
     build::save_dir(out, &config.raw, &RunResult::default(), &computer.params)?;

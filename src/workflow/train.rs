@@ -3,7 +3,8 @@
 use crate::data::select::training_set;
 use crate::error::{Error, Result};
 use crate::linalg::Parallelism;
-use crate::model::build;
+use crate::config::Init;
+use crate::model::{build, prototypes};
 use crate::train::checkpoint;
 use crate::train::generative::Generative;
 use crate::train::optim::Optimizer;
@@ -52,7 +53,7 @@ pub fn run(job: &TrainJob) -> Result<TrainSummary> {
     }
     std::fs::create_dir_all(&job.out).map_err(crate::error::io_err(&job.out))?;
     let ckpt = job.out.join(checkpoint::FILE);
-    let computer = build::build(&cfg.model, visible, cfg.train.seed)?;
+    let mut computer = build::build(&cfg.model, visible, cfg.train.seed)?;
     if computer.n() != visible + cfg.model.hidden || cfg.teach.is_some() {
         return Err(Error::Setting {
             field: "model.groups".into(),
@@ -63,15 +64,31 @@ pub fn run(job: &TrainJob) -> Result<TrainSummary> {
             ),
         });
     }
+    let images = digits.standardised();
+    if let Init::Prototypes(init) = cfg.model.init {
+        let (protos, _) =
+            prototypes::prototypes(images.view(), &digits.labels, &cfg.data.digits, init.per_class)?;
+        computer.params = prototypes::params(
+            &computer.physics,
+            &computer.topology,
+            visible,
+            protos.view(),
+            init,
+            cfg.noising.bias_scale,
+        )?;
+    }
+    let computer_physics = computer.physics;
     let optimizer = Optimizer::new(cfg.train.optimizer, computer.n());
     let fp = checkpoint::fingerprint(&fingerprint(&raw), &digits.images, &digits.labels);
     let mut state = initial_state(&job.out, job.resume, computer, optimizer, &fp)?;
-    let images = digits.standardised();
-    let inner = Generative::new(
+    let projection =
+        prototypes::noising_projection(cfg, &computer_physics, images.view(), &digits.labels)?;
+    let inner = Generative::with_projection(
         &images,
         cfg.model.hidden,
         cfg.noising.clone(),
         cfg.train.seed,
+        projection,
     );
     let mut objective = codesign::objective(inner, hw.clone(), Direction::Reverse);
     let par = Parallelism::new(cfg.train.threads);
