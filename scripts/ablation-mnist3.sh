@@ -41,6 +41,11 @@ variants=(
   "visbias|model.trainable_biases=[\"visible\",\"hidden\"]"
   "cosine|noising.schedule=\"cosine\""
   "sample-tf5|@5.0"
+  "prototypes|model.init=\"prototypes\";noising.hidden_projection=\"prototypes\""
+  "prototypes-sgd|model.init=\"prototypes\";noising.hidden_projection=\"prototypes\";train.optimizer=\"sgd\";train.learning_rate=1e-4"
+  "prototypes-gap1000|model.init=\"prototypes\";noising.hidden_projection=\"prototypes\";model.prototype_gap=1000.0"
+  "prototypes-gap10000|model.init=\"prototypes\";noising.hidden_projection=\"prototypes\";model.prototype_gap=10000.0"
+  "prototypes-random-code|model.init=\"prototypes\""
 )
 mkdir -p "$out"
 table="$out/ablation.md"

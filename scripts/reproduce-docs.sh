@@ -25,7 +25,7 @@ MANIFEST=$ROOT/docs/figures.toml
 # Recipes in the order they run (dependencies first).
 RECIPES=(mnist3 mnist3_decks mnist3_energy paper_small_energy mnist3_variants classifier
   mnist3_ledger classifier_energy classifier_tolerance classifier_deck codesign_fanin demo demo_energy bench
-  mnist3_tolerance codesign_mnist3 codesign_classifier codesign_cost codesign_resistive generation mnist10 speed)
+  mnist3_tolerance codesign_mnist3 codesign_classifier codesign_cost codesign_resistive generation prototypes mnist10 speed)
 
 usage() {
   sed -n '2,4p' "$0" | sed 's/^# \{0,1\}//'
@@ -362,6 +362,14 @@ recipe_generation() {
   step ablation env THERMOCAD="$TC" "$ROOT/scripts/ablation-mnist3.sh" --out "$RDIR/ablation" \
     --data "$DATA" --only shipped tf5 sample-tf5 fade0.5 fade0.95 hidden1024 proj-copy bias5 \
     hscale3 visbias cosine
+}
+
+# docs/generation.md "The prototype potential": the ablation's prototype variants of mnist3
+# (examples/mnist3-prototypes.toml is the first), 1,000 samples each, one judge (≈ 6 min).
+recipe_prototypes() {
+  step ablation env THERMOCAD="$TC" "$ROOT/scripts/ablation-mnist3.sh" --out "$RDIR/ablation" \
+    --data "$DATA" --only prototypes prototypes-sgd prototypes-gap1000 prototypes-gap10000 \
+    prototypes-random-code
 }
 
 # docs/generation.md "Ten digits": examples/mnist10.toml trained (≈ 8 min on 2 quiet cores),

@@ -51,6 +51,29 @@ fn bad_values_are_named() {
         (BASE, vec!["train.batch=0"], "train.batch"),
         (BASE, vec!["model.hidden=\"many\""], "model.hidden"),
         (BASE, vec!["model.dt=0.4"], "model.dt"),
+        (BASE, vec!["model.init=\"hopfield\""], "model.init"),
+        (BASE, vec!["model.prototype_gap=10"], "model.prototype_gap"),
+        (BASE, vec!["model.prototypes_per_class=2"], "model.prototypes_per_class"),
+        (
+            BASE,
+            vec!["model.init=\"prototypes\"", "model.prototypes_per_class=0"],
+            "model.prototypes_per_class",
+        ),
+        (
+            BASE,
+            vec!["model.init=\"prototypes\"", "model.prototype_gap=-1"],
+            "model.prototype_gap",
+        ),
+        (
+            BASE,
+            vec!["model.init=\"prototypes\"", "model.init_scale=0.1"],
+            "model.init_scale",
+        ),
+        (
+            BASE,
+            vec!["noising.hidden_projection=\"prototypes\""],
+            "noising.hidden_projection",
+        ),
     ] {
         let e = load(text, &sets).unwrap_err().to_string();
         assert!(e.contains(field), "{sets:?}: {e}");
@@ -72,6 +95,7 @@ fn shipped_configs_are_valid() {
     let root = env!("CARGO_MANIFEST_DIR");
     for f in [
         "examples/mnist3.toml",
+        "examples/mnist3-prototypes.toml",
         "netlists/two-unit.toml",
         "netlists/sixteen-unit.toml",
     ] {

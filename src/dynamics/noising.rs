@@ -35,9 +35,8 @@ pub enum HiddenProjection {
     Random,
     /// Hidden biases stay zero.
     None,
-    /// The code of `model.init = "prototypes"`: a hidden unit of the image's prototype group
-    /// is pulled to +m*, every other group's to −m* (the matrix comes from
-    /// `model::prototypes::projection`, built from the training prototypes).
+    /// The code of `model.init = "prototypes"`: each image's hidden units are imprinted where
+    /// the prototype potential holds the image's prototype (`model::prototypes::Code`).
     Prototypes,
 }
 
@@ -75,8 +74,9 @@ impl Protocol {
     }
 
     /// The full-strength (λ = 1) bias vector [N] for a standardised image [Nv] on a computer
-    /// with `hidden` hidden units. `projection` is the fixed matrix [Nh, Nv] when the
-    /// projection is `Random` or `Prototypes`.
+    /// with `hidden` hidden units. `projection` is the fixed random matrix [Nh, Nv] when the
+    /// projection is `Random`. (`Prototypes` leaves the hidden biases zero here: they depend on
+    /// the image's class, `model::prototypes::Code::image_bias`.)
     pub fn image_bias<R: Real>(
         &self,
         image: ArrayView1<'_, f32>,
@@ -97,7 +97,7 @@ impl Protocol {
                     *v = R::of(-sh * f64::from(image[a % nv]));
                 }
             }
-            (HiddenProjection::Random | HiddenProjection::Prototypes, Some(w)) => {
+            (HiddenProjection::Random, Some(w)) => {
                 for (v, p) in hb.into_iter().zip(w.dot(&image).iter()) {
                     *v = R::of(-sh * f64::from(*p));
                 }

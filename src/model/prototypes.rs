@@ -36,7 +36,7 @@ use super::{Params, Physics, Topology};
 use crate::config::PrototypeInit;
 use crate::data::standardise_rows;
 use crate::error::{Error, Result};
-use ndarray::{Array2, ArrayView2, Axis};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 
 /// Ferromagnetic strength α of a group: the group's collective quadratic is J2(1 − α).
 pub const ALPHA: f64 = 4.0;
@@ -173,42 +173,79 @@ pub fn group_magnitude(physics: &Physics) -> f64 {
     (physics.j2 * (ALPHA - 1.0) / (2.0 * physics.j4)).sqrt()
 }
 
-/// The hidden projection M [Nh, Nv] of `noising.hidden_projection = "prototypes"`: the noising
-/// protocol gives hidden unit a the bias −s·h·(M P)_a, and M = T·P⁺/s with P⁺ the
-/// pseudo-inverse of the prototypes [n, Nv] and T_{a,g} = 2 J2 h̄ + 4 J4 h̄³ at h̄ = h̄^g_a, the
-/// value hidden unit a takes in the minimum of the prototype potential `init` nearest to
-/// prototype g (found by gradient descent from the one-hot code ±m*). An uncoupled unit with
-/// that bias sits at h̄^g_a, so a prototype's noising trajectory starts (at h = 1) where the
-/// prototype potential holds it: the potential's drift vanishes at the imprinted state, and the
-/// likelihood's first gradients do not tear the groups apart. Any other image is imprinted as
-/// its least-squares mixture of the prototypes' codes.
-pub fn projection(
-    physics: &Physics,
-    init: &Params<f32>,
-    visible: usize,
-    protos: ArrayView2<'_, f32>,
-    bias_scale: f64,
-) -> Result<Array2<f32>> {
-    let (n, nv) = protos.dim();
-    let hidden = init.n() - visible;
-    let mut m = Array2::<f32>::zeros((hidden, nv));
-    if n == 0 || bias_scale <= 0.0 {
-        return Ok(m);
+/// The hidden code of `noising.hidden_projection = "prototypes"`: for each prototype q, the
+/// field T_q [Nh] that holds an uncoupled hidden unit a where the prototype potential holds it
+/// in the one-hot state of q (h̄^q_a, found by gradient descent from the code ±m*):
+/// T_{q,a} = 2 J2 h̄ + 4 J4 h̄³. The noising protocol gives hidden unit a of an image assigned to
+/// prototype q the bias −h·T_{q,a} (h the hidden scale), so the image's noising trajectory
+/// starts, on the hidden units, exactly where the prototype potential holds prototype q: the
+/// potential's drift vanishes there, and the likelihood's first gradients do not tear the
+/// groups apart. An image is assigned to the prototype of its own class it correlates with
+/// best (with one prototype per class: its class's).
+#[derive(Clone, Debug)]
+pub struct Code {
+    protos: Array2<f32>,
+    classes: Vec<u8>,
+    fields: Array2<f32>,
+}
+
+impl Code {
+    /// The code of the prototype potential `init` over the prototypes `protos` [n, Nv] of
+    /// `classes` [n], with noising bias scale `bias_scale`.
+    pub fn new(
+        physics: &Physics,
+        init: &Params<f32>,
+        protos: Array2<f32>,
+        classes: Vec<u8>,
+        bias_scale: f64,
+    ) -> Self {
+        let visible = protos.ncols();
+        let held = relaxed_codes(physics, init, visible, protos.view(), bias_scale);
+        let fields =
+            held.mapv(|h| (2.0 * physics.j2 * h + 4.0 * physics.j4 * h.powi(3)) as f32);
+        Code {
+            protos,
+            classes,
+            fields,
+        }
     }
-    // P⁺ = Pᵀ (P Pᵀ)⁻¹, with the n×n Gram matrix inverted in f64.
-    let p = protos.mapv(f64::from);
-    let gram = p.dot(&p.t());
-    let inv = invert(&gram).ok_or_else(|| Error::Setting {
-        field: "model.prototypes_per_class".into(),
-        why: ": two prototypes are linearly dependent (identical images?), so the hidden code cannot tell them apart".into(),
-    })?;
-    let pinv = p.t().dot(&inv); // [Nv, n]
-    let held = relaxed_codes(physics, init, visible, protos, bias_scale); // [n, Nh]
-    let t = held.mapv(|h| (2.0 * physics.j2 * h + 4.0 * physics.j4 * h.powi(3)) / bias_scale);
-    // M = T P⁺ with T [Nh, n] = heldᵀ mapped.
-    let mm = t.t().dot(&pinv.t()); // [Nh, Nv]
-    m.assign(&mm.mapv(|v| v as f32));
-    Ok(m)
+
+    /// The prototype an image (standardised) of class `label` is assigned to: among its
+    /// class's prototypes, the one with the largest correlation; None when no prototype has
+    /// that class.
+    pub fn assign(&self, image: ArrayView1<'_, f32>, label: u8) -> Option<usize> {
+        (0..self.classes.len())
+            .filter(|&q| self.classes[q] == label)
+            .map(|q| (q, self.protos.row(q).dot(&image)))
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(q, _)| q)
+    }
+
+    /// The hidden field T_q [Nh] of prototype q (energy).
+    pub fn field(&self, q: usize) -> ArrayView1<'_, f32> {
+        self.fields.row(q)
+    }
+
+    /// The full-strength noising bias [N] of `image` with `label`: the protocol's visible
+    /// bias −s·P and the hidden bias −h·T_q of its prototype (hidden biases zero when the
+    /// label has no prototype).
+    pub fn image_bias(
+        &self,
+        protocol: &crate::dynamics::noising::Protocol,
+        image: ArrayView1<'_, f32>,
+        label: u8,
+    ) -> Array1<f32> {
+        let hidden = self.fields.ncols();
+        let mut b = protocol.image_bias::<f32>(image, hidden, None);
+        if let Some(q) = self.assign(image, label) {
+            let nv = image.len();
+            let h = protocol.hidden_scale as f32;
+            for (v, t) in b.slice_mut(ndarray::s![nv..]).iter_mut().zip(self.field(q)) {
+                *v = -h * t;
+            }
+        }
+        b
+    }
 }
 
 /// The hidden part [n, Nh] of the minimum of the potential `params` reached by gradient descent
@@ -268,82 +305,184 @@ fn solve_onsite(physics: &Physics, b: f64) -> f64 {
     x
 }
 
-/// Inverse of a small symmetric positive-definite matrix by Gauss–Jordan elimination with
-/// partial pivoting; None when it is singular to working precision.
-fn invert(a: &Array2<f64>) -> Option<Array2<f64>> {
-    let n = a.nrows();
-    let mut m = a.clone();
-    let mut inv = Array2::<f64>::eye(n);
-    let norm = a.iter().fold(0.0f64, |s, v| s.max(v.abs()));
-    for col in 0..n {
-        let piv = (col..n).max_by(|&x, &y| m[[x, col]].abs().total_cmp(&m[[y, col]].abs()))?;
-        if m[[piv, col]].abs() <= 1e-10 * norm {
-            return None;
-        }
-        for k in 0..n {
-            m.swap([col, k], [piv, k]);
-            inv.swap([col, k], [piv, k]);
-        }
-        let d = m[[col, col]];
-        for k in 0..n {
-            m[[col, k]] /= d;
-            inv[[col, k]] /= d;
-        }
-        for r in 0..n {
-            if r != col {
-                let f = m[[r, col]];
-                if f != 0.0 {
-                    for k in 0..n {
-                        m[[r, k]] -= f * m[[col, k]];
-                        inv[[r, k]] -= f * inv[[col, k]];
-                    }
-                }
-            }
-        }
-    }
-    Some(inv)
-}
-
-/// The noising protocol's hidden projection for a model configured by `cfg`, trained on the
-/// standardised `images` with `labels`: the prototype code with
-/// `noising.hidden_projection = "prototypes"`, else the protocol's own (seeded) projection.
-pub fn noising_projection(
+/// The prototype code of a model configured by `cfg` with `noising.hidden_projection =
+/// "prototypes"`, built from its standardised training `images` with `labels` (the prototype
+/// potential is rebuilt from them, as training built it); None for any other projection.
+pub fn noising_code(
     cfg: &crate::config::Config,
     physics: &Physics,
     images: ArrayView2<'_, f32>,
     labels: &[u8],
-) -> Result<Option<Array2<f32>>> {
+) -> Result<Option<Code>> {
     use crate::config::Init;
     use crate::dynamics::noising::HiddenProjection;
-    let hidden = cfg.model.hidden;
-    match (cfg.noising.hidden_projection, cfg.model.init) {
-        (HiddenProjection::Prototypes, Init::Prototypes(init)) => {
-            let (protos, _) = prototypes(images, labels, &cfg.data.digits, init.per_class)?;
-            let visible = images.ncols();
-            let topology = super::Topology::visible_hidden(
-                visible,
-                hidden,
-                &super::Connectivity::VisibleHiddenHiddenHidden,
-                &[],
-            )?;
-            let start = params(
-                physics,
-                &topology,
-                visible,
-                protos.view(),
-                init,
-                cfg.noising.bias_scale,
-            )?;
-            Ok(Some(projection(
-                physics,
-                &start,
-                visible,
-                protos.view(),
-                cfg.noising.bias_scale,
-            )?))
+    let (HiddenProjection::Prototypes, Init::Prototypes(init)) =
+        (cfg.noising.hidden_projection, cfg.model.init)
+    else {
+        return Ok(None);
+    };
+    let (protos, classes) = prototypes(images, labels, &cfg.data.digits, init.per_class)?;
+    let visible = images.ncols();
+    let topology = super::Topology::visible_hidden(
+        visible,
+        cfg.model.hidden,
+        &super::Connectivity::VisibleHiddenHiddenHidden,
+        &[],
+    )?;
+    let start = params(
+        physics,
+        &topology,
+        visible,
+        protos.view(),
+        init,
+        cfg.noising.bias_scale,
+    )?;
+    Ok(Some(Code::new(
+        physics,
+        &start,
+        protos,
+        classes,
+        cfg.noising.bias_scale,
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::PrototypeInit;
+    use crate::model::Connectivity;
+
+    const NV: usize = 12;
+    const G: usize = 4;
+    const N: usize = 3;
+    const S: f64 = 3.0;
+    const C: f64 = 50.0;
+
+    fn setup() -> (Physics, Topology, Array2<f32>, Params<f32>) {
+        let physics = Physics::PAPER;
+        // Three standardised "images" that overlap (pixel values from a fixed pattern).
+        let raw = Array2::from_shape_fn((N, NV), |(q, i)| {
+            (((i * (q + 2) + 3 * q) % 7) as f32) - if i % (q + 3) == 0 { 4.0 } else { 0.0 }
+        });
+        let protos = standardise_rows(raw.view());
+        let hidden = N * G + 1; // one unit left over
+        let topology =
+            Topology::visible_hidden(NV, hidden, &Connectivity::VisibleHiddenHiddenHidden, &[])
+                .unwrap();
+        let init = PrototypeInit { per_class: 1, gap: C };
+        let p = params(&physics, &topology, NV, protos.view(), init, S).unwrap();
+        (physics, topology, protos, p)
+    }
+
+    /// The state with every visible unit 0 and group g at s_g·m*.
+    fn code(physics: &Physics, hidden: usize, on: &[bool]) -> Vec<f64> {
+        let m = group_magnitude(physics);
+        let mut x = vec![0.0; NV + hidden];
+        for a in 0..N * G {
+            x[NV + a] = if on[a / G] { m } else { -m };
         }
-        _ => Ok(cfg
-            .noising
-            .projection(images.ncols(), hidden, cfg.train.seed)),
+        x
+    }
+
+    #[test]
+    fn couplings_are_symmetric_masked_and_leave_spare_units_alone() {
+        let (_, topology, _, p) = setup();
+        assert_eq!(p.asymmetry(), 0.0);
+        let mask = topology.mask();
+        for ((i, j), &v) in p.j.indexed_iter() {
+            assert!(v == 0.0 || mask[[i, j]] != 0.0, "J[{i},{j}] outside the mask");
+        }
+        let spare = NV + N * G;
+        assert!(p.j.row(spare).iter().all(|&v| v == 0.0) && p.b[spare] == 0.0);
+    }
+
+    /// The visible field b_i + Σ_a J_ia h_a is the noising imprint −s·P_g when group g alone is
+    /// on, and zero when every group is off.
+    #[test]
+    fn one_group_on_imprints_its_prototype_on_the_visible_units() {
+        let (physics, _, protos, p) = setup();
+        let hidden = p.n() - NV;
+        for on in 0..=N {
+            let flags: Vec<bool> = (0..N).map(|g| g == on).collect();
+            let x = code(&physics, hidden, &flags);
+            for i in 0..NV {
+                let f: f64 = p.b[i] as f64
+                    + (NV..p.n())
+                        .map(|a| p.j[[i, a]] as f64 * x[a])
+                        .sum::<f64>();
+                let want = if on < N { -S * protos[[on, i]] as f64 } else { 0.0 };
+                assert!((f - want).abs() < 1e-4, "group {on}, pixel {i}: {f} vs {want}");
+            }
+        }
+    }
+
+    /// In the group spins the hidden energy is C·Σ s_g s_h + C(n−2)·Σ s_g (+ a constant): the
+    /// three one-hot states are its minima, 2C below every other configuration.
+    #[test]
+    fn one_hot_states_are_the_minima_by_two_c() {
+        let (physics, _, _, p) = setup();
+        let hidden = p.n() - NV;
+        let energy = |x: &[f64]| -> f64 {
+            let mut e = 0.0;
+            for u in NV..p.n() {
+                e += p.b[u] as f64 * x[u];
+                for w in (u + 1)..p.n() {
+                    e += p.j[[u, w]] as f64 * x[u] * x[w];
+                }
+            }
+            e
+        };
+        let mut by_count = vec![Vec::new(); N + 1];
+        for bits in 0..(1 << N) {
+            let flags: Vec<bool> = (0..N).map(|g| bits >> g & 1 == 1).collect();
+            let k = flags.iter().filter(|&&f| f).count();
+            by_count[k].push(energy(&code(&physics, hidden, &flags)));
+        }
+        let one = by_count[1][0];
+        assert!(by_count[1].iter().all(|e| (e - one).abs() < 1e-6 * C));
+        assert!((by_count[0][0] - one - 2.0 * C).abs() < 1e-4 * C, "{by_count:?}");
+        assert!(by_count[2].iter().all(|e| (e - one - 2.0 * C).abs() < 1e-4 * C));
+        assert!(by_count[3].iter().all(|e| e - one > 2.0 * C));
+    }
+
+    /// The prototype code: each relaxed state is a rest point of the potential with its own group
+    /// on, and the noising bias of a prototype holds an uncoupled hidden unit exactly there.
+    #[test]
+    fn the_noising_code_imprints_the_relaxed_state() {
+        let (physics, _, protos, p) = setup();
+        let held = relaxed_codes(&physics, &p, NV, protos.view(), S);
+        let code = Code::new(&physics, &p, protos.clone(), vec![4, 5, 6], S);
+        let protocol = crate::dynamics::noising::Protocol {
+            bias_scale: S,
+            hidden_scale: 1.0,
+            hidden_projection: crate::dynamics::noising::HiddenProjection::Prototypes,
+            t_eq: 1.0,
+            t_final: 1.0,
+            fade_fraction: 1.0,
+            schedule: crate::dynamics::noising::Schedule::Linear,
+        };
+        for q in 0..N {
+            assert_eq!(code.assign(protos.row(q), 4 + q as u8), Some(q));
+            let b = code.image_bias(&protocol, protos.row(q), 4 + q as u8);
+            for i in 0..NV {
+                assert!((b[i] as f64 + S * protos[[q, i]] as f64).abs() < 1e-5);
+            }
+            for a in 0..N * G {
+                assert_eq!(held[[q, a]] > 0.0, a / G == q, "prototype {q}, unit {a}");
+                let rest = solve_onsite(&physics, b[NV + a] as f64);
+                assert!((rest - held[[q, a]]).abs() < 1e-4, "{rest} vs {}", held[[q, a]]);
+            }
+        }
+        assert_eq!(code.assign(protos.row(0), 9), None);
+    }
+
+    #[test]
+    fn too_few_hidden_units_is_a_setting_error() {
+        let (physics, _, protos, _) = setup();
+        let topology =
+            Topology::visible_hidden(NV, 5, &Connectivity::VisibleHiddenHiddenHidden, &[]).unwrap();
+        let init = PrototypeInit { per_class: 1, gap: C };
+        let e = params(&physics, &topology, NV, protos.view(), init, S).unwrap_err();
+        assert!(e.to_string().contains("model.hidden"), "{e}");
     }
 }

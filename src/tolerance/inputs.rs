@@ -217,14 +217,28 @@ impl GenerationInputs {
             .heldout
             .div_ceil(cfg.data.digits.len().max(1))
             .max(REAL_PER_CLASS);
-        let real =
-            crate::data::select::held_out_set(&cfg.data, job.data, per_class)?.standardised();
+        let real_set = crate::data::select::held_out_set(&cfg.data, job.data, per_class)?;
+        let (real, real_labels) = (real_set.standardised(), real_set.labels);
         let classes = cfg.data.digits.len().max(1);
         let rows: Vec<usize> = (0..job.heldout)
             .map(|i| (i % classes) * per_class + i / classes)
             .collect();
         let held = real.select(Axis(0), &rows);
-        let noising = Generative::new(&held, cfg.model.hidden, cfg.noising.clone(), cfg.train.seed);
+        let code = crate::model::prototypes::noising_code(
+            cfg,
+            &md.computer.physics,
+            train.view(),
+            &train_set.labels,
+        )?;
+        let held_labels: Vec<u8> = rows.iter().map(|&r| real_labels[r]).collect();
+        let noising = Generative::with_code(
+            &held,
+            &held_labels,
+            cfg.model.hidden,
+            cfg.noising.clone(),
+            cfg.train.seed,
+            code.as_ref(),
+        );
         // Trajectory ids far beyond any training run's: their noise streams were never
         // trained on.
         let heldout: Vec<_> = (0..job.heldout as u64)

@@ -6,6 +6,7 @@ use super::reverse_nll::ReverseNll;
 use crate::dynamics::noising::Protocol;
 use crate::dynamics::rng::{stream, Purpose};
 use crate::linalg::Parallelism;
+use crate::model::prototypes::Code;
 use crate::model::Computer;
 use ndarray::{Array1, Array2, Axis};
 use rand::seq::SliceRandom;
@@ -22,27 +23,42 @@ impl Generative {
     /// Objective for `images` [M, Nv] (standardised) on a computer with `hidden` hidden units.
     pub fn new(images: &Array2<f32>, hidden: usize, protocol: Protocol, seed: u64) -> Self {
         let proj = protocol.projection(images.ncols(), hidden, seed);
-        Self::with_projection(images, hidden, protocol, seed, proj)
-    }
-
-    /// As [`Generative::new`], with the hidden projection [Nh, Nv] given (e.g. the prototype
-    /// code of `model::prototypes::noising_projection`).
-    pub fn with_projection(
-        images: &Array2<f32>,
-        hidden: usize,
-        protocol: Protocol,
-        seed: u64,
-        proj: Option<Array2<f32>>,
-    ) -> Self {
         let biases = images
             .axis_iter(Axis(0))
             .map(|img| protocol.image_bias(img, hidden, proj.as_ref()))
             .collect();
+        Self::from_biases(images.ncols() + hidden, biases, protocol, seed)
+    }
+
+    /// As [`Generative::new`] for images of classes `labels`, imprinted on the hidden units by
+    /// the prototype `code` when one is given (`noising.hidden_projection = "prototypes"`).
+    pub fn with_code(
+        images: &Array2<f32>,
+        labels: &[u8],
+        hidden: usize,
+        protocol: Protocol,
+        seed: u64,
+        code: Option<&Code>,
+    ) -> Self {
+        match code {
+            None => Self::new(images, hidden, protocol, seed),
+            Some(code) => {
+                let biases = images
+                    .axis_iter(Axis(0))
+                    .zip(labels)
+                    .map(|(img, &l)| code.image_bias(&protocol, img, l))
+                    .collect();
+                Self::from_biases(images.ncols() + hidden, biases, protocol, seed)
+            }
+        }
+    }
+
+    fn from_biases(n: usize, biases: Vec<Array1<f32>>, protocol: Protocol, seed: u64) -> Self {
         Generative {
             biases,
             protocol,
             seed,
-            acc: ReverseNll::new(images.ncols() + hidden),
+            acc: ReverseNll::new(n),
         }
     }
 

@@ -230,15 +230,25 @@ pub fn run(job: &EnergyJob) -> Result<EnergySummary> {
         Err("forward process skipped: a classifier has no noising process".into())
     } else {
         match training_set(&md.config.data, job.data.as_deref()) {
-            Ok(digits) => Ok(forward::measure(
-                c,
-                &digits.standardised(),
-                md.config.model.hidden,
-                &md.config.noising,
-                md.config.train.seed,
-                job.forward,
-                par,
-            )),
+            Ok(digits) => {
+                let images = digits.standardised();
+                let code = crate::model::prototypes::noising_code(
+                    &md.config,
+                    &c.physics,
+                    images.view(),
+                    &digits.labels,
+                )?;
+                Ok(forward::measure(
+                    c,
+                    (&images, &digits.labels),
+                    md.config.model.hidden,
+                    &md.config.noising,
+                    code.as_ref(),
+                    md.config.train.seed,
+                    job.forward,
+                    par,
+                ))
+            }
             Err(e) if crate::data::select::is_absent(&e) => Err(format!(
                 "forward process skipped: the training images could not be loaded ({}); pass --data DIR",
                 crate::error::one_line(&e)

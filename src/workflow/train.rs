@@ -81,14 +81,14 @@ pub fn run(job: &TrainJob) -> Result<TrainSummary> {
     let optimizer = Optimizer::new(cfg.train.optimizer, computer.n());
     let fp = checkpoint::fingerprint(&fingerprint(&raw), &digits.images, &digits.labels);
     let mut state = initial_state(&job.out, job.resume, computer, optimizer, &fp)?;
-    let projection =
-        prototypes::noising_projection(cfg, &computer_physics, images.view(), &digits.labels)?;
-    let inner = Generative::with_projection(
+    let code = prototypes::noising_code(cfg, &computer_physics, images.view(), &digits.labels)?;
+    let inner = Generative::with_code(
         &images,
+        &digits.labels,
         cfg.model.hidden,
         cfg.noising.clone(),
         cfg.train.seed,
-        projection,
+        code.as_ref(),
     );
     let mut objective = codesign::objective(inner, hw.clone(), Direction::Reverse);
     let par = Parallelism::new(cfg.train.threads);
