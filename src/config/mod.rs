@@ -221,6 +221,10 @@ pub struct PrototypeInit {
     pub per_class: usize,
     /// Coupling energy C between two prototype groups (`model.prototype_gap`, energy).
     pub gap: f64,
+    /// Medoids instead of means (`model.prototype_kind = "medoid"`).
+    pub medoid: bool,
+    /// Mode-weight balancing rounds after training (`model.prototype_balance_rounds`).
+    pub balance_rounds: usize,
 }
 
 /// A validated general layout: groups in unit order and the blocks between them (group
@@ -571,6 +575,11 @@ fn check_init(c: &Fields<'_>, m: &raw::ModelSection) -> Result<Init, FieldError>
         for (field, set) in [
             ("model.prototypes_per_class", m.prototypes_per_class.is_some()),
             ("model.prototype_gap", m.prototype_gap.is_some()),
+            ("model.prototype_kind", m.prototype_kind.is_some()),
+            (
+                "model.prototype_balance_rounds",
+                m.prototype_balance_rounds.is_some(),
+            ),
         ] {
             if set {
                 return Err(c.err(field, "is a setting of model.init = \"prototypes\""));
@@ -595,7 +604,24 @@ fn check_init(c: &Fields<'_>, m: &raw::ModelSection) -> Result<Init, FieldError>
         return Err(c.err("model.prototypes_per_class", "must be at least 1"));
     }
     let gap = c.positive("model.prototype_gap", m.prototype_gap.unwrap_or(3000.0))?;
-    Ok(Init::Prototypes(PrototypeInit { per_class, gap }))
+    let medoid = c.choice(
+        "model.prototype_kind",
+        m.prototype_kind.as_deref().unwrap_or("mean"),
+        &[("mean", false), ("medoid", true)],
+    )?;
+    let balance_rounds = m.prototype_balance_rounds.unwrap_or(0);
+    if balance_rounds > 1000 {
+        return Err(c.err(
+            "model.prototype_balance_rounds",
+            format!("= {balance_rounds}: at most 1000 rounds (each generates 200 samples)"),
+        ));
+    }
+    Ok(Init::Prototypes(PrototypeInit {
+        per_class,
+        gap,
+        medoid,
+        balance_rounds,
+    }))
 }
 
 fn check_layout(c: &Fields<'_>, m: &ModelSection) -> Result<Option<Layout>, FieldError> {

@@ -43,6 +43,14 @@ pub struct ModelSection {
     /// default 3000).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prototype_gap: Option<f64>,
+    /// What a prototype is for `init = "prototypes"`: `"mean"` (the standardised mean of its
+    /// chunk of training images, the default) or `"medoid"` (the chunk's image closest to it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prototype_kind: Option<String>,
+    /// Rounds of mode-weight balancing after training for `init = "prototypes"` (default 0;
+    /// `train::balance`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prototype_balance_rounds: Option<usize>,
     /// A general layout (`[[model.groups]]`, in unit order); when given, it replaces
     /// `visible`, `hidden`, `connectivity`, `mask` and `trainable_biases`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -110,6 +118,8 @@ impl Default for ModelSection {
             init: "random".into(),
             prototypes_per_class: None,
             prototype_gap: None,
+            prototype_kind: None,
+            prototype_balance_rounds: None,
             groups: Vec::new(),
             couplings: Vec::new(),
         }

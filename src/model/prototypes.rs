@@ -16,11 +16,13 @@
 //!   minima m = ±m*, m*² = J2(α−1)/(2 J4). A group is a collective spin s_g = ±1 whose flip
 //!   costs ≈ G·J2²(α−1)²/(4 J4) (far above kT for G ≳ 10).
 //! - **Visible couplings.** Visible unit i and a unit of group g are coupled by
-//!   −k·P_{g,i}/(G m*), and visible unit i has the bias −k·Σ_g P_{g,i}, with k = s/2 for the
-//!   noising bias scale s. Group spins s_g then put the field
-//!   −k·Σ_g P_{g,i}(1 + s_g) on pixel i: zero when every group is off, and exactly the
-//!   noising protocol's imprint −s·P_{g,i} when group g alone is on. The visible units settle
-//!   where the noising trajectories of prototype g start.
+//!   −κ·P_{g,i}/G, and visible unit i has the bias κ·h_l·Σ_g P_{g,i}, with κ = s/(h_w − h_l)
+//!   for the noising bias scale s, where h_w and h_l are the mean values of a winning and of a
+//!   losing group. With group g alone on, pixel i then feels
+//!   −κ·(h_w − h_l)·P_{g,i} = −s·P_{g,i}, exactly the noising protocol's imprint, so the visible
+//!   units settle where the noising trajectories of prototype g start. h_w = m*, h_l = −m* to
+//!   begin with; the one-winner couplings below move the groups off ±m*, so h_w and h_l are then
+//!   measured in the relaxed one-hot minima and the visible couplings refitted (three times).
 //! - **One winner.** Units of different groups are coupled by +C/(G² m*²) and every hidden unit
 //!   has the bias C(n−2)/(G m*), C = `model.prototype_gap` (energy). In the group spins this is
 //!   C·Σ_(g<h) s_g s_h + C(n−2)·Σ_g s_g, whose minimum over the 2ⁿ configurations is the n
@@ -42,13 +44,15 @@ use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 pub const ALPHA: f64 = 4.0;
 
 /// The prototypes [n, Nv] of standardised `images` [M, Nv] with `labels` [M]: for each class in
-/// `classes` (in that order), `per_class` standardised means of consecutive chunks of its images.
-/// Also returns each prototype's class.
+/// `classes` (in that order), `per_class` standardised means of consecutive chunks of its images,
+/// or with `medoid` each chunk's image that correlates best with that mean. Also returns each
+/// prototype's class.
 pub fn prototypes(
     images: ArrayView2<'_, f32>,
     labels: &[u8],
     classes: &[u8],
     per_class: usize,
+    medoid: bool,
 ) -> Result<(Array2<f32>, Vec<u8>)> {
     let nv = images.ncols();
     let mut rows = Vec::new();
@@ -72,7 +76,21 @@ pub fn prototypes(
                     *m += v as f64;
                 }
             }
-            rows.extend(mean.iter().map(|m| (m / (hi - lo) as f64) as f32));
+            if medoid {
+                let best = idx[lo..hi]
+                    .iter()
+                    .copied()
+                    .max_by(|&a, &b| {
+                        let dot = |i: usize| -> f64 {
+                            images.row(i).iter().zip(&mean).map(|(&v, m)| v as f64 * m).sum()
+                        };
+                        dot(a).total_cmp(&dot(b))
+                    })
+                    .expect("a chunk holds at least one image");
+                rows.extend(images.row(best).iter().copied());
+            } else {
+                rows.extend(mean.iter().map(|m| (m / (hi - lo) as f64) as f32));
+            }
             of.push(c);
         }
     }
@@ -122,7 +140,6 @@ pub fn params(
     let (gf, nf) = (g as f64, n as f64);
     let a = 2.0 * ALPHA * physics.j2 / (gf - 1.0);
     let m = group_magnitude(physics);
-    let k = bias_scale / 2.0;
     let c = init.gap;
     let mut p = Params::<f32>::zeros(n_units);
     let group = |u: usize| (u - visible) / g;
@@ -137,20 +154,44 @@ pub fn params(
             p.j[[w, u]] = v as f32;
         }
         p.b[u] = (c * (nf - 2.0) / (gf * m)) as f32;
-        let proto = protos.row(group(u));
-        for i in 0..visible {
-            let v = (-k * proto[i] as f64 / (gf * m)) as f32;
-            p.j[[i, u]] = v;
-            p.j[[u, i]] = v;
-        }
     }
-    for (b, s) in p
-        .b
-        .iter_mut()
-        .zip(protos.sum_axis(Axis(0)).iter())
-        .take(visible)
-    {
-        *b = (-k * *s as f64) as f32;
+    // The visible couplings and biases, first for the code ±m*, then (three times) for the
+    // winner and loser values the groups actually take in the one-hot minima.
+    let (mut hw, mut hl) = (m, -m);
+    for round in 0..4 {
+        let kk = bias_scale / (hw - hl);
+        for u in visible..visible + n * g {
+            let proto = protos.row(group(u));
+            for i in 0..visible {
+                let v = (-kk * proto[i] as f64 / gf) as f32;
+                p.j[[i, u]] = v;
+                p.j[[u, i]] = v;
+            }
+        }
+        for (b, s) in p
+            .b
+            .iter_mut()
+            .zip(protos.sum_axis(Axis(0)).iter())
+            .take(visible)
+        {
+            *b = (kk * hl * *s as f64) as f32;
+        }
+        if round == 3 || n < 2 {
+            break;
+        }
+        let held = relaxed_states(physics, &p, visible, protos, bias_scale);
+        let mean = |q: usize, grp: usize| -> f64 {
+            (0..g).map(|a| held[[q, visible + grp * g + a]]).sum::<f64>() / gf
+        };
+        hw = (0..n).map(|q| mean(q, q)).sum::<f64>() / nf;
+        hl = (0..n)
+            .flat_map(|q| (0..n).filter(move |&o| o != q).map(move |o| (q, o)))
+            .map(|(q, o)| mean(q, o))
+            .sum::<f64>()
+            / (nf * (nf - 1.0));
+        if hw - hl <= 0.0 {
+            break;
+        }
     }
     let mask = topology.mask();
     if let Some(((i, j), _)) = p
@@ -249,10 +290,23 @@ impl Code {
 }
 
 /// The hidden part [n, Nh] of the minimum of the potential `params` reached by gradient descent
-/// (step μΔt, up to 20,000 steps, until the largest force is below 1e-6) from each prototype's
+/// (up to 20,000 steps, until the largest force is below 1e-6) from each prototype's
 /// imprinted state: visible units where the noising bias −s·P holds them, hidden units at the
 /// one-hot code ±m*.
 fn relaxed_codes(
+    physics: &Physics,
+    params: &Params<f32>,
+    visible: usize,
+    protos: ArrayView2<'_, f32>,
+    bias_scale: f64,
+) -> Array2<f64> {
+    relaxed_states(physics, params, visible, protos, bias_scale)
+        .slice(ndarray::s![.., visible..])
+        .to_owned()
+}
+
+/// The whole states [n, N] of [`relaxed_codes`].
+fn relaxed_states(
     physics: &Physics,
     params: &Params<f32>,
     visible: usize,
@@ -275,18 +329,24 @@ fn relaxed_codes(
             x[[q, visible + a]] = if a / g == q { ms } else { -ms };
         }
     }
-    let step = physics.mu * physics.dt;
+    // Gradient descent with step 1/L, L a Gershgorin bound on the Hessian's largest eigenvalue
+    // (row sums of |J| plus the on-site curvature at the largest |x| so far), recomputed as x
+    // moves: stable, and far fewer steps than the dynamics' Δt.
+    let rows: Vec<f64> = j.rows().into_iter().map(|r| r.iter().map(|v| v.abs()).sum()).collect();
+    let row_max = rows.iter().fold(0.0f64, |m, &v| m.max(v));
     for _ in 0..20_000 {
+        let xmax = x.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let l = row_max + 2.0 * physics.j2.abs() + 12.0 * physics.j4 * xmax * xmax;
         let mut f = x.dot(&j);
         f += &b;
         f.zip_mut_with(&x, |fi, &xi| *fi += onsite(xi));
         let worst = f.iter().fold(0.0f64, |w, v| w.max(v.abs()));
-        x.scaled_add(-step, &f);
         if worst < 1e-6 {
             break;
         }
+        x.scaled_add(-1.0 / l, &f);
     }
-    x.slice(ndarray::s![.., visible..]).to_owned()
+    x
 }
 
 /// The x where an uncoupled unit with bias `b` rests: 2 J2 x + 4 J4 x³ + b = 0 (Newton from a
@@ -305,6 +365,31 @@ fn solve_onsite(physics: &Physics, b: f64) -> f64 {
     x
 }
 
+/// The hidden units of each of `n` prototype groups on a computer with `visible` visible and
+/// `hidden` hidden units (groups of ⌊hidden/n⌋, in order after the visible units).
+pub fn group_units(visible: usize, hidden: usize, n: usize) -> Vec<std::ops::Range<usize>> {
+    let g = hidden / n.max(1);
+    (0..n).map(|q| visible + q * g..visible + (q + 1) * g).collect()
+}
+
+/// The hidden bias C(n−2)/(G m*) of every grouped unit in the prototype potential.
+pub fn hidden_bias(physics: &Physics, hidden: usize, n: usize, gap: f64) -> f64 {
+    let g = (hidden / n.max(1)).max(1) as f64;
+    gap * (n as f64 - 2.0) / (g * group_magnitude(physics))
+}
+
+impl Code {
+    /// Number of prototypes.
+    pub fn len(&self) -> usize {
+        self.classes.len()
+    }
+
+    /// True without prototypes.
+    pub fn is_empty(&self) -> bool {
+        self.classes.is_empty()
+    }
+}
+
 /// The prototype code of a model configured by `cfg` with `noising.hidden_projection =
 /// "prototypes"`, built from its standardised training `images` with `labels` (the prototype
 /// potential is rebuilt from them, as training built it); None for any other projection.
@@ -321,7 +406,7 @@ pub fn noising_code(
     else {
         return Ok(None);
     };
-    let (protos, classes) = prototypes(images, labels, &cfg.data.digits, init.per_class)?;
+    let (protos, classes) = prototypes(images, labels, &cfg.data.digits, init.per_class, init.medoid)?;
     let visible = images.ncols();
     let topology = super::Topology::visible_hidden(
         visible,
@@ -369,7 +454,12 @@ mod tests {
         let topology =
             Topology::visible_hidden(NV, hidden, &Connectivity::VisibleHiddenHiddenHidden, &[])
                 .unwrap();
-        let init = PrototypeInit { per_class: 1, gap: C };
+        let init = PrototypeInit {
+            per_class: 1,
+            gap: C,
+            medoid: false,
+            balance_rounds: 0,
+        };
         let p = params(&physics, &topology, NV, protos.view(), init, S).unwrap();
         (physics, topology, protos, p)
     }
@@ -396,23 +486,18 @@ mod tests {
         assert!(p.j.row(spare).iter().all(|&v| v == 0.0) && p.b[spare] == 0.0);
     }
 
-    /// The visible field b_i + Σ_a J_ia h_a is the noising imprint −s·P_g when group g alone is
-    /// on, and zero when every group is off.
+    /// Each one-hot minimum holds its prototype: the visible part of the relaxed state of
+    /// prototype q rests where the noising imprint −s·P_q alone would hold it (the visible
+    /// couplings are fitted to the groups' actual winner and loser values).
     #[test]
-    fn one_group_on_imprints_its_prototype_on_the_visible_units() {
+    fn one_hot_minima_hold_their_prototypes() {
         let (physics, _, protos, p) = setup();
-        let hidden = p.n() - NV;
-        for on in 0..=N {
-            let flags: Vec<bool> = (0..N).map(|g| g == on).collect();
-            let x = code(&physics, hidden, &flags);
-            for i in 0..NV {
-                let f: f64 = p.b[i] as f64
-                    + (NV..p.n())
-                        .map(|a| p.j[[i, a]] as f64 * x[a])
-                        .sum::<f64>();
-                let want = if on < N { -S * protos[[on, i]] as f64 } else { 0.0 };
-                assert!((f - want).abs() < 1e-4, "group {on}, pixel {i}: {f} vs {want}");
-            }
+        let states = relaxed_states(&physics, &p, NV, protos.view(), S);
+        for q in 0..N {
+            let worst = (0..NV)
+                .map(|i| (states[[q, i]] - solve_onsite(&physics, -S * protos[[q, i]] as f64)).abs())
+                .fold(0.0f64, f64::max);
+            assert!(worst < 0.05, "prototype {q}: a pixel {worst} away from its imprint");
         }
     }
 
@@ -481,7 +566,12 @@ mod tests {
         let (physics, _, protos, _) = setup();
         let topology =
             Topology::visible_hidden(NV, 5, &Connectivity::VisibleHiddenHiddenHidden, &[]).unwrap();
-        let init = PrototypeInit { per_class: 1, gap: C };
+        let init = PrototypeInit {
+            per_class: 1,
+            gap: C,
+            medoid: false,
+            balance_rounds: 0,
+        };
         let e = params(&physics, &topology, NV, protos.view(), init, S).unwrap_err();
         assert!(e.to_string().contains("model.hidden"), "{e}");
     }

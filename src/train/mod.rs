@@ -2,6 +2,7 @@
 //! training objective with checkpoints, progress and divergence checks.
 
 pub mod aware;
+pub mod balance;
 pub mod checkpoint;
 pub mod chip_nll;
 pub mod codesign;

@@ -12,7 +12,7 @@ use crate::train::reverse_nll::Direction;
 use crate::train::run::{
     claim_run, executor, fingerprint, initial_state, tail_mean, write_outputs, LOSS_TITLE,
 };
-use crate::train::{codesign, Executor, TrainState};
+use crate::train::{balance, codesign, Executor, TrainState};
 use std::time::Instant;
 
 pub use crate::train::run::TrainJob;
@@ -67,7 +67,13 @@ pub fn run(job: &TrainJob) -> Result<TrainSummary> {
     let images = digits.standardised();
     if let Init::Prototypes(init) = cfg.model.init {
         let (protos, _) =
-            prototypes::prototypes(images.view(), &digits.labels, &cfg.data.digits, init.per_class)?;
+            prototypes::prototypes(
+            images.view(),
+            &digits.labels,
+            &cfg.data.digits,
+            init.per_class,
+            init.medoid,
+        )?;
         computer.params = prototypes::params(
             &computer.physics,
             &computer.topology,
@@ -103,7 +109,46 @@ pub fn run(job: &TrainJob) -> Result<TrainSummary> {
         let s = codesign::exported(hw.as_ref(), s)?;
         write_outputs(&out, &raw, &s, n_images, LOSS_TITLE)
     };
+    let done_before = state.done;
     par.install(|| exec.run(objective.as_mut(), &mut state, &mut save))?;
+    if let (Init::Prototypes(init), Some(code)) = (cfg.model.init, code.as_ref()) {
+        // Mode weights after the last trajectory (train::balance); a resumed run that had
+        // already finished trains nothing and is not balanced again.
+        if init.balance_rounds > 0 && state.done > done_before {
+            let n = code.len();
+            let mut share = vec![0.0; n];
+            for (img, &l) in images.rows().into_iter().zip(&digits.labels) {
+                if let Some(q) = code.assign(img, l) {
+                    share[q] += 1.0 / n_images as f64;
+                }
+            }
+            let groups = balance::Groups {
+                units: prototypes::group_units(visible, cfg.model.hidden, n),
+                targets: share,
+            };
+            let step = (balance::STEP_FRACTION
+                * prototypes::hidden_bias(&computer_physics, cfg.model.hidden, n, init.gap).abs())
+            .max(0.05);
+            let steps = computer_physics.steps(cfg.noising.t_final);
+            let history = balance::balance(
+                &mut state.computer,
+                &groups,
+                init.balance_rounds,
+                step,
+                steps,
+                cfg.train.seed,
+                par,
+            );
+            if let Some(last) = history.last() {
+                eprintln!(
+                    "balanced the prototype groups in {} rounds; wins before the last: {}",
+                    history.len(),
+                    last.iter().map(|f| format!("{:.2}", f)).collect::<Vec<_>>().join(" ")
+                );
+            }
+            save(&state)?;
+        }
+    }
     let (first_loss, final_loss) = (
         state.history.first().map_or(f64::NAN, |h| h.1),
         tail_mean(&state.history),
