@@ -53,7 +53,11 @@ fn bad_values_are_named() {
         (BASE, vec!["model.dt=0.4"], "model.dt"),
         (BASE, vec!["model.init=\"hopfield\""], "model.init"),
         (BASE, vec!["model.prototype_gap=10"], "model.prototype_gap"),
-        (BASE, vec!["model.prototypes_per_class=2"], "model.prototypes_per_class"),
+        (
+            BASE,
+            vec!["model.prototypes_per_class=2"],
+            "model.prototypes_per_class",
+        ),
         (
             BASE,
             vec!["model.init=\"prototypes\"", "model.prototypes_per_class=0"],

@@ -573,7 +573,10 @@ fn check_init(c: &Fields<'_>, m: &raw::ModelSection) -> Result<Init, FieldError>
     )?;
     if !init {
         for (field, set) in [
-            ("model.prototypes_per_class", m.prototypes_per_class.is_some()),
+            (
+                "model.prototypes_per_class",
+                m.prototypes_per_class.is_some(),
+            ),
             ("model.prototype_gap", m.prototype_gap.is_some()),
             ("model.prototype_kind", m.prototype_kind.is_some()),
             (

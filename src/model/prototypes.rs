@@ -82,7 +82,12 @@ pub fn prototypes(
                     .copied()
                     .max_by(|&a, &b| {
                         let dot = |i: usize| -> f64 {
-                            images.row(i).iter().zip(&mean).map(|(&v, m)| v as f64 * m).sum()
+                            images
+                                .row(i)
+                                .iter()
+                                .zip(&mean)
+                                .map(|(&v, m)| v as f64 * m)
+                                .sum()
                         };
                         dot(a).total_cmp(&dot(b))
                     })
@@ -168,11 +173,10 @@ pub fn params(
                 p.j[[u, i]] = v;
             }
         }
-        for (b, s) in p
-            .b
-            .iter_mut()
-            .zip(protos.sum_axis(Axis(0)).iter())
-            .take(visible)
+        for (b, s) in
+            p.b.iter_mut()
+                .zip(protos.sum_axis(Axis(0)).iter())
+                .take(visible)
         {
             *b = (kk * hl * *s as f64) as f32;
         }
@@ -181,7 +185,10 @@ pub fn params(
         }
         let held = relaxed_states(physics, &p, visible, protos, bias_scale);
         let mean = |q: usize, grp: usize| -> f64 {
-            (0..g).map(|a| held[[q, visible + grp * g + a]]).sum::<f64>() / gf
+            (0..g)
+                .map(|a| held[[q, visible + grp * g + a]])
+                .sum::<f64>()
+                / gf
         };
         hw = (0..n).map(|q| mean(q, q)).sum::<f64>() / nf;
         hl = (0..n)
@@ -194,10 +201,9 @@ pub fn params(
         }
     }
     let mask = topology.mask();
-    if let Some(((i, j), _)) = p
-        .j
-        .indexed_iter()
-        .find(|&((i, j), &v)| v != 0.0 && mask[[i, j]] == 0.0)
+    if let Some(((i, j), _)) =
+        p.j.indexed_iter()
+            .find(|&((i, j), &v)| v != 0.0 && mask[[i, j]] == 0.0)
     {
         return Err(setting(
             "model.connectivity",
@@ -242,8 +248,7 @@ impl Code {
     ) -> Self {
         let visible = protos.ncols();
         let held = relaxed_codes(physics, init, visible, protos.view(), bias_scale);
-        let fields =
-            held.mapv(|h| (2.0 * physics.j2 * h + 4.0 * physics.j4 * h.powi(3)) as f32);
+        let fields = held.mapv(|h| (2.0 * physics.j2 * h + 4.0 * physics.j4 * h.powi(3)) as f32);
         Code {
             protos,
             classes,
@@ -332,7 +337,11 @@ fn relaxed_states(
     // Gradient descent with step 1/L, L a Gershgorin bound on the Hessian's largest eigenvalue
     // (row sums of |J| plus the on-site curvature at the largest |x| so far), recomputed as x
     // moves: stable, and far fewer steps than the dynamics' Δt.
-    let rows: Vec<f64> = j.rows().into_iter().map(|r| r.iter().map(|v| v.abs()).sum()).collect();
+    let rows: Vec<f64> = j
+        .rows()
+        .into_iter()
+        .map(|r| r.iter().map(|v| v.abs()).sum())
+        .collect();
     let row_max = rows.iter().fold(0.0f64, |m, &v| m.max(v));
     for _ in 0..20_000 {
         let xmax = x.iter().fold(0.0f64, |m, v| m.max(v.abs()));
@@ -369,7 +378,9 @@ fn solve_onsite(physics: &Physics, b: f64) -> f64 {
 /// `hidden` hidden units (groups of ⌊hidden/n⌋, in order after the visible units).
 pub fn group_units(visible: usize, hidden: usize, n: usize) -> Vec<std::ops::Range<usize>> {
     let g = hidden / n.max(1);
-    (0..n).map(|q| visible + q * g..visible + (q + 1) * g).collect()
+    (0..n)
+        .map(|q| visible + q * g..visible + (q + 1) * g)
+        .collect()
 }
 
 /// The hidden bias C(n−2)/(G m*) of every grouped unit in the prototype potential.
@@ -406,7 +417,13 @@ pub fn noising_code(
     else {
         return Ok(None);
     };
-    let (protos, classes) = prototypes(images, labels, &cfg.data.digits, init.per_class, init.medoid)?;
+    let (protos, classes) = prototypes(
+        images,
+        labels,
+        &cfg.data.digits,
+        init.per_class,
+        init.medoid,
+    )?;
     let visible = images.ncols();
     let topology = super::Topology::visible_hidden(
         visible,
@@ -480,7 +497,10 @@ mod tests {
         assert_eq!(p.asymmetry(), 0.0);
         let mask = topology.mask();
         for ((i, j), &v) in p.j.indexed_iter() {
-            assert!(v == 0.0 || mask[[i, j]] != 0.0, "J[{i},{j}] outside the mask");
+            assert!(
+                v == 0.0 || mask[[i, j]] != 0.0,
+                "J[{i},{j}] outside the mask"
+            );
         }
         let spare = NV + N * G;
         assert!(p.j.row(spare).iter().all(|&v| v == 0.0) && p.b[spare] == 0.0);
@@ -495,9 +515,14 @@ mod tests {
         let states = relaxed_states(&physics, &p, NV, protos.view(), S);
         for q in 0..N {
             let worst = (0..NV)
-                .map(|i| (states[[q, i]] - solve_onsite(&physics, -S * protos[[q, i]] as f64)).abs())
+                .map(|i| {
+                    (states[[q, i]] - solve_onsite(&physics, -S * protos[[q, i]] as f64)).abs()
+                })
                 .fold(0.0f64, f64::max);
-            assert!(worst < 0.05, "prototype {q}: a pixel {worst} away from its imprint");
+            assert!(
+                worst < 0.05,
+                "prototype {q}: a pixel {worst} away from its imprint"
+            );
         }
     }
 
@@ -525,8 +550,13 @@ mod tests {
         }
         let one = by_count[1][0];
         assert!(by_count[1].iter().all(|e| (e - one).abs() < 1e-6 * C));
-        assert!((by_count[0][0] - one - 2.0 * C).abs() < 1e-4 * C, "{by_count:?}");
-        assert!(by_count[2].iter().all(|e| (e - one - 2.0 * C).abs() < 1e-4 * C));
+        assert!(
+            (by_count[0][0] - one - 2.0 * C).abs() < 1e-4 * C,
+            "{by_count:?}"
+        );
+        assert!(by_count[2]
+            .iter()
+            .all(|e| (e - one - 2.0 * C).abs() < 1e-4 * C));
         assert!(by_count[3].iter().all(|e| e - one > 2.0 * C));
     }
 
@@ -555,7 +585,11 @@ mod tests {
             for a in 0..N * G {
                 assert_eq!(held[[q, a]] > 0.0, a / G == q, "prototype {q}, unit {a}");
                 let rest = solve_onsite(&physics, b[NV + a] as f64);
-                assert!((rest - held[[q, a]]).abs() < 1e-4, "{rest} vs {}", held[[q, a]]);
+                assert!(
+                    (rest - held[[q, a]]).abs() < 1e-4,
+                    "{rest} vs {}",
+                    held[[q, a]]
+                );
             }
         }
         assert_eq!(code.assign(protos.row(0), 9), None);

@@ -134,6 +134,9 @@ mod tests {
         assert!(before[0] < 0.2, "handicapped group wins {}", before[0]);
         balance(&mut computer, &groups, 20, 0.2, steps, 3, par);
         let after = win_fractions(&computer, &groups, steps, 3, 1 << 50, par);
-        assert!((after[0] - 0.5).abs() < 0.15, "after balancing: {after:?} (before {before:?})");
+        assert!(
+            (after[0] - 0.5).abs() < 0.15,
+            "after balancing: {after:?} (before {before:?})"
+        );
     }
 }

@@ -1,9 +1,9 @@
 //! `thermocad train`: generative training with checkpoints and resume.
 
+use crate::config::Init;
 use crate::data::select::training_set;
 use crate::error::{Error, Result};
 use crate::linalg::Parallelism;
-use crate::config::Init;
 use crate::model::{build, prototypes};
 use crate::train::checkpoint;
 use crate::train::generative::Generative;
@@ -66,8 +66,7 @@ pub fn run(job: &TrainJob) -> Result<TrainSummary> {
     }
     let images = digits.standardised();
     if let Init::Prototypes(init) = cfg.model.init {
-        let (protos, _) =
-            prototypes::prototypes(
+        let (protos, _) = prototypes::prototypes(
             images.view(),
             &digits.labels,
             &cfg.data.digits,
@@ -143,7 +142,10 @@ pub fn run(job: &TrainJob) -> Result<TrainSummary> {
                 eprintln!(
                     "balanced the prototype groups in {} rounds; wins before the last: {}",
                     history.len(),
-                    last.iter().map(|f| format!("{:.2}", f)).collect::<Vec<_>>().join(" ")
+                    last.iter()
+                        .map(|f| format!("{:.2}", f))
+                        .collect::<Vec<_>>()
+                        .join(" ")
                 );
             }
             save(&state)?;
