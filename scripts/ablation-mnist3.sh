@@ -42,6 +42,7 @@ variants=(
   "cosine|noising.schedule=\"cosine\""
   "sample-tf5|@5.0"
   "prototypes|model.init=\"prototypes\";noising.hidden_projection=\"prototypes\""
+  "prototypes-balanced|model.init=\"prototypes\";noising.hidden_projection=\"prototypes\";model.prototype_balance_rounds=10"
   "prototypes-sgd|model.init=\"prototypes\";noising.hidden_projection=\"prototypes\";train.optimizer=\"sgd\";train.learning_rate=1e-4"
   "prototypes-gap1000|model.init=\"prototypes\";noising.hidden_projection=\"prototypes\";model.prototype_gap=1000.0"
   "prototypes-gap10000|model.init=\"prototypes\";noising.hidden_projection=\"prototypes\";model.prototype_gap=10000.0"

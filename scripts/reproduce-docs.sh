@@ -25,7 +25,7 @@ MANIFEST=$ROOT/docs/figures.toml
 # Recipes in the order they run (dependencies first).
 RECIPES=(mnist3 mnist3_decks mnist3_energy paper_small_energy mnist3_variants classifier
   mnist3_ledger classifier_energy classifier_tolerance classifier_deck codesign_fanin demo demo_energy bench
-  mnist3_tolerance codesign_mnist3 codesign_classifier codesign_cost codesign_resistive generation prototypes mnist10 speed)
+  mnist3_tolerance codesign_mnist3 codesign_classifier codesign_cost codesign_resistive generation prototypes mnist10 mnist10_prototypes speed)
 
 usage() {
   sed -n '2,4p' "$0" | sed 's/^# \{0,1\}//'
@@ -365,11 +365,23 @@ recipe_generation() {
 }
 
 # docs/generation.md "The prototype potential": the ablation's prototype variants of mnist3
-# (examples/mnist3-prototypes.toml is the first), 1,000 samples each, one judge (≈ 6 min).
+# (prototypes-balanced is examples/mnist3-prototypes.toml), 1,000 samples each, one judge
+# (≈ 8 min).
 recipe_prototypes() {
   step ablation env THERMOCAD="$TC" "$ROOT/scripts/ablation-mnist3.sh" --out "$RDIR/ablation" \
-    --data "$DATA" --only prototypes prototypes-sgd prototypes-gap1000 prototypes-gap10000 \
-    prototypes-random-code
+    --data "$DATA" --only prototypes prototypes-balanced prototypes-sgd prototypes-gap1000 \
+    prototypes-gap10000 prototypes-random-code
+}
+
+# docs/generation.md "Ten digits", the prototype potential: docs/repro/mnist10-prototypes.toml
+# built and balanced (≈ 6 min), 1,000 samples against the ten-class reference.
+recipe_mnist10_prototypes() {
+  need mnist10 || return 1
+  step model timed train --config docs/repro/mnist10-prototypes.toml --data "$DATA" \
+    --out "$RDIR/model" &&
+    step samples1000 tc sample --model "$RDIR/model" --n 1000 --seed 1 --data "$DATA" \
+      --reference-digits 0-9 --classifier "$OUT/mnist10/samples1000/classifier.npz" \
+      --out "$RDIR/samples1000"
 }
 
 # docs/generation.md "Ten digits": examples/mnist10.toml trained (≈ 8 min on 2 quiet cores),
