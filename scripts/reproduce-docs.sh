@@ -366,11 +366,11 @@ recipe_generation() {
 
 # docs/generation.md "The prototype potential": the ablation's prototype variants of mnist3
 # (prototypes-balanced is examples/mnist3-prototypes.toml), 1,000 samples each, one judge
-# (≈ 8 min).
+# (≈ 11 min).
 recipe_prototypes() {
   step ablation env THERMOCAD="$TC" "$ROOT/scripts/ablation-mnist3.sh" --out "$RDIR/ablation" \
-    --data "$DATA" --only prototypes prototypes-balanced prototypes-sgd prototypes-gap1000 \
-    prototypes-gap10000 prototypes-random-code
+    --data "$DATA" --only prototypes prototypes-balanced prototypes-t30 prototypes-t90 \
+    prototypes-t180 prototypes-sgd prototypes-gap1000 prototypes-gap10000 prototypes-random-code
 }
 
 # docs/generation.md "Ten digits", the prototype potential: docs/repro/mnist10-prototypes.toml
