@@ -247,7 +247,8 @@ impl Code {
         bias_scale: f64,
     ) -> Self {
         let visible = protos.ncols();
-        let held = relaxed_codes(physics, init, visible, protos.view(), bias_scale);
+        let held = relaxed_states(physics, init, visible, protos.view(), bias_scale)
+            .slice_move(ndarray::s![.., visible..]);
         let fields = held.mapv(|h| (2.0 * physics.j2 * h + 4.0 * physics.j4 * h.powi(3)) as f32);
         Code {
             protos,
@@ -294,23 +295,10 @@ impl Code {
     }
 }
 
-/// The hidden part [n, Nh] of the minimum of the potential `params` reached by gradient descent
+/// The states [n, N] at the minimum of the potential `params` reached by gradient descent
 /// (up to 20,000 steps, until the largest force is below 1e-6) from each prototype's
 /// imprinted state: visible units where the noising bias −s·P holds them, hidden units at the
 /// one-hot code ±m*.
-fn relaxed_codes(
-    physics: &Physics,
-    params: &Params<f32>,
-    visible: usize,
-    protos: ArrayView2<'_, f32>,
-    bias_scale: f64,
-) -> Array2<f64> {
-    relaxed_states(physics, params, visible, protos, bias_scale)
-        .slice(ndarray::s![.., visible..])
-        .to_owned()
-}
-
-/// The whole states [n, N] of [`relaxed_codes`].
 fn relaxed_states(
     physics: &Physics,
     params: &Params<f32>,
@@ -565,7 +553,8 @@ mod tests {
     #[test]
     fn the_noising_code_imprints_the_relaxed_state() {
         let (physics, _, protos, p) = setup();
-        let held = relaxed_codes(&physics, &p, NV, protos.view(), S);
+        let held =
+            relaxed_states(&physics, &p, NV, protos.view(), S).slice_move(ndarray::s![.., NV..]);
         let code = Code::new(&physics, &p, protos.clone(), vec![4, 5, 6], S);
         let protocol = crate::dynamics::noising::Protocol {
             bias_scale: S,
