@@ -72,29 +72,16 @@ pub fn account(
     }
 }
 
-/// Heat and work of `count` noising trajectories of the training `images` (standardised),
-/// generated as training generates them (trajectory ids 0..count of stream `seed`, the
-/// prototype `code` with `noising.hidden_projection = "prototypes"`), in parallel on `par`.
-#[allow(clippy::too_many_arguments)]
+/// Heat and work of the noising trajectories 0..count of `gen` (the training images, generated
+/// as training generates them), in parallel on `par`.
 pub fn measure(
     c: &Computer<f32>,
-    digits: (&ndarray::Array2<f32>, &[u8]),
-    hidden: usize,
+    gen: &crate::train::generative::Generative,
     protocol: &Protocol,
-    code: Option<&crate::model::prototypes::Code>,
-    seed: u64,
     count: usize,
     par: crate::linalg::Parallelism,
 ) -> Vec<ForwardHeat> {
     use rayon::prelude::*;
-    let gen = crate::train::generative::Generative::with_code(
-        digits.0,
-        digits.1,
-        hidden,
-        protocol.clone(),
-        seed,
-        code,
-    );
     let ph = c.physics;
     par.install(|| {
         (0..count as u64)

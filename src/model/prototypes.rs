@@ -146,6 +146,7 @@ pub fn params(
     let a = 2.0 * ALPHA * physics.j2 / (gf - 1.0);
     let m = group_magnitude(physics);
     let c = init.gap;
+    let bias = hidden_bias(physics, hidden, n, c);
     let mut p = Params::<f32>::zeros(n_units);
     let group = |u: usize| (u - visible) / g;
     for u in visible..visible + n * g {
@@ -158,7 +159,7 @@ pub fn params(
             p.j[[u, w]] = v as f32;
             p.j[[w, u]] = v as f32;
         }
-        p.b[u] = (c * (nf - 2.0) / (gf * m)) as f32;
+        p.b[u] = bias as f32;
     }
     // The visible couplings and biases, first for the code ±m*, then (three times) for the
     // winner and loser values the groups actually take in the one-hot minima.
@@ -255,6 +256,28 @@ impl Code {
             classes,
             fields,
         }
+    }
+
+    /// Number of prototypes.
+    pub fn len(&self) -> usize {
+        self.classes.len()
+    }
+
+    /// True without prototypes.
+    pub fn is_empty(&self) -> bool {
+        self.classes.is_empty()
+    }
+
+    /// Each prototype's share of the standardised `images` with `labels` (the images
+    /// [`Code::assign`] gives it, over all images).
+    pub fn shares(&self, images: ArrayView2<'_, f32>, labels: &[u8]) -> Vec<f64> {
+        let mut share = vec![0.0; self.len()];
+        for (img, &l) in images.rows().into_iter().zip(labels) {
+            if let Some(q) = self.assign(img, l) {
+                share[q] += 1.0 / images.nrows() as f64;
+            }
+        }
+        share
     }
 
     /// The prototype an image (standardised) of class `label` is assigned to: among its
@@ -377,32 +400,27 @@ pub fn hidden_bias(physics: &Physics, hidden: usize, n: usize, gap: f64) -> f64 
     gap * (n as f64 - 2.0) / (g * group_magnitude(physics))
 }
 
-impl Code {
-    /// Number of prototypes.
-    pub fn len(&self) -> usize {
-        self.classes.len()
-    }
-
-    /// True without prototypes.
-    pub fn is_empty(&self) -> bool {
-        self.classes.is_empty()
-    }
+/// What a `model.init = "prototypes"` run starts from, built once from its training images:
+/// the prototype potential and, with `noising.hidden_projection = "prototypes"`, its code.
+pub struct Start {
+    /// The couplings and biases of the prototype potential.
+    pub params: Params<f32>,
+    /// The hidden code of the noising protocol, when the config asks for it.
+    pub code: Option<Code>,
 }
 
-/// The prototype code of a model configured by `cfg` with `noising.hidden_projection =
-/// "prototypes"`, built from its standardised training `images` with `labels` (the prototype
-/// potential is rebuilt from them, as training built it); None for any other projection.
-pub fn noising_code(
+/// The [`Start`] of a model configured by `cfg` on `topology`, from its standardised training
+/// `images` with `labels`; None unless `model.init = "prototypes"`.
+pub fn start(
     cfg: &crate::config::Config,
     physics: &Physics,
+    topology: &Topology,
     images: ArrayView2<'_, f32>,
     labels: &[u8],
-) -> Result<Option<Code>> {
+) -> Result<Option<Start>> {
     use crate::config::Init;
     use crate::dynamics::noising::HiddenProjection;
-    let (HiddenProjection::Prototypes, Init::Prototypes(init)) =
-        (cfg.noising.hidden_projection, cfg.model.init)
-    else {
+    let Init::Prototypes(init) = cfg.model.init else {
         return Ok(None);
     };
     let (protos, classes) = prototypes(
@@ -412,28 +430,27 @@ pub fn noising_code(
         init.per_class,
         init.medoid,
     )?;
-    let visible = images.ncols();
-    let topology = super::Topology::visible_hidden(
-        visible,
-        cfg.model.hidden,
-        &super::Connectivity::VisibleHiddenHiddenHidden,
-        &[],
-    )?;
-    let start = params(
-        physics,
-        &topology,
-        visible,
-        protos.view(),
-        init,
-        cfg.noising.bias_scale,
-    )?;
-    Ok(Some(Code::new(
-        physics,
-        &start,
-        protos,
-        classes,
-        cfg.noising.bias_scale,
-    )))
+    let s = cfg.noising.bias_scale;
+    let params = params(physics, topology, images.ncols(), protos.view(), init, s)?;
+    let code = (cfg.noising.hidden_projection == HiddenProjection::Prototypes)
+        .then(|| Code::new(physics, &params, protos, classes, s));
+    Ok(Some(Start { params, code }))
+}
+
+/// The noising code of a model configured by `cfg` (a loaded model: its `computer`), rebuilt
+/// from its training `images` as training built it; None unless `noising.hidden_projection =
+/// "prototypes"`.
+pub fn noising_code(
+    cfg: &crate::config::Config,
+    computer: &super::Computer<f32>,
+    images: ArrayView2<'_, f32>,
+    labels: &[u8],
+) -> Result<Option<Code>> {
+    if cfg.noising.hidden_projection != crate::dynamics::noising::HiddenProjection::Prototypes {
+        return Ok(None);
+    }
+    let start = start(cfg, &computer.physics, &computer.topology, images, labels)?;
+    Ok(start.and_then(|s| s.code))
 }
 
 #[cfg(test)]
@@ -459,14 +476,17 @@ mod tests {
         let topology =
             Topology::visible_hidden(NV, hidden, &Connectivity::VisibleHiddenHiddenHidden, &[])
                 .unwrap();
-        let init = PrototypeInit {
+        let p = params(&physics, &topology, NV, protos.view(), init(), S).unwrap();
+        (physics, topology, protos, p)
+    }
+
+    fn init() -> PrototypeInit {
+        PrototypeInit {
             per_class: 1,
             gap: C,
             medoid: false,
             balance_rounds: 0,
-        };
-        let p = params(&physics, &topology, NV, protos.view(), init, S).unwrap();
-        (physics, topology, protos, p)
+        }
     }
 
     /// The state with every visible unit 0 and group g at s_g·m*.
@@ -589,13 +609,7 @@ mod tests {
         let (physics, _, protos, _) = setup();
         let topology =
             Topology::visible_hidden(NV, 5, &Connectivity::VisibleHiddenHiddenHidden, &[]).unwrap();
-        let init = PrototypeInit {
-            per_class: 1,
-            gap: C,
-            medoid: false,
-            balance_rounds: 0,
-        };
-        let e = params(&physics, &topology, NV, protos.view(), init, S).unwrap_err();
+        let e = params(&physics, &topology, NV, protos.view(), init(), S).unwrap_err();
         assert!(e.to_string().contains("model.hidden"), "{e}");
     }
 }

@@ -226,19 +226,12 @@ impl GenerationInputs {
         let held = real.select(Axis(0), &rows);
         let code = crate::model::prototypes::noising_code(
             cfg,
-            &md.computer.physics,
+            &md.computer,
             train.view(),
             &train_set.labels,
         )?;
         let held_labels: Vec<u8> = rows.iter().map(|&r| real_labels[r]).collect();
-        let noising = Generative::with_code(
-            &held,
-            &held_labels,
-            cfg.model.hidden,
-            cfg.noising.clone(),
-            cfg.train.seed,
-            code.as_ref(),
-        );
+        let noising = Generative::with_code(&held, &held_labels, cfg, code.as_ref());
         // Trajectory ids far beyond any training run's: their noise streams were never
         // trained on.
         let heldout: Vec<_> = (0..job.heldout as u64)

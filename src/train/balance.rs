@@ -17,9 +17,12 @@
 //! 0.05 energy units). Deterministic from the run seed: round r uses the sample streams
 //! 2⁴¹ + r·SAMPLES … of the seed, which no `sample` run uses.
 
+use crate::config::{Config, Init};
 use crate::dynamics::sampler::Batch;
 use crate::linalg::Parallelism;
+use crate::model::prototypes::{self, Code};
 use crate::model::Computer;
+use ndarray::ArrayView2;
 use std::ops::Range;
 
 /// The bias step per round as a fraction of the prototype hidden bias C(n−2)/(G m*): 2e-3
@@ -88,6 +91,41 @@ pub fn balance(
         history.push(f);
     }
     history
+}
+
+/// `model.prototype_balance_rounds` rounds on the prototype potential `computer` of a run
+/// configured by `cfg` (none unless `model.init = "prototypes"`): each group's target is its
+/// prototype's share of the standardised training `images` with `labels` under `code`, and the
+/// step [`STEP_FRACTION`] of the prototype hidden bias. Returns the win fractions of each round.
+pub fn balance_prototypes(
+    computer: &mut Computer<f32>,
+    code: &Code,
+    (images, labels): (ArrayView2<'_, f32>, &[u8]),
+    cfg: &Config,
+    par: Parallelism,
+) -> Vec<Vec<f64>> {
+    let Init::Prototypes(init) = cfg.model.init else {
+        return Vec::new();
+    };
+    let (visible, n) = (images.ncols(), code.len());
+    let hidden = computer.n() - visible;
+    let groups = Groups {
+        units: prototypes::group_units(visible, hidden, n),
+        targets: code.shares(images, labels),
+    };
+    let physics = computer.physics;
+    let step =
+        (STEP_FRACTION * prototypes::hidden_bias(&physics, hidden, n, init.gap).abs()).max(0.05);
+    let steps = physics.steps(cfg.noising.t_final);
+    balance(
+        computer,
+        &groups,
+        init.balance_rounds,
+        step,
+        steps,
+        cfg.train.seed,
+        par,
+    )
 }
 
 #[cfg(test)]

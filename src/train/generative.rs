@@ -30,16 +30,16 @@ impl Generative {
         Self::from_biases(images.ncols() + hidden, biases, protocol, seed)
     }
 
-    /// As [`Generative::new`] for images of classes `labels`, imprinted on the hidden units by
-    /// the prototype `code` when one is given (`noising.hidden_projection = "prototypes"`).
+    /// The objective of a run configured by `cfg` ([model] hidden count, [noising], seed) for
+    /// `images` of classes `labels`, imprinted on the hidden units by the prototype `code` when
+    /// one is given (`noising.hidden_projection = "prototypes"`).
     pub fn with_code(
         images: &Array2<f32>,
         labels: &[u8],
-        hidden: usize,
-        protocol: Protocol,
-        seed: u64,
+        cfg: &crate::config::Config,
         code: Option<&Code>,
     ) -> Self {
+        let (hidden, protocol, seed) = (cfg.model.hidden, cfg.noising.clone(), cfg.train.seed);
         match code {
             None => Self::new(images, hidden, protocol, seed),
             Some(code) => {

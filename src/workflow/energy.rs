@@ -232,22 +232,11 @@ pub fn run(job: &EnergyJob) -> Result<EnergySummary> {
         match training_set(&md.config.data, job.data.as_deref()) {
             Ok(digits) => {
                 let images = digits.standardised();
-                let code = crate::model::prototypes::noising_code(
-                    &md.config,
-                    &c.physics,
-                    images.view(),
-                    &digits.labels,
-                )?;
-                Ok(forward::measure(
-                    c,
-                    (&images, &digits.labels),
-                    md.config.model.hidden,
-                    &md.config.noising,
-                    code.as_ref(),
-                    md.config.train.seed,
-                    job.forward,
-                    par,
-                ))
+                let cfg = &md.config;
+                let code =
+                    crate::model::prototypes::noising_code(cfg, c, images.view(), &digits.labels)?;
+                let gen = crate::train::generative::Generative::with_code(&images, &digits.labels, cfg, code.as_ref());
+                Ok(forward::measure(c, &gen, &cfg.noising, job.forward, par))
             }
             Err(e) if crate::data::select::is_absent(&e) => Err(format!(
                 "forward process skipped: the training images could not be loaded ({}); pass --data DIR",

@@ -1,6 +1,5 @@
 //! `thermocad train`: generative training with checkpoints and resume.
 
-use crate::config::Init;
 use crate::data::select::training_set;
 use crate::error::{Error, Result};
 use crate::linalg::Parallelism;
@@ -65,36 +64,24 @@ pub fn run(job: &TrainJob) -> Result<TrainSummary> {
         });
     }
     let images = digits.standardised();
-    if let Init::Prototypes(init) = cfg.model.init {
-        let (protos, _) = prototypes::prototypes(
-            images.view(),
-            &digits.labels,
-            &cfg.data.digits,
-            init.per_class,
-            init.medoid,
-        )?;
-        computer.params = prototypes::params(
-            &computer.physics,
-            &computer.topology,
-            visible,
-            protos.view(),
-            init,
-            cfg.noising.bias_scale,
-        )?;
-    }
-    let computer_physics = computer.physics;
+    // The prototype potential replaces the initial couplings; its code imprints the images.
+    let code = match prototypes::start(
+        cfg,
+        &computer.physics,
+        &computer.topology,
+        images.view(),
+        &digits.labels,
+    )? {
+        Some(proto) => {
+            computer.params = proto.params;
+            proto.code
+        }
+        None => None,
+    };
     let optimizer = Optimizer::new(cfg.train.optimizer, computer.n());
     let fp = checkpoint::fingerprint(&fingerprint(&raw), &digits.images, &digits.labels);
     let mut state = initial_state(&job.out, job.resume, computer, optimizer, &fp)?;
-    let code = prototypes::noising_code(cfg, &computer_physics, images.view(), &digits.labels)?;
-    let inner = Generative::with_code(
-        &images,
-        &digits.labels,
-        cfg.model.hidden,
-        cfg.noising.clone(),
-        cfg.train.seed,
-        code.as_ref(),
-    );
+    let inner = Generative::with_code(&images, &digits.labels, cfg, code.as_ref());
     let mut objective = codesign::objective(inner, hw.clone(), Direction::Reverse);
     let par = Parallelism::new(cfg.train.threads);
     let exec = Executor {
@@ -110,44 +97,23 @@ pub fn run(job: &TrainJob) -> Result<TrainSummary> {
     };
     let done_before = state.done;
     par.install(|| exec.run(objective.as_mut(), &mut state, &mut save))?;
-    if let (Init::Prototypes(init), Some(code)) = (cfg.model.init, code.as_ref()) {
-        // Mode weights after the last trajectory (train::balance); a resumed run that had
-        // already finished trains nothing and is not balanced again.
-        if init.balance_rounds > 0 && state.done > done_before {
-            let n = code.len();
-            let mut share = vec![0.0; n];
-            for (img, &l) in images.rows().into_iter().zip(&digits.labels) {
-                if let Some(q) = code.assign(img, l) {
-                    share[q] += 1.0 / n_images as f64;
-                }
-            }
-            let groups = balance::Groups {
-                units: prototypes::group_units(visible, cfg.model.hidden, n),
-                targets: share,
-            };
-            let step = (balance::STEP_FRACTION
-                * prototypes::hidden_bias(&computer_physics, cfg.model.hidden, n, init.gap).abs())
-            .max(0.05);
-            let steps = computer_physics.steps(cfg.noising.t_final);
-            let history = balance::balance(
-                &mut state.computer,
-                &groups,
-                init.balance_rounds,
-                step,
-                steps,
-                cfg.train.seed,
-                par,
+    // Mode weights after the last trajectory (train::balance); a resumed run that had already
+    // finished trains nothing and is not balanced again.
+    if let Some(code) = code.as_ref().filter(|_| state.done > done_before) {
+        let history = balance::balance_prototypes(
+            &mut state.computer,
+            code,
+            (images.view(), &digits.labels),
+            cfg,
+            par,
+        );
+        if let Some(last) = history.last() {
+            let wins: Vec<String> = last.iter().map(|f| format!("{f:.2}")).collect();
+            eprintln!(
+                "balanced the prototype groups in {} rounds; wins before the last: {}",
+                history.len(),
+                wins.join(" ")
             );
-            if let Some(last) = history.last() {
-                eprintln!(
-                    "balanced the prototype groups in {} rounds; wins before the last: {}",
-                    history.len(),
-                    last.iter()
-                        .map(|f| format!("{:.2}", f))
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                );
-            }
             save(&state)?;
         }
     }
