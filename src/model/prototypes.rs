@@ -142,7 +142,7 @@ pub fn params(
             ),
         ));
     }
-    let (gf, nf) = (g as f64, n as f64);
+    let gf = g as f64;
     let a = 2.0 * ALPHA * physics.j2 / (gf - 1.0);
     let m = group_magnitude(physics);
     let c = init.gap;
@@ -163,43 +163,9 @@ pub fn params(
     }
     // The visible couplings and biases, first for the code ±m*, then (three times) for the
     // winner and loser values the groups actually take in the one-hot minima.
-    let (mut hw, mut hl) = (m, -m);
-    for round in 0..4 {
-        let kk = bias_scale / (hw - hl);
-        for u in visible..visible + n * g {
-            let proto = protos.row(group(u));
-            for i in 0..visible {
-                let v = (-kk * proto[i] as f64 / gf) as f32;
-                p.j[[i, u]] = v;
-                p.j[[u, i]] = v;
-            }
-        }
-        for (b, s) in
-            p.b.iter_mut()
-                .zip(protos.sum_axis(Axis(0)).iter())
-                .take(visible)
-        {
-            *b = (kk * hl * *s as f64) as f32;
-        }
-        if round == 3 || n < 2 {
-            break;
-        }
-        let held = relaxed_states(physics, &p, visible, protos, bias_scale);
-        let mean = |q: usize, grp: usize| -> f64 {
-            (0..g)
-                .map(|a| held[[q, visible + grp * g + a]])
-                .sum::<f64>()
-                / gf
-        };
-        hw = (0..n).map(|q| mean(q, q)).sum::<f64>() / nf;
-        hl = (0..n)
-            .flat_map(|q| (0..n).filter(move |&o| o != q).map(move |o| (q, o)))
-            .map(|(q, o)| mean(q, o))
-            .sum::<f64>()
-            / (nf * (nf - 1.0));
-        if hw - hl <= 0.0 {
-            break;
-        }
+    fit_visible(&mut p, visible, protos, (m, -m), bias_scale);
+    if n >= 2 {
+        refit_visible(physics, &mut p, visible, protos, bias_scale, 3);
     }
     let mask = topology.mask();
     if let Some(((i, j), _)) =
@@ -214,6 +180,73 @@ pub fn params(
         ));
     }
     Ok(p)
+}
+
+/// Set the visible couplings −κ·P_{g,i}/G and the visible biases κ·h_l·Σ_g P_{g,i}
+/// (κ = s/(h_w − h_l)) of the prototype potential `p` for winner and loser values
+/// `(h_w, h_l)` (module docs).
+fn fit_visible(
+    p: &mut Params<f32>,
+    visible: usize,
+    protos: ArrayView2<'_, f32>,
+    (hw, hl): (f64, f64),
+    bias_scale: f64,
+) {
+    let n = protos.nrows();
+    let g = (p.n() - visible) / n;
+    let kk = bias_scale / (hw - hl);
+    for u in visible..visible + n * g {
+        let proto = protos.row((u - visible) / g);
+        for i in 0..visible {
+            let v = (-kk * proto[i] as f64 / g as f64) as f32;
+            p.j[[i, u]] = v;
+            p.j[[u, i]] = v;
+        }
+    }
+    for (b, s) in
+        p.b.iter_mut()
+            .zip(protos.sum_axis(Axis(0)).iter())
+            .take(visible)
+    {
+        *b = (kk * hl * *s as f64) as f32;
+    }
+}
+
+/// `rounds` times: measure the mean values h_w of a winning and h_l of a losing group in the
+/// relaxed one-hot minima of `p` and refit its visible couplings and biases to them
+/// ([`fit_visible`]), so that a lone winner imprints exactly −s·P on the visible units. Stops
+/// early if the minima no longer separate winners from losers (h_w ≤ h_l). Needed whenever the
+/// hidden biases move the groups' values (the construction, and the common offset of
+/// `train::balance::one_winner`).
+pub fn refit_visible(
+    physics: &Physics,
+    p: &mut Params<f32>,
+    visible: usize,
+    protos: ArrayView2<'_, f32>,
+    bias_scale: f64,
+    rounds: usize,
+) {
+    let n = protos.nrows();
+    let (g, nf) = ((p.n() - visible) / n, n as f64);
+    for _ in 0..rounds {
+        let held = relaxed_states(physics, p, visible, protos, bias_scale);
+        let mean = |q: usize, grp: usize| -> f64 {
+            (0..g)
+                .map(|a| held[[q, visible + grp * g + a]])
+                .sum::<f64>()
+                / g as f64
+        };
+        let hw = (0..n).map(|q| mean(q, q)).sum::<f64>() / nf;
+        let hl = (0..n)
+            .flat_map(|q| (0..n).filter(move |&o| o != q).map(move |o| (q, o)))
+            .map(|(q, o)| mean(q, o))
+            .sum::<f64>()
+            / (nf * (nf - 1.0));
+        if hw - hl <= 0.0 {
+            break;
+        }
+        fit_visible(p, visible, protos, (hw, hl), bias_scale);
+    }
 }
 
 /// m* of the module docs: where a group's mean settles, √(J2(α−1)/(2 J4)).
@@ -261,6 +294,11 @@ impl Code {
     /// Number of prototypes.
     pub fn len(&self) -> usize {
         self.classes.len()
+    }
+
+    /// The prototypes [n, Nv] (standardised).
+    pub fn prototypes(&self) -> ArrayView2<'_, f32> {
+        self.protos.view()
     }
 
     /// True without prototypes.

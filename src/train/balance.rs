@@ -3,19 +3,27 @@
 //! The reverse-trajectory likelihood is local in time: it scores the drift along reversed
 //! noising trajectories, not which basin a generation from noise ends in, so it cannot weigh
 //! well-separated modes against each other (docs/generation.md). In the prototype potential the
-//! mode of a sample is the group that wins (the group with the largest mean hidden value at
-//! t_f), and a group's hidden bias sets how often it wins. For an energy-based model the
-//! likelihood gradient of a bias is the difference between the data's and the model's mean of
-//! its unit; here, with the generated samples standing in for the model, each round generates
-//! `SAMPLES` samples from noise with the shared integrator and moves every unit of group g by
+//! mode of a sample is the group that is on (mean hidden value positive at t_f), and the
+//! hidden biases set how often each group is on. For an energy-based model the likelihood
+//! gradient of a bias is the difference between the data's and the model's mean of its unit;
+//! here, with generated samples standing in for the model, every group has the data mean "on
+//! in a fraction t_g of the images" (t_g its prototype's share of the training images, Σ t_g =
+//! 1: every image has exactly one prototype). Two steps, both from `SAMPLES` generations from
+//! noise with the shared integrator:
 //!
-//!   Δb_g = step · (f_g − t_g) / t_g,   clipped to ±step,
+//! 1. [`one_winner`]: a common offset of all grouped hidden biases, found by bisection, so that
+//!    the mean number of groups on is 1 (the sum of the data means). With few groups the
+//!    prototype potential already ends its races with one winner and nothing moves; with ten
+//!    groups it does not (the stiff multi-winner states of docs/generation.md).
+//! 2. [`balance`]: rounds moving every unit of group g by
 //!
-//! where f_g is the fraction of samples group g wins and t_g its share of the training images
-//! (a larger bias lowers the group's hidden values, so a group that wins too often is pushed
-//! down). `step` is [`STEP_FRACTION`] of the prototype hidden bias C(n−2)/(G m*) (at least
-//! 0.05 energy units). Deterministic from the run seed: round r uses the sample streams
-//! 2⁴¹ + r·SAMPLES … of the seed, which no `sample` run uses.
+//!    Δb_g = step · (f_g − t_g) / t_g,   clipped to ±step,
+//!
+//!    where f_g is the fraction of samples in which group g is on (a larger bias lowers the
+//!    group's hidden values, so a group on too often is pushed down), and step = [`STEP_KT`]·kT.
+//!
+//! Deterministic from the run seed: round r uses the sample streams 2⁴¹ + r·SAMPLES … of the
+//! seed (the bisection those of round 0), which no `sample` run uses.
 
 use crate::config::{Config, Init};
 use crate::dynamics::sampler::Batch;
@@ -25,10 +33,14 @@ use crate::model::Computer;
 use ndarray::ArrayView2;
 use std::ops::Range;
 
-/// The bias step per round as a fraction of the prototype hidden bias C(n−2)/(G m*): 2e-3
-/// (0.77 energy units per hidden unit for ten prototypes of 51 units at C = 3,000; 2e-2
-/// overshot, concentrating the wins on two groups, 5e-4 balanced as well as 2e-3 in ten rounds).
-pub const STEP_FRACTION: f64 = 2e-3;
+/// The bias step per round in units of kT: 0.5. A race is nearly deterministic in the biases
+/// and its response to them is set by the noise, not by the size of the biases: with ten
+/// groups of 51 units at C = 3,000 (a hidden bias of ≈ 740 energy units per unit once
+/// [`one_winner`] has run), equal biases give every group 2–16 % of the wins, while lowering
+/// one group's bias by 2 energy units (20 kT) takes its share from 0 to 2 % and by 5 units to
+/// 100 %. Steps proportional to the hidden bias (2e-3 of it, 0.77 units here) made the wins
+/// jump from group to group every round.
+pub const STEP_KT: f64 = 0.5;
 
 /// Samples generated per round.
 pub const SAMPLES: usize = 200;
@@ -41,34 +53,132 @@ pub struct Groups {
     pub targets: Vec<f64>,
 }
 
-/// Fraction of `SAMPLES` generated samples that each group wins, on `computer` over `steps`
-/// Euler–Maruyama steps from the noise streams of `seed` starting at trajectory `first`.
-pub fn win_fractions(
+/// What the groups do in `SAMPLES` generations from noise.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outcome {
+    /// Fraction of the samples in which each group is on (its mean hidden value positive at
+    /// t_f): the model's counterpart of the group's share of the training images.
+    pub on: Vec<f64>,
+    /// Fraction of the samples in which exactly one group is on.
+    pub one_hot: f64,
+}
+
+impl Outcome {
+    /// Mean number of groups on per sample (1 when every race ends with one winner).
+    pub fn winners(&self) -> f64 {
+        self.on.iter().sum()
+    }
+}
+
+/// The [`Outcome`] of `SAMPLES` generated samples on `computer` over `steps` Euler–Maruyama
+/// steps from the noise streams of `seed` starting at trajectory `first`.
+pub fn outcome(
     computer: &Computer<f32>,
     groups: &Groups,
     steps: usize,
     seed: u64,
     first: u64,
     par: Parallelism,
-) -> Vec<f64> {
+) -> Outcome {
     let mut batch = Batch::from_equilibrium(computer, seed, first, SAMPLES);
     par.install(|| batch.run(computer, steps, par, |_, _| {}));
-    let mut wins = vec![0usize; groups.units.len()];
+    let mut on = vec![0usize; groups.units.len()];
+    let mut one_hot = 0usize;
     for row in batch.x.rows() {
-        let mean = |r: &Range<usize>| {
-            r.clone().map(|a| row[a] as f64).sum::<f64>() / r.len().max(1) as f64
-        };
-        let best = (0..groups.units.len())
-            .max_by(|&a, &b| mean(&groups.units[a]).total_cmp(&mean(&groups.units[b])));
-        if let Some(g) = best {
-            wins[g] += 1;
+        let mut count = 0;
+        for (g, r) in groups.units.iter().enumerate() {
+            let sum: f64 = r.clone().map(|a| row[a] as f64).sum();
+            if sum > 0.0 {
+                on[g] += 1;
+                count += 1;
+            }
         }
+        one_hot += usize::from(count == 1);
     }
-    wins.iter().map(|&w| w as f64 / SAMPLES as f64).collect()
+    Outcome {
+        on: on.iter().map(|&w| w as f64 / SAMPLES as f64).collect(),
+        one_hot: one_hot as f64 / SAMPLES as f64,
+    }
 }
 
-/// Run `rounds` balancing rounds on `computer` (module docs) with bias step `step`; returns
-/// the win fractions measured in each round, before its update.
+/// Tolerance on the mean number of winners before [`one_winner`] moves any bias.
+pub const WINNERS_TOLERANCE: f64 = 0.05;
+
+/// Passes of [`one_winner`] and the visible refit in [`balance_prototypes`].
+pub const OFFSET_PASSES: usize = 3;
+
+/// Bisection steps of [`one_winner`].
+pub const BISECTIONS: usize = 14;
+
+/// Make races end with one winner: when the mean number k of groups on at t_f is off 1 by
+/// more than [`WINNERS_TOLERANCE`] (tol), shift every grouped hidden unit's bias by a common
+/// offset δ (a larger bias lowers every group, so k falls as δ grows). With k > 1 + tol at
+/// δ = 0, δ is the smallest offset with k ≤ 1 + tol; with k < 1 − tol, the offset nearest 0
+/// with k ≥ 1 − tol. Found by [`BISECTIONS`] bisection steps after bracketing within
+/// ±2⁴·`scale`; returns δ (0 when k was already within tolerance).
+///
+/// Why it is needed (docs/generation.md, "Ten digits"): the spin picture of the one-winner
+/// couplings holds while the groups stay near ±m*. With many groups the hidden bias is large,
+/// the groups are driven far out where the quartic term stiffens them, and then states with
+/// several groups on (or none) are stable too: which one a race ends in depends on the common
+/// bias, not on the 2C gap of the spin picture. Why the edge of the one-winner range: inside
+/// it, the further the biases hold every group down, the more the race is decided by which
+/// prototype the visible feedback helps most instead of by the noise (for ten MNIST medoids at
+/// C = 3,000, the "1" wins 6 % at the edge and 94 % twenty energy units further in), and the
+/// nearer k = 0 lies. The sample streams are those of round 0 of [`balance`], so the offset is
+/// a deterministic function of the seed.
+pub fn one_winner(
+    computer: &mut Computer<f32>,
+    groups: &Groups,
+    scale: f64,
+    steps: usize,
+    seed: u64,
+    par: Parallelism,
+    mut progress: impl FnMut(f64, &Outcome),
+) -> f64 {
+    let units: Vec<usize> = groups.units.iter().flat_map(|r| r.clone()).collect();
+    let base: Vec<f32> = units.iter().map(|&a| computer.params.b[a]).collect();
+    let shift = |c: &mut Computer<f32>, delta: f64| {
+        for (&a, &b) in units.iter().zip(&base) {
+            c.params.b[a] = b + delta as f32;
+        }
+    };
+    let mut count = |c: &mut Computer<f32>, delta: f64| -> f64 {
+        shift(c, delta);
+        let out = outcome(c, groups, steps, seed, 1u64 << 41, par);
+        progress(delta, &out);
+        out.winners()
+    };
+    let start = count(computer, 0.0);
+    if (start - 1.0).abs() <= WINNERS_TOLERANCE {
+        return 0.0;
+    }
+    // `inside(k)`: k is within tolerance on the side δ moves towards. `near` never is, `far`
+    // is once bracketed; the answer is the `far` end.
+    let sign = if start > 1.0 { 1.0 } else { -1.0 };
+    let inside = |k: f64| (k - 1.0) * sign <= WINNERS_TOLERANCE;
+    let (mut near, mut far) = (0.0, sign * scale);
+    for widen in 0.. {
+        if inside(count(computer, far)) || widen == 4 {
+            break;
+        }
+        (near, far) = (far, 2.0 * far);
+    }
+    for _ in 0..BISECTIONS {
+        let mid = 0.5 * (near + far);
+        if inside(count(computer, mid)) {
+            far = mid;
+        } else {
+            near = mid;
+        }
+    }
+    shift(computer, far);
+    far
+}
+
+/// Run `rounds` balancing rounds on `computer` (module docs) with bias step `step`, calling
+/// `progress(round, outcome)` after each round's measurement; returns the on-fractions
+/// measured in each round, before its update.
 pub fn balance(
     computer: &mut Computer<f32>,
     groups: &Groups,
@@ -77,36 +187,63 @@ pub fn balance(
     steps: usize,
     seed: u64,
     par: Parallelism,
+    mut progress: impl FnMut(usize, &Outcome),
 ) -> Vec<Vec<f64>> {
     let mut history = Vec::with_capacity(rounds);
     for r in 0..rounds {
         let first = (1u64 << 41) + (r * SAMPLES) as u64;
-        let f = win_fractions(computer, groups, steps, seed, first, par);
-        for ((units, &fg), &tg) in groups.units.iter().zip(&f).zip(&groups.targets) {
+        let out = outcome(computer, groups, steps, seed, first, par);
+        progress(r, &out);
+        for ((units, &fg), &tg) in groups.units.iter().zip(&out.on).zip(&groups.targets) {
             let d = (step * (fg - tg) / tg.max(1e-9)).clamp(-step, step) as f32;
             for a in units.clone() {
                 computer.params.b[a] += d;
             }
         }
-        history.push(f);
+        history.push(out.on);
     }
     history
 }
 
-/// `model.prototype_balance_rounds` rounds on the prototype potential `computer` of a run
-/// configured by `cfg` (none unless `model.init = "prototypes"`): each group's target is its
-/// prototype's share of the standardised training `images` with `labels` under `code`, and the
-/// step [`STEP_FRACTION`] of the prototype hidden bias. Returns the win fractions of each round.
+/// Which measurement of [`balance_prototypes`] an [`Outcome`] is.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Stage {
+    /// [`one_winner`] trying this common offset (energy per unit).
+    Offset(f64),
+    /// Round r (from 0) of [`balance`].
+    Round(usize),
+}
+
+/// What [`balance_prototypes`] did.
+#[derive(Clone, Debug, Default)]
+pub struct Balanced {
+    /// The common hidden-bias offset of [`one_winner`], summed over its passes (energy per
+    /// unit).
+    pub offset: f64,
+    /// The on-fractions of the groups measured in each round, before its update.
+    pub history: Vec<Vec<f64>>,
+}
+
+/// Balance the prototype potential `computer` of a run configured by `cfg` (nothing unless
+/// `model.init = "prototypes"` with `model.prototype_balance_rounds` > 0): first
+/// [`one_winner`] (offsets within ±the prototype hidden bias, widened if needed), then the
+/// rounds of [`balance`], each group's target being its prototype's share of the standardised
+/// training `images` with `labels` under `code`, with the step [`STEP_KT`]·kT. `progress`
+/// sees every measurement.
 pub fn balance_prototypes(
     computer: &mut Computer<f32>,
     code: &Code,
     (images, labels): (ArrayView2<'_, f32>, &[u8]),
     cfg: &Config,
     par: Parallelism,
-) -> Vec<Vec<f64>> {
+    mut progress: impl FnMut(Stage, &Outcome),
+) -> Balanced {
     let Init::Prototypes(init) = cfg.model.init else {
-        return Vec::new();
+        return Balanced::default();
     };
+    if init.balance_rounds == 0 {
+        return Balanced::default();
+    }
     let (visible, n) = (images.ncols(), code.len());
     let hidden = computer.n() - visible;
     let groups = Groups {
@@ -114,18 +251,48 @@ pub fn balance_prototypes(
         targets: code.shares(images, labels),
     };
     let physics = computer.physics;
-    let step =
-        (STEP_FRACTION * prototypes::hidden_bias(&physics, hidden, n, init.gap).abs()).max(0.05);
+    let bias = prototypes::hidden_bias(&physics, hidden, n, init.gap).abs();
+    let step = STEP_KT * physics.kt;
     let steps = physics.steps(cfg.noising.t_final);
-    balance(
+    let seed = cfg.train.seed;
+    // The offset moves the groups' values, so the visible couplings are refitted to the new
+    // one-hot minima; that changes the race a little, so the offset is searched again.
+    let mut offset = 0.0;
+    for _ in 0..OFFSET_PASSES {
+        let d = one_winner(
+            computer,
+            &groups,
+            bias.max(1.0),
+            steps,
+            seed,
+            par,
+            |d, o| progress(Stage::Offset(d), o),
+        );
+        if d == 0.0 {
+            break;
+        }
+        offset += d;
+        let protos = code.prototypes();
+        prototypes::refit_visible(
+            &physics,
+            &mut computer.params,
+            visible,
+            protos,
+            cfg.noising.bias_scale,
+            3,
+        );
+    }
+    let history = balance(
         computer,
         &groups,
         init.balance_rounds,
         step,
         steps,
-        cfg.train.seed,
+        seed,
         par,
-    )
+        |r, o| progress(Stage::Round(r), o),
+    );
+    Balanced { offset, history }
 }
 
 #[cfg(test)]
@@ -168,10 +335,10 @@ mod tests {
         }
         let steps = physics.steps(1.0);
         let par = Parallelism::new(1);
-        let before = win_fractions(&computer, &groups, steps, 3, 1 << 50, par);
+        let before = outcome(&computer, &groups, steps, 3, 1 << 50, par).on;
         assert!(before[0] < 0.2, "handicapped group wins {}", before[0]);
-        balance(&mut computer, &groups, 20, 0.2, steps, 3, par);
-        let after = win_fractions(&computer, &groups, steps, 3, 1 << 50, par);
+        balance(&mut computer, &groups, 20, 0.2, steps, 3, par, |_, _| {});
+        let after = outcome(&computer, &groups, steps, 3, 1 << 50, par).on;
         assert!(
             (after[0] - 0.5).abs() < 0.15,
             "after balancing: {after:?} (before {before:?})"

@@ -100,19 +100,33 @@ pub fn run(job: &TrainJob) -> Result<TrainSummary> {
     // Mode weights after the last trajectory (train::balance); a resumed run that had already
     // finished trains nothing and is not balanced again.
     if let Some(code) = code.as_ref().filter(|_| state.done > done_before) {
-        let history = balance::balance_prototypes(
+        let balanced = balance::balance_prototypes(
             &mut state.computer,
             code,
             (images.view(), &digits.labels),
             cfg,
             par,
+            |stage, out| {
+                let on: Vec<String> = out.on.iter().map(|f| format!("{f:.2}")).collect();
+                let what = match stage {
+                    balance::Stage::Offset(d) => format!("hidden-bias offset {d:.4e}"),
+                    balance::Stage::Round(r) => format!("balancing round {}", r + 1),
+                };
+                eprintln!(
+                    "{what}: {:.2} groups on per sample, one winner in {:.0} %; on: {}",
+                    out.winners(),
+                    100.0 * out.one_hot,
+                    on.join(" ")
+                );
+            },
         );
-        if let Some(last) = history.last() {
-            let wins: Vec<String> = last.iter().map(|f| format!("{f:.2}")).collect();
+        if let Some(last) = balanced.history.last() {
+            let on: Vec<String> = last.iter().map(|f| format!("{f:.2}")).collect();
             eprintln!(
-                "balanced the prototype groups in {} rounds; wins before the last: {}",
-                history.len(),
-                wins.join(" ")
+                "balanced the prototype groups: common hidden-bias offset {:.4e}, then {} rounds; groups on before the last: {}",
+                balanced.offset,
+                balanced.history.len(),
+                on.join(" ")
             );
             save(&state)?;
         }
