@@ -376,7 +376,7 @@ recipe_prototypes() {
 # docs/generation.md "Ten digits", the prototype potential: examples/mnist10-prototypes.toml
 # built and balanced (≈ 3 min), 1,000 samples against the ten-class reference; then the same
 # potential trained by the likelihood before balancing (Adam at 1e-3, 1e-4 and 1e-5 for 700
-# trajectories, ≈ 4 min each) and built with 1,024 hidden units (≈ 14 min).
+# trajectories, ≈ 4 min each).
 recipe_mnist10_prototypes() {
   need mnist10 || return 1
   local cfg=examples/mnist10-prototypes.toml
@@ -392,9 +392,6 @@ recipe_mnist10_prototypes() {
       step "adam$lr-samples" tc sample --model "$RDIR/adam$lr" "${judge[@]}" \
         --out "$RDIR/adam$lr-samples" || return 1
   done
-  step h1024 timed train --config $cfg --data "$DATA" --set model.hidden=1024 \
-    --out "$RDIR/h1024" &&
-    step h1024-samples tc sample --model "$RDIR/h1024" "${judge[@]}" --out "$RDIR/h1024-samples"
 }
 
 # docs/generation.md "Ten digits": examples/mnist10.toml trained (≈ 8 min on 2 quiet cores),

@@ -316,29 +316,8 @@ mod tests {
     /// samples than the other; balancing brings both groups near their equal shares.
     #[test]
     fn balancing_moves_the_wins_to_the_targets() {
-        let (nv, hidden) = (12, 8);
-        let physics = Physics::PAPER;
-        let raw = Array2::from_shape_fn((2, nv), |(q, i)| ((i * (q + 2) + q) % 5) as f32);
-        let protos = standardise_rows(raw.view());
-        let topology =
-            Topology::visible_hidden(nv, hidden, &Connectivity::VisibleHiddenHiddenHidden, &[])
-                .unwrap();
-        let init = PrototypeInit {
-            per_class: 1,
-            gap: 5.0,
-            medoid: false,
-            balance_rounds: 0,
-        };
-        let params = prototypes::params(&physics, &topology, nv, protos.view(), init, 3.0).unwrap();
-        let mut computer = Computer {
-            physics,
-            topology,
-            params,
-        };
-        let groups = Groups {
-            units: prototypes::group_units(nv, hidden, 2),
-            targets: vec![0.5, 0.5],
-        };
+        let (mut computer, groups) = computer(2, 4, 5.0);
+        let physics = computer.physics;
         for a in groups.units[0].clone() {
             computer.params.b[a] += 1.0;
         }
