@@ -23,7 +23,7 @@
 //!    group's hidden values, so a group on too often is pushed down), and step =
 //!    [`STEP_KT`]·kT.
 //! 3. Step 1 again: the rounds move the groups unevenly, which can shift the count of winners
-//!    (with ten groups of 102 units it fell from 1.05 to 0.45 in ten rounds).
+//!    (with ten groups of 102 units it fell from 1.05 to 0.45 in ten rounds without this step).
 //!
 //! Deterministic from the run seed: round r uses the sample streams 2⁴¹ + r·SAMPLES … of the
 //! seed (the bisection those of round 0), which no `sample` run uses.
