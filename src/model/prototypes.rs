@@ -40,6 +40,10 @@ use crate::data::standardise_rows;
 use crate::error::{Error, Result};
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 
+/// Refits of the visible couplings to the relaxed one-hot minima ([`refit_visible`]) wherever
+/// the groups' values move: 3.
+pub const REFITS: usize = 3;
+
 /// Ferromagnetic strength α of a group: the group's collective quadratic is J2(1 − α).
 pub const ALPHA: f64 = 4.0;
 
@@ -165,7 +169,7 @@ pub fn params(
     // winner and loser values the groups actually take in the one-hot minima.
     fit_visible(&mut p, visible, protos, (m, -m), bias_scale);
     if n >= 2 {
-        refit_visible(physics, &mut p, visible, protos, bias_scale, 3);
+        refit_visible(physics, &mut p, visible, protos, bias_scale, REFITS);
     }
     let mask = topology.mask();
     if let Some(((i, j), _)) =

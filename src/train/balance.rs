@@ -8,7 +8,7 @@
 //! gradient of a bias is the difference between the data's and the model's mean of its unit;
 //! here, with generated samples standing in for the model, every group has the data mean "on
 //! in a fraction t_g of the images" (t_g its prototype's share of the training images, Σ t_g =
-//! 1: every image has exactly one prototype). Two steps, both from `SAMPLES` generations from
+//! 1: every image has exactly one prototype). Three steps, all from `SAMPLES` generations from
 //! noise with the shared integrator:
 //!
 //! 1. [`one_winner`]: a common offset of all grouped hidden biases, found by bisection, so that
@@ -36,14 +36,15 @@ use crate::model::Computer;
 use ndarray::ArrayView2;
 use std::ops::Range;
 
-/// The initial bias step per round in units of kT: 0.5. A race is nearly deterministic in
-/// the biases and its response to them is set by the noise, not by the size of the biases: with
-/// ten groups of 51 units at C = 3,000 (a hidden bias of ≈ 740 energy units per unit once
+/// The bias step per round in units of kT: 0.5. A race is nearly deterministic in the biases
+/// and its response to them is set by the noise, not by the size of the biases: with ten
+/// groups of 51 units at C = 3,000 (a hidden bias of ≈ 700 energy units per unit once
 /// [`one_winner`] has run), equal biases give every group 2–16 % of the wins, while lowering
 /// one group's bias by 2 energy units (20 kT) takes its share from 0 to 2 % and by 5 units to
-/// 100 % (measured with a NumPy transcription of the integrator on that potential). Steps proportional to the hidden bias (2e-3 of it, 0.77 units here) made the wins
-/// jump from group to group every round. (A step of 0.5 kT cannot, in ten rounds, undo the
-/// several energy units by which likelihood training shifts the groups: docs/generation.md.)
+/// 100 % (measured with a NumPy transcription of the integrator on that potential). Steps
+/// proportional to the hidden bias (2e-3 of it, 0.77 units here) made the wins jump from group
+/// to group every round. (A step of 0.5 kT cannot, in ten rounds, undo the several energy
+/// units by which likelihood training shifts the groups: docs/generation.md.)
 pub const STEP_KT: f64 = 0.5;
 
 /// Samples generated per round.
@@ -134,9 +135,9 @@ pub const BISECTIONS: usize = 14;
 /// bias, not on the 2C gap of the spin picture. Why the edge of the one-winner range: inside
 /// it, the further the biases hold every group down, the more the race is decided by which
 /// prototype the visible feedback helps most instead of by the noise (for ten MNIST medoids at
-/// C = 3,000, the "1" wins 6 % at the edge and 94 % twenty energy units further in), and the
-/// nearer k = 0 lies. The sample streams are those of round 0 of [`balance`], so the offset is
-/// a deterministic function of the seed.
+/// C = 3,000, in the first pass the "1" is on in 52 % of the races at the edge and in 92 % 26
+/// energy units further in), and the nearer k = 0 lies. The sample streams are those of
+/// round 0 of [`balance`], so the offset is a deterministic function of the seed.
 pub fn one_winner(
     computer: &mut Computer<f32>,
     groups: &Groups,
@@ -266,8 +267,6 @@ pub fn balance_prototypes(
         par,
     };
     // The offset moves the groups' values, so the visible couplings are refitted to the new
-    // one-hot minima; that changes the race a little, so the offset is searched again.
-    // The offset moves the groups' values, so the visible couplings are refitted to the new
     // one-hot minima; that changes the race a little, so the offset is searched again. The
     // rounds move the groups' biases unevenly, so the level is checked again after them.
     let level = |computer: &mut Computer<f32>, progress: &mut dyn FnMut(Stage, &Outcome)| {
@@ -286,7 +285,7 @@ pub fn balance_prototypes(
                 visible,
                 code.prototypes(),
                 cfg.noising.bias_scale,
-                3,
+                prototypes::REFITS,
             );
         }
         offset

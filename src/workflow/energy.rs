@@ -21,6 +21,8 @@ use crate::hardware::circuit;
 use crate::hardware::profile::load_profile;
 use crate::linalg::Parallelism;
 use crate::model::build::load_dir;
+use crate::model::prototypes::noising_code;
+use crate::train::generative::Generative;
 use std::path::PathBuf;
 
 /// An energy job.
@@ -232,10 +234,9 @@ pub fn run(job: &EnergyJob) -> Result<EnergySummary> {
         match training_set(&md.config.data, job.data.as_deref()) {
             Ok(digits) => {
                 let images = digits.standardised();
-                let cfg = &md.config;
-                let code =
-                    crate::model::prototypes::noising_code(cfg, c, images.view(), &digits.labels)?;
-                let gen = crate::train::generative::Generative::with_code(&images, &digits.labels, cfg, code.as_ref());
+                let (cfg, labels) = (&md.config, &digits.labels);
+                let code = noising_code(cfg, c, images.view(), labels)?;
+                let gen = Generative::with_code(&images, labels, cfg, code.as_ref());
                 Ok(forward::measure(c, &gen, &cfg.noising, job.forward, par))
             }
             Err(e) if crate::data::select::is_absent(&e) => Err(format!(

@@ -107,7 +107,6 @@ pub fn run(job: &TrainJob) -> Result<TrainSummary> {
             cfg,
             par,
             |stage, out| {
-                let on: Vec<String> = out.on.iter().map(|f| format!("{f:.2}")).collect();
                 let what = match stage {
                     balance::Stage::Offset(d) => format!("hidden-bias offset {d:.4e}"),
                     balance::Stage::Round(r) => format!("balancing round {}", r + 1),
@@ -116,17 +115,16 @@ pub fn run(job: &TrainJob) -> Result<TrainSummary> {
                     "{what}: {:.2} groups on per sample, one winner in {:.0} %; on: {}",
                     out.winners(),
                     100.0 * out.one_hot,
-                    on.join(" ")
+                    fractions(&out.on)
                 );
             },
         );
         if let Some(last) = balanced.history.last() {
-            let on: Vec<String> = last.iter().map(|f| format!("{f:.2}")).collect();
             eprintln!(
                 "balanced the prototype groups: common hidden-bias offset {:.4e}, then {} rounds; groups on before the last: {}",
                 balanced.offset,
                 balanced.history.len(),
-                on.join(" ")
+                fractions(last)
             );
             save(&state)?;
         }
@@ -142,4 +140,12 @@ pub fn run(job: &TrainJob) -> Result<TrainSummary> {
         seconds: start.elapsed().as_secs_f64(),
         images: n_images,
     })
+}
+
+/// Fractions as a space-separated list with two decimals (the balancing's progress lines).
+fn fractions(f: &[f64]) -> String {
+    f.iter()
+        .map(|v| format!("{v:.2}"))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
