@@ -251,7 +251,9 @@ fn ornstein_uhlenbeck_relaxation_heat_matches_the_analytic_mean() {
     assert_eq!(checked, 4);
 }
 
-fn forward_residual(dt: f64) -> (f64, f64) {
+/// ΔV − (W − Q) and W of one noising trajectory of 12 visible and 4 hidden units at step
+/// `dt`, the hidden biases held at full strength with `hold` (they then do no work).
+fn forward_residual(dt: f64, hold: bool) -> (f64, f64) {
     let ph = Physics {
         dt,
         ..Physics::PAPER
@@ -264,11 +266,13 @@ fn forward_residual(dt: f64) -> (f64, f64) {
         t_final: 1.0,
         fade_fraction: 0.75,
         schedule: Schedule::Linear,
+        hold_hidden: hold,
     };
     let image = Array1::from_shape_fn(12, |i| if i % 3 == 0 { 1.5f32 } else { -0.7 });
     let b: Array1<f32> = protocol.image_bias(image.view(), 4, None);
-    let traj = protocol.trajectory(&ph, &b, 4, 0, Parallelism::SEQUENTIAL);
-    let f = account(&ph, &protocol, &b, traj.view());
+    let held = protocol.held_from(12, b.len());
+    let traj = protocol.trajectory(&ph, (&b, held), 4, 0, Parallelism::SEQUENTIAL);
+    let f = account(&ph, &protocol, (&b, held), traj.view());
     assert!(
         f.work > 0.0,
         "removing the bias that holds x does work: {f:?}"
@@ -278,13 +282,15 @@ fn forward_residual(dt: f64) -> (f64, f64) {
 
 #[test]
 fn noising_obeys_the_first_law() {
-    let (coarse, w) = forward_residual(1e-3);
-    let (fine, _) = forward_residual(1e-5);
-    assert!(coarse < 0.02 * w, "ΔV − (W − Q) = {coarse} with W = {w}");
-    assert!(
-        fine < coarse / 3.0,
-        "residual must shrink with Δt: {coarse} -> {fine}"
-    );
+    for hold in [false, true] {
+        let (coarse, w) = forward_residual(1e-3, hold);
+        let (fine, _) = forward_residual(1e-5, hold);
+        assert!(coarse < 0.02 * w, "hold {hold}: ΔV − (W − Q) = {coarse} with W = {w}");
+        assert!(
+            fine < coarse / 3.0,
+            "hold {hold}: residual must shrink with Δt: {coarse} -> {fine}"
+        );
+    }
 }
 
 #[test]

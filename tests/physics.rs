@@ -5,6 +5,7 @@ mod common;
 use common::computer;
 
 use ndarray::{s, Array2};
+use std::ops::Range;
 use thermocad::dynamics::equilibrium::{onsite_average, OnsiteEquilibrium};
 use thermocad::dynamics::rng::{stream, Purpose};
 use thermocad::dynamics::sampler::Batch;
@@ -13,8 +14,81 @@ use thermocad::model::{Computer, Connectivity, Physics};
 use thermocad::train::reverse_nll::ReverseNll;
 
 fn loss_of(c: &Computer<f64>, traj: &Array2<f64>) -> f64 {
+    scored_loss(c, traj, None)
+}
+
+/// −ln P̃ of `traj` with the steps of `unscored` units left out.
+fn scored_loss(c: &Computer<f64>, traj: &Array2<f64>, unscored: Option<Range<usize>>) -> f64 {
     let mut acc = ReverseNll::new(c.n());
+    if let Some(u) = unscored {
+        acc.unscore(u);
+    }
     acc.add(c, traj.view(), Parallelism::SEQUENTIAL)
+}
+
+/// `train.scored = "visible"`: with the hidden units' steps left out, the score is the
+/// visible units' share of the full one (the two shares add up to it), its gradient matches
+/// finite differences of that share, and hidden biases and hidden–hidden couplings get none.
+#[test]
+fn visible_only_score_and_its_gradient() {
+    let ph = Physics {
+        j2: 1.0,
+        j4: 1.0,
+        mu: 1.0,
+        kt: 0.1,
+        dt: 1e-2,
+    };
+    let mut c = computer::<f64>(3, 2, ph, Connectivity::VisibleHiddenHiddenHidden, 0.5, 3);
+    c.params.b.iter_mut().enumerate().for_each(|(i, b)| *b = 0.1 * i as f64 - 0.2);
+    let mut rng = stream(11, Purpose::Noising, 0);
+    let traj = Array2::from_shape_simple_fn((7, c.n()), || 0.5 * f64::std_normal(&mut rng));
+    let (visible, hidden) = (
+        scored_loss(&c, &traj, Some(3..5)),
+        scored_loss(&c, &traj, Some(0..3)),
+    );
+    let full = loss_of(&c, &traj);
+    assert!(visible > 0.0 && hidden > 0.0);
+    assert!(
+        (visible + hidden - full).abs() <= 1e-12 * full,
+        "{visible} + {hidden} vs {full}"
+    );
+    let mut acc = ReverseNll::new(c.n());
+    acc.unscore(3..5);
+    acc.add(&c, traj.view(), Parallelism::SEQUENTIAL);
+    // The hidden biases are trainable here: their zero gradient comes from the score alone.
+    let g = acc.finish(&c);
+    let h = 1e-6;
+    let fd = |f: &dyn Fn(&mut Computer<f64>, f64)| {
+        let (mut p, mut m) = (c.clone(), c.clone());
+        f(&mut p, h);
+        f(&mut m, -h);
+        (scored_loss(&p, &traj, Some(3..5)) - scored_loss(&m, &traj, Some(3..5))) / (2.0 * h)
+    };
+    for i in 0..3 {
+        for a in 3..5 {
+            let d = fd(&|c, e| {
+                c.params.j[[i, a]] += e;
+                c.params.j[[a, i]] += e;
+            });
+            assert!(
+                (d - g.j[[i, a]]).abs() <= 1e-6 * (1.0 + d.abs()),
+                "J[{i},{a}]: fd {d} vs {}",
+                g.j[[i, a]]
+            );
+            assert!(d.abs() > 1e-3, "J[{i},{a}] has no gradient to check ({d})");
+        }
+    }
+    assert_eq!(g.j[[3, 4]], 0.0);
+    assert!(fd(&|c, e| {
+        c.params.j[[3, 4]] += e;
+        c.params.j[[4, 3]] += e;
+    })
+    .abs()
+        < 1e-9);
+    for a in 3..5 {
+        assert!(c.topology.bias_trainable()[a]);
+        assert_eq!(g.b[a], 0.0, "hidden bias {a}");
+    }
 }
 
 #[test]

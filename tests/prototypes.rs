@@ -123,6 +123,35 @@ fn bad_prototype_settings_are_one_line_exit_2() {
             PROTOTYPES.replace("t_eq = 1.0", "bias_scale = 0.0\nt_eq = 1.0"),
             "noising.bias_scale",
         ),
+        (
+            "balancing before training without rounds",
+            PROTOTYPES.replace(
+                "prototype_balance_rounds = 2",
+                "prototype_balance_before = true",
+            ),
+            "model.prototype_balance_before",
+        ),
+        (
+            "a frozen block that is not a pair",
+            PROTOTYPES.replace("hidden = 48", "hidden = 48\nfrozen_couplings = [\"hidden\"]"),
+            "model.frozen_couplings",
+        ),
+        (
+            "a frozen block the connectivity does not couple",
+            PROTOTYPES.replace(
+                "hidden = 48",
+                "hidden = 48\nfrozen_couplings = [\"visible-visible\"]",
+            ),
+            "model.frozen_couplings",
+        ),
+        (
+            "a frozen block of an unknown group",
+            PROTOTYPES.replace(
+                "hidden = 48",
+                "hidden = 48\nfrozen_couplings = [\"hidden-output\"]",
+            ),
+            "model.frozen_couplings",
+        ),
     ] {
         let cfg = dir.path().join("bad.toml");
         std::fs::write(&cfg, config).unwrap();

@@ -127,6 +127,44 @@ fn training_lowers_the_heldout_loss_and_writes_its_files() {
     assert!(p.j.iter().any(|&v| v != 0.0));
 }
 
+/// `model.frozen_couplings = ["hidden-hidden"]`: training moves the visible–hidden couplings
+/// and leaves every hidden–hidden one bitwise where it started (random couplings, so the
+/// block is not trivially zero).
+#[test]
+fn frozen_couplings_stay_where_they_start() {
+    let d = tempfile::tempdir().unwrap();
+    let sets = [
+        "model.init_scale=0.05",
+        "train.optimizer=adam",
+        "train.learning_rate=1e-2",
+    ];
+    let free = d.path().join("free");
+    run(&job(&free, &sets, false)).unwrap();
+    let frozen = d.path().join("frozen");
+    let mut sets = sets.to_vec();
+    sets.push(r#"model.frozen_couplings=["hidden-hidden"]"#);
+    run(&job(&frozen, &sets, false)).unwrap();
+    let free = load_dir(&free).unwrap();
+    let p0 = thermocad::model::build::build(&free.config.model, 784, free.config.train.seed)
+        .unwrap()
+        .params
+        .j;
+    let frozen = load_dir(&frozen).unwrap().computer.params.j;
+    let free = free.computer.params.j;
+    // Couplings of the block rows × 784.. that differ from the start.
+    let moved = |a: &ndarray::Array2<f32>, rows: std::ops::Range<usize>| {
+        let blk = ndarray::s![rows, 784..];
+        let start = p0.slice(blk);
+        let now = a.slice(blk);
+        now.iter().zip(start.iter()).filter(|(x, y)| x != y).count()
+    };
+    let (vh, hh) = (0..784, 784..p0.nrows());
+    assert!(p0.slice(ndarray::s![784.., 784..]).iter().any(|&v| v != 0.0));
+    assert_eq!(moved(&frozen, hh.clone()), 0, "frozen hidden–hidden couplings moved");
+    assert!(moved(&free, hh) > 100, "free hidden–hidden couplings did not move");
+    assert!(moved(&frozen, vh) > 1000, "visible–hidden couplings did not move");
+}
+
 #[test]
 fn resume_continues_bit_for_bit() {
     let d = tempfile::tempdir().unwrap();

@@ -15,7 +15,7 @@ pub use raw::{
 use crate::dynamics::ideal::TargetMap;
 use crate::dynamics::noising::{HiddenProjection, Protocol, Schedule};
 use crate::hardware::quantize::BitWidth;
-use crate::model::{Block, GroupSpec, Physics};
+use crate::model::{is_group_name, Block, GroupSpec, Physics};
 use crate::train::optim::OptimizerKind;
 use serde::de::DeserializeOwned;
 use std::path::{Path, PathBuf};
@@ -197,6 +197,8 @@ pub struct ModelSpec {
     pub connectivity: ConnectivitySpec,
     /// Group names with trainable biases.
     pub trainable_biases: Vec<String>,
+    /// Group-name pairs whose coupling block training leaves where it starts.
+    pub frozen_couplings: Vec<(String, String)>,
     /// Initial coupling standard deviation.
     pub init_scale: f64,
     /// How training starts: `init_scale` Gaussian couplings, or the prototype potential.
@@ -225,6 +227,9 @@ pub struct PrototypeInit {
     pub medoid: bool,
     /// Mode-weight balancing rounds after training (`model.prototype_balance_rounds`).
     pub balance_rounds: usize,
+    /// Balance the potential as built as well, before training
+    /// (`model.prototype_balance_before`).
+    pub balance_before: bool,
 }
 
 /// A validated general layout: groups in unit order and the blocks between them (group
@@ -298,6 +303,18 @@ pub struct TrainSpec {
     pub seed: u64,
     /// Threads (0 = all).
     pub threads: usize,
+    /// Which units the likelihood scores (`train.scored`).
+    pub scored: Scored,
+}
+
+/// `train.scored`: whose reverse steps the generative likelihood scores.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scored {
+    /// Every evolving unit (the paper).
+    All,
+    /// The visible units only: the likelihood of their reverse path given the hidden units'
+    /// path. Hidden biases and hidden–hidden couplings get no gradient.
+    Visible,
 }
 
 /// Validated `[hardware]`: the chip a model is trained for.
@@ -392,6 +409,20 @@ fn check_fields(raw: RawConfig, c: Fields<'_>) -> Result<Config, FieldError> {
             ));
         }
     }
+    let mut frozen_couplings = Vec::new();
+    for pair in &m.frozen_couplings {
+        match pair.split_once('-') {
+            Some((a, b)) if is_group_name(a) && is_group_name(b) => {
+                frozen_couplings.push((a.to_string(), b.to_string()))
+            }
+            _ => {
+                return Err(c.err(
+                    "model.frozen_couplings",
+                    format!("\"{pair}\" is not a pair of group names \"a-b\", e.g. \"hidden-hidden\""),
+                ))
+            }
+        }
+    }
     let init = check_init(&c, m)?;
     let model = ModelSpec {
         visible: m.visible,
@@ -399,6 +430,7 @@ fn check_fields(raw: RawConfig, c: Fields<'_>) -> Result<Config, FieldError> {
         physics,
         connectivity,
         trainable_biases: m.trainable_biases.clone(),
+        frozen_couplings,
         init_scale: c.non_negative("model.init_scale", m.init_scale)?,
         init,
         layout: check_layout(&c, m)?,
@@ -439,6 +471,7 @@ fn check_fields(raw: RawConfig, c: Fields<'_>) -> Result<Config, FieldError> {
                 ("exponential", Schedule::Exponential),
             ],
         )?,
+        hold_hidden: n.hold_hidden,
     };
     if physics.steps(noising.t_final) == 0 {
         return Err(c.err("noising.t_final", "shorter than one time step model.dt"));
@@ -480,6 +513,11 @@ fn check_fields(raw: RawConfig, c: Fields<'_>) -> Result<Config, FieldError> {
         checkpoint_every: t.checkpoint_every,
         seed: t.seed,
         threads: t.threads,
+        scored: c.choice(
+            "train.scored",
+            &t.scored,
+            &[("all", Scored::All), ("visible", Scored::Visible)],
+        )?,
     };
 
     let d = &raw.data;
@@ -526,6 +564,12 @@ fn check_fields(raw: RawConfig, c: Fields<'_>) -> Result<Config, FieldError> {
         return Err(c.err(
             "noising.hidden_projection",
             "\"prototypes\" is the hidden code of model.init = \"prototypes\" (set both)",
+        ));
+    }
+    if train.scored != Scored::All && (hardware.is_some() || teach.is_some()) {
+        return Err(c.err(
+            "train.scored",
+            "= \"visible\" is a setting of generative training on the ideal computer (not with [hardware] or [teach])",
         ));
     }
     if teach.is_some() && matches!(model.init, Init::Prototypes(_)) {
@@ -583,6 +627,10 @@ fn check_init(c: &Fields<'_>, m: &raw::ModelSection) -> Result<Init, FieldError>
                 "model.prototype_balance_rounds",
                 m.prototype_balance_rounds.is_some(),
             ),
+            (
+                "model.prototype_balance_before",
+                m.prototype_balance_before.is_some(),
+            ),
         ] {
             if set {
                 return Err(c.err(field, "is a setting of model.init = \"prototypes\""));
@@ -619,11 +667,19 @@ fn check_init(c: &Fields<'_>, m: &raw::ModelSection) -> Result<Init, FieldError>
             format!("= {balance_rounds}: at most 1000 rounds (each generates 200 samples)"),
         ));
     }
+    let balance_before = m.prototype_balance_before.unwrap_or(false);
+    if balance_before && balance_rounds == 0 {
+        return Err(c.err(
+            "model.prototype_balance_before",
+            "= true needs model.prototype_balance_rounds > 0",
+        ));
+    }
     Ok(Init::Prototypes(PrototypeInit {
         per_class,
         gap,
         medoid,
         balance_rounds,
+        balance_before,
     }))
 }
 
@@ -636,7 +692,7 @@ fn check_layout(c: &Fields<'_>, m: &ModelSection) -> Result<Option<Layout>, Fiel
     }
     let mut groups: Vec<GroupSpec> = Vec::new();
     for g in &m.groups {
-        if !crate::model::is_group_name(&g.name) {
+        if !is_group_name(&g.name) {
             return Err(c.err(
                 "model.groups",
                 format!(

@@ -51,6 +51,13 @@ pub struct ModelSection {
     /// `train::balance`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub prototype_balance_rounds: Option<usize>,
+    /// Balance the prototype potential as built too, before training (default false).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prototype_balance_before: Option<bool>,
+    /// Coupling blocks that training leaves where they start, as `"a-b"` group-name pairs
+    /// (e.g. `"hidden-hidden"`; default none).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub frozen_couplings: Vec<String>,
     /// A general layout (`[[model.groups]]`, in unit order); when given, it replaces
     /// `visible`, `hidden`, `connectivity`, `mask` and `trainable_biases`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -120,6 +127,8 @@ impl Default for ModelSection {
             prototype_gap: None,
             prototype_kind: None,
             prototype_balance_rounds: None,
+            prototype_balance_before: None,
+            frozen_couplings: Vec::new(),
             groups: Vec::new(),
             couplings: Vec::new(),
         }
@@ -145,6 +154,9 @@ pub struct NoisingSection {
     pub fade_fraction: f64,
     /// `"linear"`, `"cosine"` or `"exponential"`.
     pub schedule: String,
+    /// The hidden biases keep their full strength for the whole trajectory (default false).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub hold_hidden: bool,
 }
 
 impl Default for NoisingSection {
@@ -157,6 +169,7 @@ impl Default for NoisingSection {
             t_final: 2.5,
             fade_fraction: 0.75,
             schedule: "linear".into(),
+            hold_hidden: false,
         }
     }
 }
@@ -188,6 +201,14 @@ pub struct TrainSection {
     pub seed: u64,
     /// Threads (0 = all cores).
     pub threads: usize,
+    /// Which units' reverse steps the likelihood scores: `"all"` (the paper) or `"visible"`
+    /// (the visible units' path given the hidden units'; docs/generation.md).
+    #[serde(skip_serializing_if = "is_all")]
+    pub scored: String,
+}
+
+fn is_all(s: &str) -> bool {
+    s == "all"
 }
 
 impl Default for TrainSection {
@@ -204,6 +225,7 @@ impl Default for TrainSection {
             checkpoint_every: 50,
             seed: 1,
             threads: 0,
+            scored: "all".into(),
         }
     }
 }

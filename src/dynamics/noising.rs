@@ -6,6 +6,11 @@
 //! b_a(t) = −s·h·λ(t)·(projection of P)_a with h the hidden scale. All units start at 0,
 //! equilibrate for t_eq with λ = 1, then run for t_f while λ(t) fades from 1 to 0.
 //! Couplings are zero throughout; each unit evolves independently.
+//!
+//! With `noising.hold_hidden` the hidden biases do not fade: the hidden units stay where the
+//! image's hidden imprint holds them (for the prototype code: the one-hot state of the image's
+//! prototype) while the visible units are noised, so the reversed trajectory is a denoising
+//! of the visible units given the code.
 
 use super::philox::NormalStream;
 use super::rng::{stream, Purpose};
@@ -57,6 +62,9 @@ pub struct Protocol {
     pub fade_fraction: f64,
     /// Shape of the fade.
     pub schedule: Schedule,
+    /// The hidden biases keep their full strength for the whole trajectory
+    /// (`noising.hold_hidden`; module docs).
+    pub hold_hidden: bool,
 }
 
 impl Protocol {
@@ -107,6 +115,26 @@ impl Protocol {
         b
     }
 
+    /// The first unit whose bias does not fade on a computer of `n` units, `visible` of them
+    /// visible: `visible` with `hold_hidden`, else `n` (every bias fades).
+    pub fn held_from(&self, visible: usize, n: usize) -> usize {
+        if self.hold_hidden {
+            visible
+        } else {
+            n
+        }
+    }
+
+    /// The bias [N] at fade factor λ: λ·b on the units before `held`, b from `held` on.
+    pub fn faded<R: Real>(&self, b: &Array1<R>, lambda: f64, held: usize) -> Array1<R> {
+        let l = R::of(lambda);
+        Array1::from_iter(
+            b.iter()
+                .enumerate()
+                .map(|(i, &v)| if i < held { l * v } else { v }),
+        )
+    }
+
     /// The fixed random projection [Nh, Nv] (entries N(0, 1/Nv)) for `seed`, if the protocol uses one.
     pub fn projection(&self, visible: usize, hidden: usize, seed: u64) -> Option<Array2<f32>> {
         (self.hidden_projection == HiddenProjection::Random).then(|| {
@@ -119,7 +147,8 @@ impl Protocol {
     }
 
     /// Generate noising trajectory `index` of run `seed` into `out` [T+1, N] (row k = state at
-    /// time k·Δt of the fade, row 0 after equilibration), for full-strength bias `b_image`.
+    /// time k·Δt of the fade, row 0 after equilibration), for full-strength bias `b_image`
+    /// whose units from `held` on do not fade ([`Protocol::held_from`]).
     /// Without couplings every unit evolves on its own, so the units are cut into one slice
     /// per thread of `par`, each running every step; a slice reads its normals at their
     /// positions in the trajectory's stream (step s, unit i: normal s·N + i), so the result
@@ -127,7 +156,7 @@ impl Protocol {
     pub fn trajectory_into<R: Real>(
         &self,
         ph: &Physics,
-        b_image: &Array1<R>,
+        (b_image, held): (&Array1<R>, usize),
         (seed, index): (u64, u64),
         mut out: ArrayViewMut2<'_, R>,
         par: Parallelism,
@@ -141,6 +170,11 @@ impl Protocol {
             .collect();
         let run = |first: usize, mut cols: ArrayViewMut2<'_, R>| {
             let b = &b[first..first + cols.ncols()];
+            // Units of this slice from `keep` on hold their bias; the bias of a step is then
+            // λ·b before `keep` and b after it (summed with zeros: the same floats as λ·b).
+            let keep = held.saturating_sub(first).min(b.len());
+            let zeros = vec![R::zero(); b.len()];
+            let mut field = b.to_vec();
             let mut rng = NormalStream::new(seed, Purpose::Noising, index);
             let mut x = vec![R::zero(); b.len()];
             for s in 0..eq {
@@ -154,7 +188,14 @@ impl Protocol {
                 let mut row = rest.row_mut(0);
                 row.assign(&done.row(k - 1));
                 let row = row.as_slice_mut().expect("contiguous trajectory rows");
-                em.advance(row, Drive::Scaled(lambda, b), &mut rng);
+                if keep == b.len() {
+                    em.advance(row, Drive::Scaled(lambda, b), &mut rng);
+                } else {
+                    for (f, &v) in field[..keep].iter_mut().zip(b) {
+                        *f = lambda * v;
+                    }
+                    em.advance(row, Drive::Sum(&field, &zeros), &mut rng);
+                }
             }
         };
         let width = n.div_ceil(par.threads().max(1)).max(1);
@@ -172,17 +213,17 @@ impl Protocol {
     }
 
     /// Convenience: a fresh trajectory [T+1, N] with T = t_f/Δt steps, noise stream `index` of
-    /// `seed`, on `par`'s threads.
+    /// `seed`, on `par`'s threads, for `bias` = (full-strength bias, first held unit).
     pub fn trajectory<R: Real>(
         &self,
         ph: &Physics,
-        b_image: &Array1<R>,
+        bias: (&Array1<R>, usize),
         seed: u64,
         index: u64,
         par: Parallelism,
     ) -> Array2<R> {
-        let mut out = Array2::zeros((ph.steps(self.t_final) + 1, b_image.len()));
-        self.trajectory_into(ph, b_image, (seed, index), out.view_mut(), par);
+        let mut out = Array2::zeros((ph.steps(self.t_final) + 1, bias.0.len()));
+        self.trajectory_into(ph, bias, (seed, index), out.view_mut(), par);
         out
     }
 }
@@ -201,6 +242,7 @@ mod tests {
             t_final: 2.0,
             fade_fraction: 0.75,
             schedule,
+            hold_hidden: false,
         }
     }
 
@@ -237,16 +279,46 @@ mod tests {
         assert!((br[5] - expect).abs() < 1e-6);
     }
 
+    /// `hold_hidden`: the visible units are noised exactly as without it (same floats), the
+    /// hidden ones stay where their full bias holds them (2x + 4x³ = 2 for b = −2: x = 0.5898)
+    /// instead of forgetting it, and the result does not depend on the thread count.
+    #[test]
+    fn held_hidden_units_keep_their_imprint() {
+        let ph = Physics::PAPER;
+        let (nv, nh) = (40, 24);
+        let mut b = Array1::from_elem(nv + nh, -2.0f64);
+        b.slice_mut(s![..nv]).fill(1.0);
+        let faded = protocol(Schedule::Linear, HiddenProjection::None);
+        let held = Protocol {
+            hold_hidden: true,
+            ..faded.clone()
+        };
+        let from = held.held_from(nv, nv + nh);
+        assert_eq!((from, faded.held_from(nv, nv + nh)), (nv, nv + nh));
+        let t0 = faded.trajectory(&ph, (&b, nv + nh), 5, 2, Parallelism::SEQUENTIAL);
+        let t1 = held.trajectory(&ph, (&b, from), 5, 2, Parallelism::SEQUENTIAL);
+        for threads in [2, 5] {
+            let par = Parallelism::new(threads);
+            let split = par.install(|| held.trajectory(&ph, (&b, from), 5, 2, par));
+            assert_eq!(split, t1, "units cut in {threads} slices");
+        }
+        assert_eq!(t1.slice(s![.., ..nv]), t0.slice(s![.., ..nv]));
+        let late = |t: &Array2<f64>| t.slice(s![1600.., nv..]).mean().unwrap();
+        let (m0, m1) = (late(&t0), late(&t1));
+        assert!((m1 - 0.5898).abs() < 0.03, "held hidden mean {m1}");
+        assert!(m0.abs() < 0.2, "faded hidden mean {m0}");
+    }
+
     #[test]
     fn equilibrated_state_follows_the_image_then_forgets_it() {
         let ph = Physics::PAPER;
         let img = Array1::from_shape_fn(200, |i| if i % 2 == 0 { 1.0f32 } else { -1.0 });
         let p = protocol(Schedule::Linear, HiddenProjection::None);
         let b: Array1<f64> = p.image_bias(img.view(), 0, None);
-        let t = p.trajectory(&ph, &b, 3, 0, Parallelism::SEQUENTIAL);
+        let t = p.trajectory(&ph, (&b, 200), 3, 0, Parallelism::SEQUENTIAL);
         for threads in [2, 3, 7] {
             let par = Parallelism::new(threads);
-            let split = par.install(|| p.trajectory(&ph, &b, 3, 0, par));
+            let split = par.install(|| p.trajectory(&ph, (&b, 200), 3, 0, par));
             assert_eq!(split, t, "units cut in {threads} slices");
         }
         assert_eq!(t.nrows(), 2001);

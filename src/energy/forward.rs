@@ -30,11 +30,12 @@ pub struct ForwardHeat {
 }
 
 /// Account a noising trajectory `traj` [T+1, N] recorded under `protocol` with the
-/// full-strength bias `b_image` [N] (see [`Protocol::trajectory_into`]).
+/// full-strength bias `b_image` [N] whose units from `held` on do not fade (see
+/// [`Protocol::trajectory_into`]).
 pub fn account(
     ph: &Physics,
     protocol: &Protocol,
-    b_image: &Array1<f32>,
+    (b_image, held): (&Array1<f32>, usize),
     traj: ArrayView2<'_, f32>,
 ) -> ForwardHeat {
     let n = b_image.len();
@@ -49,21 +50,23 @@ pub fn account(
     let lambda = |k: usize| protocol.lambda(k as f64 * ph.dt);
     let row = |k: usize| traj.slice(ndarray::s![k..k + 1, ..]);
     let last = traj.nrows() - 1;
-    c.params.b = b_image * lambda(0) as f32;
+    c.params.b = protocol.faded(b_image, lambda(0), held);
     let v0 = c.energy(row(0), par)[0];
     let mut strat = StratonovichHeat::new(row(0));
     let mut work = 0.0f64;
     for k in 1..=last {
-        c.params.b = b_image * lambda(k - 1) as f32;
+        c.params.b = protocol.faded(b_image, lambda(k - 1), held);
         strat.step(&c, row(k), par);
+        // Only the fading biases do work.
         let bx: f64 = b_image
             .iter()
+            .take(held)
             .zip(traj.index_axis(Axis(0), k).iter())
             .map(|(&b, &x)| f64::from(b) * f64::from(x))
             .sum();
         work += (lambda(k) - lambda(k - 1)) * bx;
     }
-    c.params.b = b_image * lambda(last) as f32;
+    c.params.b = protocol.faded(b_image, lambda(last), held);
     let v1 = c.energy(row(last), par)[0];
     ForwardHeat {
         heat: strat.heat[0],
@@ -90,7 +93,7 @@ pub fn measure(
                 account(
                     &ph,
                     protocol,
-                    gen.bias(id),
+                    (gen.bias(id), gen.held()),
                     gen.trajectory(c, id, par).view(),
                 )
             })

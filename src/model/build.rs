@@ -26,6 +26,12 @@ pub fn build(spec: &ModelSpec, visible: usize, seed: u64) -> Result<Computer<f32
         Some(l) => Topology::from_groups(&l.groups, &l.blocks)?,
         None => visible_hidden(spec, visible)?,
     };
+    let frozen: Vec<(&str, &str)> = spec
+        .frozen_couplings
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let topology = topology.freeze(&frozen)?;
     let params = build_params(spec, &topology, seed);
     Ok(Computer {
         physics: spec.physics,

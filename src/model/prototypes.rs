@@ -39,6 +39,12 @@ use crate::config::PrototypeInit;
 use crate::data::standardise_rows;
 use crate::error::{Error, Result};
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
+use ndarray_npy::ReadNpyExt;
+use std::path::Path;
+
+/// File of a model directory with the noising code's hidden fields [n, Nh] (f32), written
+/// when they are not those of the potential as built (`model.prototype_balance_before`).
+pub const CODE_NPY: &str = "noising_code.npy";
 
 /// Refits of the visible couplings to the relaxed one-hot minima ([`refit_visible`]) wherever
 /// the groups' values move: 3.
@@ -284,15 +290,56 @@ impl Code {
         classes: Vec<u8>,
         bias_scale: f64,
     ) -> Self {
-        let visible = protos.ncols();
-        let held = relaxed_states(physics, init, visible, protos.view(), bias_scale)
-            .slice_move(ndarray::s![.., visible..]);
-        let fields = held.mapv(|h| (2.0 * physics.j2 * h + 4.0 * physics.j4 * h.powi(3)) as f32);
+        let fields = fields(physics, init, protos.view(), bias_scale);
         Code {
             protos,
             classes,
             fields,
         }
+    }
+
+    /// Refit the code to another potential `params` over the same prototypes: the fields of
+    /// its relaxed one-hot states (after `model.prototype_balance_before` has moved the
+    /// hidden biases, the states the balanced potential holds the prototypes in).
+    pub fn refit(&mut self, physics: &Physics, params: &Params<f32>, bias_scale: f64) {
+        self.fields = fields(physics, params, self.protos.view(), bias_scale);
+    }
+
+    /// Save the hidden fields in the model directory `dir` ([`CODE_NPY`], atomically).
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        crate::io::save_npy(&dir.join(CODE_NPY), &self.fields)
+    }
+
+    /// Take the hidden fields saved in the model directory `dir` by [`Code::save`], if there
+    /// are any; an array of another shape is an error naming the file.
+    pub fn load_saved(&mut self, dir: &Path) -> Result<()> {
+        let path = dir.join(CODE_NPY);
+        if !path.exists() {
+            return Ok(());
+        }
+        let f = std::fs::File::open(&path).map_err(crate::error::io_err(&path))?;
+        let fields = Array2::<f32>::read_npy(f).map_err(|e| Error::Array {
+            path: path.clone(),
+            msg: e.to_string(),
+        })?;
+        if fields.dim() != self.fields.dim() {
+            return Err(Error::Array {
+                path,
+                msg: format!(
+                    "shape {:?}, expected {:?} (prototypes × hidden units)",
+                    fields.dim(),
+                    self.fields.dim()
+                ),
+            });
+        }
+        if !fields.iter().all(|v| v.is_finite()) {
+            return Err(Error::Array {
+                path,
+                msg: "non-finite entries".into(),
+            });
+        }
+        self.fields = fields;
+        Ok(())
     }
 
     /// Number of prototypes.
@@ -358,6 +405,19 @@ impl Code {
         }
         b
     }
+}
+
+/// The hidden fields T_q [n, Nh] of the one-hot states of `params` ([`Code`]).
+fn fields(
+    physics: &Physics,
+    params: &Params<f32>,
+    protos: ArrayView2<'_, f32>,
+    bias_scale: f64,
+) -> Array2<f32> {
+    let visible = protos.ncols();
+    let held = relaxed_states(physics, params, visible, protos, bias_scale)
+        .slice_move(ndarray::s![.., visible..]);
+    held.mapv(|h| (2.0 * physics.j2 * h + 4.0 * physics.j4 * h.powi(3)) as f32)
 }
 
 /// The states [n, N] at the minimum of the potential `params` reached by gradient descent
@@ -479,12 +539,13 @@ pub fn start(
     Ok(Some(Start { params, code }))
 }
 
-/// The noising code of a model configured by `cfg` (a loaded model: its `computer`), rebuilt
-/// from its training `images` as training built it; None unless `noising.hidden_projection =
-/// "prototypes"`.
+/// The noising code of a model configured by `cfg` (a loaded model: its `computer`, from the
+/// directory `dir`), rebuilt from its training `images` as training built it, with the hidden
+/// fields training saved in `dir` ([`CODE_NPY`]) if there are any; None unless
+/// `noising.hidden_projection = "prototypes"`.
 pub fn noising_code(
     cfg: &crate::config::Config,
-    computer: &super::Computer<f32>,
+    (computer, dir): (&super::Computer<f32>, &Path),
     images: ArrayView2<'_, f32>,
     labels: &[u8],
 ) -> Result<Option<Code>> {
@@ -492,7 +553,11 @@ pub fn noising_code(
         return Ok(None);
     }
     let start = start(cfg, &computer.physics, &computer.topology, images, labels)?;
-    Ok(start.and_then(|s| s.code))
+    let mut code = start.and_then(|s| s.code);
+    if let Some(c) = code.as_mut() {
+        c.load_saved(dir)?;
+    }
+    Ok(code)
 }
 
 #[cfg(test)]
@@ -528,6 +593,7 @@ mod tests {
             gap: C,
             medoid: false,
             balance_rounds: 0,
+            balance_before: false,
         }
     }
 
@@ -626,6 +692,7 @@ mod tests {
             t_final: 1.0,
             fade_fraction: 1.0,
             schedule: crate::dynamics::noising::Schedule::Linear,
+            hold_hidden: false,
         };
         for q in 0..N {
             assert_eq!(code.assign(protos.row(q), 4 + q as u8), Some(q));
@@ -644,6 +711,45 @@ mod tests {
             }
         }
         assert_eq!(code.assign(protos.row(0), 9), None);
+    }
+
+    /// A code refitted to a potential whose hidden biases moved (as the balancing before
+    /// training moves them) holds each hidden unit where the moved potential rests, which the
+    /// code as built does not; saved and read back, it is the same code, and a saved array
+    /// of another shape is refused naming its file.
+    #[test]
+    fn a_refitted_code_follows_the_moved_potential_and_is_saved_with_the_model() {
+        let (physics, _, protos, built) = setup();
+        let mut moved = built.clone();
+        for a in NV..NV + N * G {
+            moved.b[a] += 2.0;
+        }
+        let rest = relaxed_states(&physics, &moved, NV, protos.view(), S);
+        let as_built = Code::new(&physics, &built, protos.clone(), vec![4, 5, 6], S);
+        let mut code = as_built.clone();
+        code.refit(&physics, &moved, S);
+        // Where the field −T_{q,a} holds an uncoupled unit, against the moved rest point.
+        let miss = |c: &Code| -> f64 {
+            let mut worst = 0.0f64;
+            for q in 0..N {
+                for a in 0..N * G {
+                    let x = solve_onsite(&physics, -(c.field(q)[a] as f64));
+                    worst = worst.max((x - rest[[q, NV + a]]).abs());
+                }
+            }
+            worst
+        };
+        assert!(miss(&code) < 1e-4, "refitted code misses by {}", miss(&code));
+        assert!(miss(&as_built) > 1e-2, "code as built misses by only {}", miss(&as_built));
+
+        let dir = tempfile::tempdir().unwrap();
+        code.save(dir.path()).unwrap();
+        let mut back = as_built.clone();
+        back.load_saved(dir.path()).unwrap();
+        assert_eq!(back.fields, code.fields);
+        crate::io::save_npy(&dir.path().join(CODE_NPY), &Array2::<f32>::zeros((2, 3))).unwrap();
+        let e = back.load_saved(dir.path()).unwrap_err().to_string();
+        assert!(e.contains(CODE_NPY) && e.contains("shape"), "{e}");
     }
 
     #[test]

@@ -92,6 +92,9 @@ pub enum TopologyError {
     /// An inconsistent group layout.
     #[error("model.groups: {0}")]
     Layout(String),
+    /// A frozen coupling block that does not exist.
+    #[error("model.frozen_couplings: {0}")]
+    Frozen(String),
 }
 
 /// A valid group name: 1 to 64 ASCII letters, digits or `_`. Group names reach netlists
@@ -100,11 +103,14 @@ pub fn is_group_name(name: &str) -> bool {
     (1..=64).contains(&name.len()) && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// Units, their groups, the coupling mask and the trainable-bias mask.
+/// Units, their groups, the coupling mask, the trainable-coupling mask and the
+/// trainable-bias mask.
 #[derive(Clone, Debug)]
 pub struct Topology {
     groups: Vec<Group>,
     mask: Array2<f32>,
+    /// `mask` with the frozen blocks zeroed ([`Topology::freeze`]).
+    trainable: Array2<f32>,
     coupled: Vec<(usize, usize)>,
     bias_trainable: Array1<bool>,
 }
@@ -253,10 +259,37 @@ impl Topology {
         }
         Topology {
             groups,
+            trainable: mask.clone(),
             mask,
             coupled,
             bias_trainable,
         }
+    }
+
+    /// Freeze the coupling blocks between the named group pairs: training leaves their
+    /// couplings where they start (`model.frozen_couplings`). Each pair must name two groups
+    /// whose block is coupled.
+    pub fn freeze(mut self, pairs: &[(&str, &str)]) -> Result<Topology, TopologyError> {
+        for &(a, b) in pairs {
+            let index = |name: &str| {
+                self.groups
+                    .iter()
+                    .position(|g| g.name == name)
+                    .ok_or_else(|| TopologyError::Frozen(format!("no group named \"{name}\"")))
+            };
+            let (ia, ib) = (index(a)?, index(b)?);
+            if !self.coupled.contains(&(ia.min(ib), ia.max(ib))) {
+                return Err(TopologyError::Frozen(format!(
+                    "the groups \"{a}\" and \"{b}\" are not coupled"
+                )));
+            }
+            let (ra, rb) = (self.groups[ia].range.clone(), self.groups[ib].range.clone());
+            self.trainable
+                .slice_mut(ndarray::s![ra.clone(), rb.clone()])
+                .fill(0.0);
+            self.trainable.slice_mut(ndarray::s![rb, ra]).fill(0.0);
+        }
+        Ok(self)
     }
 
     /// Total number of units N.
@@ -327,6 +360,12 @@ impl Topology {
                 None
             }
         })
+    }
+
+    /// Symmetric 0/1 mask [N, N] of the couplings that training moves: [`Topology::mask`]
+    /// without the frozen blocks.
+    pub fn trainable_mask(&self) -> &Array2<f32> {
+        &self.trainable
     }
 
     /// Which biases are trainable.

@@ -226,7 +226,7 @@ impl GenerationInputs {
         let held = real.select(Axis(0), &rows);
         let code = crate::model::prototypes::noising_code(
             cfg,
-            &md.computer,
+            (&md.computer, job.model),
             train.view(),
             &train_set.labels,
         )?;

@@ -212,6 +212,16 @@ pub fn balance(
     history
 }
 
+/// When [`balance_prototypes`] runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Moment {
+    /// On the potential as built, before the first trajectory (only with
+    /// `model.prototype_balance_before`).
+    BeforeTraining,
+    /// After the last trajectory.
+    AfterTraining,
+}
+
 /// Which measurement of [`balance_prototypes`] an [`Outcome`] is.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Stage {
@@ -238,20 +248,27 @@ pub struct Balanced {
 /// minima; then the rounds of [`balance`], each group's target being its prototype's share of
 /// the standardised training `images` with `labels` under `code`, with the step
 /// [`STEP_KT`]·kT; then the offset passes once more. `progress` sees every measurement.
+///
+/// `moment` says when: before training it runs only with `model.prototype_balance_before`;
+/// after training that followed such a balancing, the visible couplings have been trained,
+/// so the offset is one pass of [`one_winner`] without a refit.
 pub fn balance_prototypes(
     computer: &mut Computer<f32>,
     code: &Code,
     (images, labels): (ArrayView2<'_, f32>, &[u8]),
     cfg: &Config,
-    par: Parallelism,
+    (moment, par): (Moment, Parallelism),
     mut progress: impl FnMut(Stage, &Outcome),
 ) -> Balanced {
     let Init::Prototypes(init) = cfg.model.init else {
         return Balanced::default();
     };
-    if init.balance_rounds == 0 {
+    if init.balance_rounds == 0 || (moment == Moment::BeforeTraining && !init.balance_before) {
         return Balanced::default();
     }
+    // After a balancing before training, the visible couplings are trained ones: a refit to
+    // the prototypes would undo that training, so the offsets move the biases alone.
+    let refit = !(moment == Moment::AfterTraining && init.balance_before);
     let (visible, n) = (images.ncols(), code.len());
     let hidden = computer.n() - visible;
     let groups = Groups {
@@ -279,6 +296,9 @@ pub fn balance_prototypes(
                 break;
             }
             offset += d;
+            if !refit {
+                break;
+            }
             prototypes::refit_visible(
                 &physics,
                 &mut computer.params,
@@ -353,6 +373,7 @@ mod tests {
             gap,
             medoid: false,
             balance_rounds: 0,
+            balance_before: false,
         };
         let params = prototypes::params(&physics, &topology, nv, protos.view(), init, 3.0).unwrap();
         let groups = Groups {

@@ -144,7 +144,7 @@ impl Chip {
         let mut dm = Array2::<f32>::zeros((n, n));
         gemm(dm.view_mut(), false, point.t(), r.view(), 1.0, par);
         let mut g = Params::<f32>::zeros(n);
-        let mask = computer.topology.mask();
+        let mask = computer.topology.trainable_mask();
         for i in 0..n {
             for k in 0..n {
                 if i != k && mask[[i, k]] != 0.0 {

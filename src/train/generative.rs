@@ -3,6 +3,7 @@
 
 use super::executor::TrajectoryObjective;
 use super::reverse_nll::ReverseNll;
+use crate::config::Scored;
 use crate::dynamics::noising::Protocol;
 use crate::dynamics::rng::{stream, Purpose};
 use crate::linalg::Parallelism;
@@ -17,6 +18,10 @@ pub struct Generative {
     protocol: Protocol,
     seed: u64,
     acc: ReverseNll<f32>,
+    /// Units whose steps are scored (all, or the visible ones with `train.scored`).
+    scored: usize,
+    /// First unit whose noising bias does not fade ([`Protocol::held_from`]).
+    held: usize,
 }
 
 impl Generative {
@@ -27,7 +32,10 @@ impl Generative {
             .axis_iter(Axis(0))
             .map(|img| protocol.image_bias(img, hidden, proj.as_ref()))
             .collect();
-        Self::from_biases(images.ncols() + hidden, biases, protocol, seed)
+        let (nv, n) = (images.ncols(), images.ncols() + hidden);
+        let mut objective = Self::from_biases(n, biases, protocol, seed);
+        objective.held = objective.protocol.held_from(nv, n);
+        objective
     }
 
     /// The objective of a run configured by `cfg` ([model] hidden count, [noising], seed) for
@@ -40,7 +48,7 @@ impl Generative {
         code: Option<&Code>,
     ) -> Self {
         let (hidden, protocol, seed) = (cfg.model.hidden, cfg.noising.clone(), cfg.train.seed);
-        match code {
+        let mut objective = match code {
             None => Self::new(images, hidden, protocol, seed),
             Some(code) => {
                 let biases = images
@@ -48,9 +56,18 @@ impl Generative {
                     .zip(labels)
                     .map(|(img, &l)| code.image_bias(&protocol, img, l))
                     .collect();
-                Self::from_biases(images.ncols() + hidden, biases, protocol, seed)
+                let (nv, n) = (images.ncols(), images.ncols() + hidden);
+                let mut objective = Self::from_biases(n, biases, protocol, seed);
+                objective.held = objective.protocol.held_from(nv, n);
+                objective
             }
+        };
+        if cfg.train.scored == Scored::Visible {
+            let (nv, n) = (images.ncols(), images.ncols() + hidden);
+            objective.acc.unscore(nv..n);
+            objective.scored = nv;
         }
+        objective
     }
 
     fn from_biases(n: usize, biases: Vec<Array1<f32>>, protocol: Protocol, seed: u64) -> Self {
@@ -59,6 +76,8 @@ impl Generative {
             protocol,
             seed,
             acc: ReverseNll::new(n),
+            scored: n,
+            held: n,
         }
     }
 
@@ -72,10 +91,16 @@ impl Generative {
         &self.biases[self.image_of(id)]
     }
 
+    /// The first unit whose noising bias does not fade (N when every bias fades).
+    pub fn held(&self) -> usize {
+        self.held
+    }
+
     /// The noising trajectory [T+1, N] of index `id`.
     pub fn trajectory(&self, computer: &Computer<f32>, id: u64, par: Parallelism) -> Array2<f32> {
+        let bias = (self.bias(id), self.held);
         self.protocol
-            .trajectory(&computer.physics, self.bias(id), self.seed, id, par)
+            .trajectory(&computer.physics, bias, self.seed, id, par)
     }
 }
 
@@ -92,9 +117,9 @@ impl TrajectoryObjective for Generative {
         self.trajectory(computer, id, par)
     }
 
-    /// Every unit, visible and hidden, is scored.
-    fn scored_units(&self, computer: &Computer<f32>) -> usize {
-        computer.n()
+    /// Every unit, visible and hidden, or with `train.scored = "visible"` the visible ones.
+    fn scored_units(&self, _computer: &Computer<f32>) -> usize {
+        self.scored
     }
 
     fn action(&mut self) -> &mut ReverseNll<f32> {

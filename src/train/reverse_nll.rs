@@ -39,6 +39,8 @@ pub enum Direction {
 /// raw (upper blocks only, diagonal blocks unsymmetrised) and completed by [`Self::finish`].
 pub struct ReverseNll<R> {
     direction: Direction,
+    /// Evolving units whose steps are not scored ([`ReverseNll::unscore`]).
+    unscored: Vec<Range<usize>>,
     raw: Params<R>,
     resid: Array2<R>,
     loss: f64,
@@ -55,11 +57,20 @@ impl<R: Real> ReverseNll<R> {
     pub fn with_direction(n: usize, direction: Direction) -> Self {
         ReverseNll {
             direction,
+            unscored: Vec::new(),
             raw: Params::zeros(n),
             resid: Array2::zeros((0, n)),
             loss: 0.0,
             steps: 0,
         }
+    }
+
+    /// Leave the steps of `units` out of the score: their residuals are zero, as those of
+    /// clamped units, but they move along the trajectory as recorded. What is scored is then
+    /// the probability of the other units' path given theirs (the Gaussian steps of different
+    /// units are independent given the state, so it is the same sum without their terms).
+    pub fn unscore(&mut self, units: Range<usize>) {
+        self.unscored.push(units);
     }
 
     /// Add one trajectory `traj` [T+1, N] under `computer`; returns its −ln P̃.
@@ -91,6 +102,7 @@ impl<R: Real> ReverseNll<R> {
             .iter()
             .filter(|g| g.clamped)
             .map(|g| g.range.clone())
+            .chain(self.unscored.iter().cloned())
             .collect();
         let row_sums: Vec<f64> = self
             .resid
@@ -174,7 +186,7 @@ impl<R: Real> ReverseNll<R> {
                 g.j.slice_mut(s![rb, ra]).assign(&blk.t());
             }
         }
-        let mask = computer.topology.mask();
+        let mask = computer.topology.trainable_mask();
         Zip::from(&mut g.j).and(mask).par_for_each(|v, &m| {
             if m == 0.0 {
                 *v = R::zero();

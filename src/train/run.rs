@@ -50,8 +50,12 @@ pub fn claim_run(job: &TrainJob, command: &str) -> Result<()> {
     }
     let ckpt = job.out.join(checkpoint::FILE);
     if job.force {
-        if ckpt.exists() {
-            std::fs::remove_file(&ckpt).map_err(crate::error::io_err(&ckpt))?;
+        // A start over also drops the old run's saved noising code.
+        let code = job.out.join(crate::model::prototypes::CODE_NPY);
+        for f in [&ckpt, &code] {
+            if f.exists() {
+                std::fs::remove_file(f).map_err(crate::error::io_err(f))?;
+            }
         }
     } else if ckpt.exists() {
         return Err(Error::Exists(format!(

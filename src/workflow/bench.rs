@@ -254,11 +254,12 @@ fn measure(job: &BenchJob, par: Parallelism) -> Vec<BenchLine> {
         t_final: job.steps as f64 * physics.dt,
         fade_fraction: 0.75,
         schedule: Schedule::Linear,
+        hold_hidden: false,
     };
     let img = Array1::from_shape_fn(nv, |i| ((i % 28) as f32 - 13.5) / 8.0);
     let bias = protocol.image_bias::<f32>(img.view(), nh, None);
     let gen = Instant::now();
-    let traj = protocol.trajectory(&physics, &bias, 1, 0, Parallelism::SEQUENTIAL);
+    let traj = protocol.trajectory(&physics, (&bias, n), 1, 0, Parallelism::SEQUENTIAL);
     let gen_s = gen.elapsed().as_secs_f64();
     let mut acc = ReverseNll::new(n);
     let t = best_of(job.repeats, || {

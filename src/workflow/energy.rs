@@ -235,7 +235,7 @@ pub fn run(job: &EnergyJob) -> Result<EnergySummary> {
             Ok(digits) => {
                 let images = digits.standardised();
                 let (cfg, labels) = (&md.config, &digits.labels);
-                let code = noising_code(cfg, c, images.view(), labels)?;
+                let code = noising_code(cfg, (c, &job.model), images.view(), labels)?;
                 let gen = Generative::with_code(&images, labels, cfg, code.as_ref());
                 Ok(forward::measure(c, &gen, &cfg.noising, job.forward, par))
             }

@@ -65,7 +65,7 @@ pub fn run(job: &TrainJob) -> Result<TrainSummary> {
     }
     let images = digits.standardised();
     // The prototype potential replaces the initial couplings; its code imprints the images.
-    let code = match prototypes::start(
+    let mut code = match prototypes::start(
         cfg,
         &computer.physics,
         &computer.topology,
@@ -81,53 +81,62 @@ pub fn run(job: &TrainJob) -> Result<TrainSummary> {
     let optimizer = Optimizer::new(cfg.train.optimizer, computer.n());
     let fp = checkpoint::fingerprint(&fingerprint(&raw), &digits.images, &digits.labels);
     let mut state = initial_state(&job.out, job.resume, computer, optimizer, &fp)?;
+    let par = Parallelism::new(cfg.train.threads);
+    let data = (images.view(), digits.labels.as_slice());
+    // With model.prototype_balance_before, a fresh run balances the potential as built (a
+    // resumed one has it balanced in its checkpoint already).
+    // The balanced potential holds the prototypes in other hidden states than the one as
+    // built, so the noising code is refitted to it and saved with the run (a resumed run
+    // reads it back; so do `tolerance` and `energy` through prototypes::noising_code).
+    if let Some(code) = code.as_mut() {
+        if state.done == 0 {
+            let moment = (balance::Moment::BeforeTraining, par);
+            let balanced =
+                balance::balance_prototypes(&mut state.computer, code, data, cfg, moment, report);
+            if !balanced.history.is_empty() {
+                summarise(&balanced, " before training");
+                code.refit(&state.computer.physics, &state.computer.params, cfg.noising.bias_scale);
+                code.save(&job.out)?;
+            }
+        } else {
+            code.load_saved(&job.out)?;
+        }
+    }
     let inner = Generative::with_code(&images, &digits.labels, cfg, code.as_ref());
     let mut objective = codesign::objective(inner, hw.clone(), Direction::Reverse);
-    let par = Parallelism::new(cfg.train.threads);
     let exec = Executor {
         constraints,
         ..executor(cfg, par, job.progress)
     };
     let out = job.out.clone();
     let n_images = digits.len();
-    let mut save = |s: &TrainState| -> Result<()> {
+    // A run that balances after training saves its last state only once balanced: a kill
+    // during the balancing then resumes from the checkpoint before, retrains the last
+    // trajectories bit for bit and balances, instead of finding a finished, unbalanced run.
+    let balances_after = code.is_some()
+        && matches!(cfg.model.init, crate::config::Init::Prototypes(p) if p.balance_rounds > 0);
+    let total = exec.total;
+    let persist = |s: &TrainState| -> Result<()> {
         checkpoint::save(&ckpt, s, &fp)?;
         let s = codesign::exported(hw.as_ref(), s)?;
         write_outputs(&out, &raw, &s, n_images, LOSS_TITLE)
+    };
+    let mut save = |s: &TrainState| -> Result<()> {
+        if balances_after && s.done == total {
+            return Ok(());
+        }
+        persist(s)
     };
     let done_before = state.done;
     par.install(|| exec.run(objective.as_mut(), &mut state, &mut save))?;
     // Mode weights after the last trajectory (train::balance); a resumed run that had already
     // finished trains nothing and is not balanced again.
-    if let Some(code) = code.as_ref().filter(|_| state.done > done_before) {
-        let balanced = balance::balance_prototypes(
-            &mut state.computer,
-            code,
-            (images.view(), &digits.labels),
-            cfg,
-            par,
-            |stage, out| {
-                let what = match stage {
-                    balance::Stage::Offset(d) => format!("hidden-bias offset {d:.4e}"),
-                    balance::Stage::Round(r) => format!("balancing round {}", r + 1),
-                };
-                eprintln!(
-                    "{what}: {:.2} groups on per sample, one winner in {:.0} %; on: {}",
-                    out.winners(),
-                    100.0 * out.one_hot,
-                    fractions(&out.on)
-                );
-            },
-        );
-        if let Some(last) = balanced.history.last() {
-            eprintln!(
-                "balanced the prototype groups: common hidden-bias offset {:.4e}, then {} rounds; groups on before the last: {}",
-                balanced.offset,
-                balanced.history.len(),
-                fractions(last)
-            );
-            save(&state)?;
-        }
+    if let Some(code) = code.as_ref().filter(|_| balances_after && state.done > done_before) {
+        let moment = (balance::Moment::AfterTraining, par);
+        let balanced =
+            balance::balance_prototypes(&mut state.computer, code, data, cfg, moment, report);
+        summarise(&balanced, "");
+        persist(&state)?;
     }
     let (first_loss, final_loss) = (
         state.history.first().map_or(f64::NAN, |h| h.1),
@@ -140,6 +149,33 @@ pub fn run(job: &TrainJob) -> Result<TrainSummary> {
         seconds: start.elapsed().as_secs_f64(),
         images: n_images,
     })
+}
+
+/// The progress line of one measurement of the balancing.
+fn report(stage: balance::Stage, out: &balance::Outcome) {
+    let what = match stage {
+        balance::Stage::Offset(d) => format!("hidden-bias offset {d:.4e}"),
+        balance::Stage::Round(r) => format!("balancing round {}", r + 1),
+    };
+    eprintln!(
+        "{what}: {:.2} groups on per sample, one winner in {:.0} %; on: {}",
+        out.winners(),
+        100.0 * out.one_hot,
+        fractions(&out.on)
+    );
+}
+
+/// Print what a balancing did (`when`: " before training", or "" after it), if anything.
+fn summarise(balanced: &balance::Balanced, when: &str) {
+    let Some(last) = balanced.history.last() else {
+        return;
+    };
+    eprintln!(
+        "balanced the prototype groups{when}: common hidden-bias offset {:.4e}, then {} rounds; groups on before the last: {}",
+        balanced.offset,
+        balanced.history.len(),
+        fractions(last)
+    );
 }
 
 /// Fractions as a space-separated list with two decimals (the balancing's progress lines).
