@@ -100,6 +100,9 @@ fn shipped_configs_are_valid() {
     for f in [
         "examples/mnist3.toml",
         "examples/mnist3-prototypes.toml",
+        "examples/mnist10.toml",
+        "examples/mnist10-prototypes.toml",
+        "examples/mnist10-prototypes-trained.toml",
         "netlists/two-unit.toml",
         "netlists/sixteen-unit.toml",
     ] {

@@ -285,7 +285,10 @@ fn noising_obeys_the_first_law() {
     for hold in [false, true] {
         let (coarse, w) = forward_residual(1e-3, hold);
         let (fine, _) = forward_residual(1e-5, hold);
-        assert!(coarse < 0.02 * w, "hold {hold}: ΔV − (W − Q) = {coarse} with W = {w}");
+        assert!(
+            coarse < 0.02 * w,
+            "hold {hold}: ΔV − (W − Q) = {coarse} with W = {w}"
+        );
         assert!(
             fine < coarse / 3.0,
             "hold {hold}: residual must shrink with Δt: {coarse} -> {fine}"

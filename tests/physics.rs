@@ -39,7 +39,11 @@ fn visible_only_score_and_its_gradient() {
         dt: 1e-2,
     };
     let mut c = computer::<f64>(3, 2, ph, Connectivity::VisibleHiddenHiddenHidden, 0.5, 3);
-    c.params.b.iter_mut().enumerate().for_each(|(i, b)| *b = 0.1 * i as f64 - 0.2);
+    c.params
+        .b
+        .iter_mut()
+        .enumerate()
+        .for_each(|(i, b)| *b = 0.1 * i as f64 - 0.2);
     let mut rng = stream(11, Purpose::Noising, 0);
     let traj = Array2::from_shape_simple_fn((7, c.n()), || 0.5 * f64::std_normal(&mut rng));
     let (visible, hidden) = (
@@ -79,12 +83,14 @@ fn visible_only_score_and_its_gradient() {
         }
     }
     assert_eq!(g.j[[3, 4]], 0.0);
-    assert!(fd(&|c, e| {
-        c.params.j[[3, 4]] += e;
-        c.params.j[[4, 3]] += e;
-    })
-    .abs()
-        < 1e-9);
+    assert!(
+        fd(&|c, e| {
+            c.params.j[[3, 4]] += e;
+            c.params.j[[4, 3]] += e;
+        })
+        .abs()
+            < 1e-9
+    );
     for a in 3..5 {
         assert!(c.topology.bias_trainable()[a]);
         assert_eq!(g.b[a], 0.0, "hidden bias {a}");

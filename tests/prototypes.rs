@@ -133,7 +133,10 @@ fn bad_prototype_settings_are_one_line_exit_2() {
         ),
         (
             "a frozen block that is not a pair",
-            PROTOTYPES.replace("hidden = 48", "hidden = 48\nfrozen_couplings = [\"hidden\"]"),
+            PROTOTYPES.replace(
+                "hidden = 48",
+                "hidden = 48\nfrozen_couplings = [\"hidden\"]",
+            ),
             "model.frozen_couplings",
         ),
         (

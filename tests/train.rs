@@ -159,10 +159,23 @@ fn frozen_couplings_stay_where_they_start() {
         now.iter().zip(start.iter()).filter(|(x, y)| x != y).count()
     };
     let (vh, hh) = (0..784, 784..p0.nrows());
-    assert!(p0.slice(ndarray::s![784.., 784..]).iter().any(|&v| v != 0.0));
-    assert_eq!(moved(&frozen, hh.clone()), 0, "frozen hidden–hidden couplings moved");
-    assert!(moved(&free, hh) > 100, "free hidden–hidden couplings did not move");
-    assert!(moved(&frozen, vh) > 1000, "visible–hidden couplings did not move");
+    assert!(p0
+        .slice(ndarray::s![784.., 784..])
+        .iter()
+        .any(|&v| v != 0.0));
+    assert_eq!(
+        moved(&frozen, hh.clone()),
+        0,
+        "frozen hidden–hidden couplings moved"
+    );
+    assert!(
+        moved(&free, hh) > 100,
+        "free hidden–hidden couplings did not move"
+    );
+    assert!(
+        moved(&frozen, vh) > 1000,
+        "visible–hidden couplings did not move"
+    );
 }
 
 #[test]

@@ -418,7 +418,9 @@ fn check_fields(raw: RawConfig, c: Fields<'_>) -> Result<Config, FieldError> {
             _ => {
                 return Err(c.err(
                     "model.frozen_couplings",
-                    format!("\"{pair}\" is not a pair of group names \"a-b\", e.g. \"hidden-hidden\""),
+                    format!(
+                        "\"{pair}\" is not a pair of group names \"a-b\", e.g. \"hidden-hidden\""
+                    ),
                 ))
             }
         }

@@ -739,8 +739,16 @@ mod tests {
             }
             worst
         };
-        assert!(miss(&code) < 1e-4, "refitted code misses by {}", miss(&code));
-        assert!(miss(&as_built) > 1e-2, "code as built misses by only {}", miss(&as_built));
+        assert!(
+            miss(&code) < 1e-4,
+            "refitted code misses by {}",
+            miss(&code)
+        );
+        assert!(
+            miss(&as_built) > 1e-2,
+            "code as built misses by only {}",
+            miss(&as_built)
+        );
 
         let dir = tempfile::tempdir().unwrap();
         code.save(dir.path()).unwrap();

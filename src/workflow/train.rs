@@ -95,7 +95,11 @@ pub fn run(job: &TrainJob) -> Result<TrainSummary> {
                 balance::balance_prototypes(&mut state.computer, code, data, cfg, moment, report);
             if !balanced.history.is_empty() {
                 summarise(&balanced, " before training");
-                code.refit(&state.computer.physics, &state.computer.params, cfg.noising.bias_scale);
+                code.refit(
+                    &state.computer.physics,
+                    &state.computer.params,
+                    cfg.noising.bias_scale,
+                );
                 code.save(&job.out)?;
             }
         } else {
@@ -131,7 +135,10 @@ pub fn run(job: &TrainJob) -> Result<TrainSummary> {
     par.install(|| exec.run(objective.as_mut(), &mut state, &mut save))?;
     // Mode weights after the last trajectory (train::balance); a resumed run that had already
     // finished trains nothing and is not balanced again.
-    if let Some(code) = code.as_ref().filter(|_| balances_after && state.done > done_before) {
+    if let Some(code) = code
+        .as_ref()
+        .filter(|_| balances_after && state.done > done_before)
+    {
         let moment = (balance::Moment::AfterTraining, par);
         let balanced =
             balance::balance_prototypes(&mut state.computer, code, data, cfg, moment, report);
