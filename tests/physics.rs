@@ -13,6 +13,19 @@ use thermocad::linalg::{Parallelism, Real};
 use thermocad::model::{Computer, Connectivity, Physics};
 use thermocad::train::reverse_nll::ReverseNll;
 
+/// The gradient checks' computer: 3 visible and 2 hidden units, random couplings of std 0.5,
+/// the paper's constants at Δt = 1e-2.
+fn three_plus_two() -> Computer<f64> {
+    let ph = Physics {
+        j2: 1.0,
+        j4: 1.0,
+        mu: 1.0,
+        kt: 0.1,
+        dt: 1e-2,
+    };
+    computer::<f64>(3, 2, ph, Connectivity::VisibleHiddenHiddenHidden, 0.5, 3)
+}
+
 fn loss_of(c: &Computer<f64>, traj: &Array2<f64>) -> f64 {
     scored_loss(c, traj, None)
 }
@@ -31,14 +44,7 @@ fn scored_loss(c: &Computer<f64>, traj: &Array2<f64>, unscored: Option<Range<usi
 /// finite differences of that share, and hidden biases and hidden–hidden couplings get none.
 #[test]
 fn visible_only_score_and_its_gradient() {
-    let ph = Physics {
-        j2: 1.0,
-        j4: 1.0,
-        mu: 1.0,
-        kt: 0.1,
-        dt: 1e-2,
-    };
-    let mut c = computer::<f64>(3, 2, ph, Connectivity::VisibleHiddenHiddenHidden, 0.5, 3);
+    let mut c = three_plus_two();
     c.params
         .b
         .iter_mut()
@@ -99,14 +105,7 @@ fn visible_only_score_and_its_gradient() {
 
 #[test]
 fn reverse_nll_gradient_matches_finite_differences() {
-    let ph = Physics {
-        j2: 1.0,
-        j4: 1.0,
-        mu: 1.0,
-        kt: 0.1,
-        dt: 1e-2,
-    };
-    let c = computer::<f64>(3, 2, ph, Connectivity::VisibleHiddenHiddenHidden, 0.5, 3);
+    let c = three_plus_two();
     // Any trajectory will do: the gradient is exact for a given path.
     let mut rng = stream(9, Purpose::Noising, 0);
     let traj = Array2::from_shape_simple_fn((7, c.n()), || 0.5 * f64::std_normal(&mut rng));
