@@ -25,6 +25,11 @@
 //! 3. Step 1 again: the rounds move the groups unevenly, which can shift the count of winners
 //!    (with ten groups of 102 units it fell from 1.05 to 0.45 in ten rounds without this step).
 //!
+//! With `model.prototype_balance_before` this runs twice ([`Moment`]): on the potential as
+//! built, before training, and after training. The second time the visible couplings are
+//! trained ones, so the offset of step 1 is one bisection with no refit to the prototypes
+//! (a refit would undo the training).
+//!
 //! Deterministic from the run seed: round r uses the sample streams 2⁴¹ + r·SAMPLES … of the
 //! seed (the bisection those of round 0), which no `sample` run uses.
 

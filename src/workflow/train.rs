@@ -84,10 +84,10 @@ pub fn run(job: &TrainJob) -> Result<TrainSummary> {
     let par = Parallelism::new(cfg.train.threads);
     let data = (images.view(), digits.labels.as_slice());
     // With model.prototype_balance_before, a fresh run balances the potential as built (a
-    // resumed one has it balanced in its checkpoint already).
-    // The balanced potential holds the prototypes in other hidden states than the one as
-    // built, so the noising code is refitted to it and saved with the run (a resumed run
-    // reads it back; so do `tolerance` and `energy` through prototypes::noising_code).
+    // resumed one has it balanced in its checkpoint already). The balanced potential holds
+    // the prototypes in other hidden states than the one as built, so the noising code is
+    // refitted to it and saved with the run; a resumed run reads it back, and so do
+    // `tolerance` and `energy` (prototypes::noising_code).
     if let Some(code) = code.as_mut() {
         if state.done == 0 {
             let moment = (balance::Moment::BeforeTraining, par);
