@@ -396,7 +396,7 @@ recipe_mnist10_prototypes() {
 
 # docs/generation.md "Trained by the likelihood": examples/mnist10-prototypes-trained.toml
 # (balanced as built ≈ 3 min, 700 trajectories ≈ 5 min, balanced again ≈ 2 min), 1,000 samples
-# against the ten-class reference; then the same at Adam 1e-4.
+# against the ten-class reference; then the same at Adam 1e-4, and with 1,024 hidden units.
 recipe_mnist10_trained() {
   need mnist10 || return 1
   local cfg=examples/mnist10-prototypes-trained.toml
@@ -407,7 +407,11 @@ recipe_mnist10_trained() {
     step adam1e-4 tc train --config $cfg --data "$DATA" --set train.learning_rate=1e-4 \
       --out "$RDIR/adam1e-4" &&
     step adam1e-4-samples tc sample --model "$RDIR/adam1e-4" "${judge[@]}" \
-      --out "$RDIR/adam1e-4-samples"
+      --out "$RDIR/adam1e-4-samples" &&
+    step hidden1024 timed train --config $cfg --data "$DATA" --set model.hidden=1024 \
+      --out "$RDIR/hidden1024" &&
+    step hidden1024-samples tc sample --model "$RDIR/hidden1024" "${judge[@]}" \
+      --out "$RDIR/hidden1024-samples"
 }
 
 # docs/generation.md "Ten digits": examples/mnist10.toml trained (≈ 8 min on 2 quiet cores),
