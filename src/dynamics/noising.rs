@@ -170,16 +170,13 @@ impl Protocol {
             .collect();
         let run = |first: usize, mut cols: ArrayViewMut2<'_, R>| {
             let b = &b[first..first + cols.ncols()];
-            // Units of this slice from `keep` on hold their bias; the bias of a step is then
-            // λ·b before `keep` and b after it (summed with zeros: the same floats as λ·b).
+            // Units of this slice from `keep` on hold their bias.
             let keep = held.saturating_sub(first).min(b.len());
-            let zeros = vec![R::zero(); b.len()];
-            let mut field = b.to_vec();
             let mut rng = NormalStream::new(seed, Purpose::Noising, index);
             let mut x = vec![R::zero(); b.len()];
             for s in 0..eq {
                 rng.seek((s * n + first) as u64);
-                em.advance(&mut x, Drive::Scaled(R::one(), b), &mut rng);
+                em.advance(&mut x, Drive::Scaled(R::one(), b, b.len()), &mut rng);
             }
             cols.row_mut(0).assign(&ArrayView1::from(&x[..]));
             for (k, &lambda) in (1..).zip(&lambdas) {
@@ -188,14 +185,7 @@ impl Protocol {
                 let mut row = rest.row_mut(0);
                 row.assign(&done.row(k - 1));
                 let row = row.as_slice_mut().expect("contiguous trajectory rows");
-                if keep == b.len() {
-                    em.advance(row, Drive::Scaled(lambda, b), &mut rng);
-                } else {
-                    for (f, &v) in field[..keep].iter_mut().zip(b) {
-                        *f = lambda * v;
-                    }
-                    em.advance(row, Drive::Sum(&field, &zeros), &mut rng);
-                }
+                em.advance(row, Drive::Scaled(lambda, b, keep), &mut rng);
             }
         };
         let width = n.div_ceil(par.threads().max(1)).max(1);

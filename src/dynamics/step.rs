@@ -38,8 +38,9 @@ pub fn with_normals<R: Real, N: Normals + ?Sized>(
 pub enum Drive<'a, R> {
     /// g_i = field_i + offset_i (couplings plus biases and clamped sources).
     Sum(&'a [R], &'a [R]),
-    /// g_i = λ·b_i (a fading bias, the noising protocol).
-    Scaled(R, &'a [R]),
+    /// g_i = λ·b_i for i < `held`, b_i from `held` on (a fading bias of the noising
+    /// protocol, whose units from `held` on keep it at full strength).
+    Scaled(R, &'a [R], usize),
 }
 
 /// Precomputed constants of one Euler–Maruyama step.
@@ -76,9 +77,16 @@ impl<R: Real> EulerMaruyama<R> {
                         *xi = self.update(*xi, fi + oi, e);
                     }
                 }
-                Drive::Scaled(lambda, b) => {
-                    for ((xi, &e), &bi) in xs.iter_mut().zip(eta.iter()).zip(&b[start..end]) {
+                Drive::Scaled(lambda, b, held) => {
+                    // Units [start, cut) fade, [cut, end) hold their bias.
+                    let cut = held.clamp(start, end);
+                    let (xf, xh) = xs.split_at_mut(cut - start);
+                    let (ef, eh) = eta.split_at(cut - start);
+                    for ((xi, &e), &bi) in xf.iter_mut().zip(ef).zip(&b[start..cut]) {
                         *xi = self.update(*xi, lambda * bi, e);
+                    }
+                    for ((xi, &e), &bi) in xh.iter_mut().zip(eh).zip(&b[cut..end]) {
+                        *xi = self.update(*xi, bi, e);
                     }
                 }
             }

@@ -227,6 +227,18 @@ pub enum Moment {
     AfterTraining,
 }
 
+/// Whether [`balance_prototypes`] does anything at `moment` for a run configured by `cfg`:
+/// `model.init = "prototypes"` with balancing rounds, and before training only with
+/// `model.prototype_balance_before`.
+pub fn runs(cfg: &Config, moment: Moment) -> bool {
+    match cfg.model.init {
+        Init::Prototypes(init) => {
+            init.balance_rounds > 0 && (moment == Moment::AfterTraining || init.balance_before)
+        }
+        Init::Random => false,
+    }
+}
+
 /// Which measurement of [`balance_prototypes`] an [`Outcome`] is.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Stage {
@@ -268,7 +280,7 @@ pub fn balance_prototypes(
     let Init::Prototypes(init) = cfg.model.init else {
         return Balanced::default();
     };
-    if init.balance_rounds == 0 || (moment == Moment::BeforeTraining && !init.balance_before) {
+    if !runs(cfg, moment) {
         return Balanced::default();
     }
     // After a balancing before training, the visible couplings are trained ones: a refit to

@@ -32,10 +32,7 @@ impl Generative {
             .axis_iter(Axis(0))
             .map(|img| protocol.image_bias(img, hidden, proj.as_ref()))
             .collect();
-        let (nv, n) = (images.ncols(), images.ncols() + hidden);
-        let mut objective = Self::from_biases(n, biases, protocol, seed);
-        objective.held = objective.protocol.held_from(nv, n);
-        objective
+        Self::from_biases((images.ncols(), hidden), biases, protocol, seed)
     }
 
     /// The objective of a run configured by `cfg` ([model] hidden count, [noising], seed) for
@@ -56,28 +53,33 @@ impl Generative {
                     .zip(labels)
                     .map(|(img, &l)| code.image_bias(&protocol, img, l))
                     .collect();
-                let (nv, n) = (images.ncols(), images.ncols() + hidden);
-                let mut objective = Self::from_biases(n, biases, protocol, seed);
-                objective.held = objective.protocol.held_from(nv, n);
-                objective
+                Self::from_biases((images.ncols(), hidden), biases, protocol, seed)
             }
         };
         if cfg.train.scored == Scored::Visible {
-            let (nv, n) = (images.ncols(), images.ncols() + hidden);
-            objective.acc.unscore(nv..n);
+            let nv = images.ncols();
+            objective.acc.unscore(nv..nv + hidden);
             objective.scored = nv;
         }
         objective
     }
 
-    fn from_biases(n: usize, biases: Vec<Array1<f32>>, protocol: Protocol, seed: u64) -> Self {
+    /// The objective of the noising `biases` [N] on a computer of `visible` + `hidden` units;
+    /// every unit scored.
+    fn from_biases(
+        (visible, hidden): (usize, usize),
+        biases: Vec<Array1<f32>>,
+        protocol: Protocol,
+        seed: u64,
+    ) -> Self {
+        let n = visible + hidden;
         Generative {
+            held: protocol.held_from(visible, n),
             biases,
             protocol,
             seed,
             acc: ReverseNll::new(n),
             scored: n,
-            held: n,
         }
     }
 

@@ -140,14 +140,23 @@ impl<R: Real> ReverseNll<R> {
                 gemm(g, true, r.t(), p, c, par);
             }
         };
+        // A group whose residuals are all zero (clamped or unscored) adds nothing as output.
+        let silent = |g: &crate::model::Group| {
+            g.clamped
+                || self
+                    .unscored
+                    .iter()
+                    .any(|u| u.start <= g.range.start && g.range.end <= u.end)
+        };
         for &(a, b) in computer.topology.coupled_blocks() {
             let (ga, gb) = (&groups[a], &groups[b]);
+            let (silent_a, silent_b) = (silent(ga), silent(gb));
             let mut g = self.raw.j.slice_mut(s![ga.range.clone(), gb.range.clone()]);
-            // R_aᵀ P_b (the diagonal block is symmetrised in `finish`); zero when a is clamped.
-            if !ga.clamped {
+            // R_aᵀ P_b (the diagonal block is symmetrised in `finish`); zero when a is silent.
+            if !silent_a {
                 cross(g.view_mut(), ga.range.clone(), gb.range.clone(), gb.clamped);
             }
-            if a != b && !gb.clamped {
+            if a != b && !silent_b {
                 // … + (R_bᵀ P_a)ᵀ
                 cross(
                     g.reversed_axes(),

@@ -88,20 +88,16 @@ pub fn run(job: &TrainJob) -> Result<TrainSummary> {
     // the prototypes in other hidden states than the one as built, so the noising code is
     // refitted to it and saved with the run; a resumed run reads it back, and so do
     // `tolerance` and `energy` (prototypes::noising_code).
-    if let Some(code) = code.as_mut() {
+    let before = balance::Moment::BeforeTraining;
+    if let Some(code) = code.as_mut().filter(|_| balance::runs(cfg, before)) {
         if state.done == 0 {
-            let moment = (balance::Moment::BeforeTraining, par);
+            let moment = (before, par);
             let balanced =
                 balance::balance_prototypes(&mut state.computer, code, data, cfg, moment, report);
-            if !balanced.history.is_empty() {
-                summarise(&balanced, " before training");
-                code.refit(
-                    &state.computer.physics,
-                    &state.computer.params,
-                    cfg.noising.bias_scale,
-                );
-                code.save(&job.out)?;
-            }
+            summarise(&balanced, " before training");
+            let computer = &state.computer;
+            code.refit(&computer.physics, &computer.params, cfg.noising.bias_scale);
+            code.save(&job.out)?;
         } else {
             code.load_saved(&job.out)?;
         }
@@ -117,8 +113,7 @@ pub fn run(job: &TrainJob) -> Result<TrainSummary> {
     // A run that balances after training saves its last state only once balanced: a kill
     // during the balancing then resumes from the checkpoint before, retrains the last
     // trajectories bit for bit and balances, instead of finding a finished, unbalanced run.
-    let balances_after = code.is_some()
-        && matches!(cfg.model.init, crate::config::Init::Prototypes(p) if p.balance_rounds > 0);
+    let balances_after = code.is_some() && balance::runs(cfg, balance::Moment::AfterTraining);
     let total = exec.total;
     let persist = |s: &TrainState| -> Result<()> {
         checkpoint::save(&ckpt, s, &fp)?;
